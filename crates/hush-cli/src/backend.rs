@@ -1,0 +1,106 @@
+//! Where requests go: the agent when one is running, else a session unlocked in this process.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use hush_core::agent::AgentClient;
+use hush_core::api::{self, Request, Response};
+use hush_core::secret::SecretString;
+use hush_core::session::{Session, system_clock};
+
+/// The environment variable scripts use to pass the master password.
+pub const PASSWORD_ENV: &str = "HUSH_PASSWORD";
+
+/// A place to send requests.
+pub enum Backend {
+    /// The running agent.
+    Agent(AgentClient),
+    /// A session this process unlocked.
+    Local(Box<Session>),
+}
+
+impl Backend {
+    /// Connects to the agent, or unlocks the store with a password.
+    pub async fn open(home: &Path) -> Result<Self> {
+        if !hush_core::store::Store::exists(home) {
+            return Err(hush_core::Error::NotInitialized(home.to_owned()).into());
+        }
+        if let Some(client) = AgentClient::connect(home).await {
+            return Ok(Backend::Agent(client));
+        }
+        let password = password("Master password: ")?;
+        let session = Session::unlock(home, &password, system_clock()).await?;
+        Ok(Backend::Local(Box::new(session)))
+    }
+
+    /// Handles one request.
+    pub async fn call(&mut self, req: Request) -> Result<Response> {
+        Ok(match self {
+            Backend::Agent(c) => c.call(&req).await?,
+            Backend::Local(s) => api::handle(s, req).await?,
+        })
+    }
+
+    /// Closes a local session cleanly.
+    pub async fn close(self) {
+        if let Backend::Local(s) = self {
+            s.close().await;
+        }
+    }
+}
+
+/// The master password: from HUSH_PASSWORD, else a prompt on the terminal.
+pub fn password(prompt: &str) -> Result<SecretString> {
+    if let Some(p) = std::env::var_os(PASSWORD_ENV) {
+        let p = p
+            .into_string()
+            .map_err(|_| anyhow::anyhow!("{PASSWORD_ENV} is not valid UTF-8"))?;
+        return Ok(SecretString::new(p));
+    }
+    prompt_hidden(prompt)
+}
+
+/// Prompts on the controlling terminal without echo.
+pub fn prompt_hidden(prompt: &str) -> Result<SecretString> {
+    if std::fs::File::open("/dev/tty").is_err() {
+        return Err(hush_core::Error::PasswordRequired.into());
+    }
+    let p = rpassword::prompt_password(prompt).context("cannot read from the terminal")?;
+    Ok(SecretString::new(p))
+}
+
+/// A new password, confirmed (or HUSH_PASSWORD / the given variable for scripts).
+pub fn new_password(env: &str) -> Result<SecretString> {
+    if let Some(p) = std::env::var_os(env) {
+        let p = p
+            .into_string()
+            .map_err(|_| anyhow::anyhow!("{env} is not valid UTF-8"))?;
+        return Ok(SecretString::new(p));
+    }
+    let a = prompt_hidden("New master password: ")?;
+    if a.len() < 8 {
+        bail!("the master password must be at least 8 characters");
+    }
+    let b = prompt_hidden("Repeat the password: ")?;
+    if a != b {
+        bail!("the passwords do not match");
+    }
+    Ok(a)
+}
+
+/// The data directory: --home / HUSH_HOME, else the platform default.
+pub fn resolve_home(home: Option<PathBuf>) -> Result<PathBuf> {
+    match home {
+        Some(h) if h.as_os_str().is_empty() => bail!("--home / HUSH_HOME is empty"),
+        Some(h) => Ok(if h.is_absolute() {
+            h
+        } else {
+            std::env::current_dir()
+                .context("cannot read the current directory")?
+                .join(h)
+        }),
+        None => Session::default_home().ok_or_else(|| {
+            anyhow::anyhow!("cannot find a data directory: set HUSH_HOME or pass --home")
+        }),
+    }
+}

@@ -1,0 +1,193 @@
+//! Command-line arguments. The names here are a contract that scripts rely on: add, never rename.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Hush: an end-to-end encrypted vault for your team's API keys.
+#[derive(Debug, Parser)]
+#[command(name = "hush", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Data directory (default: $XDG_DATA_HOME/hush or ~/.local/share/hush).
+    #[arg(long, env = "HUSH_HOME", global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Team to act on instead of the selected one.
+    #[arg(long, global = true, value_name = "TEAM")]
+    pub team: Option<String>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create this device's identity and an encrypted store (with a local team "personal").
+    Init {
+        /// Your display name, as teammates will see it.
+        #[arg(long)]
+        name: String,
+    },
+    /// Show this device's name, id and fingerprint.
+    Whoami,
+    /// Manage teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Manage vaults.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+    /// Set a secret (value from the argument, or stdin when omitted or "-").
+    Set(SetArgs),
+    /// Print a secret's value.
+    Get {
+        /// VAULT/NAME or TEAM/VAULT/NAME.
+        address: String,
+    },
+    /// List secrets (never values).
+    Ls {
+        /// Only this vault.
+        vault: Option<String>,
+    },
+    /// Ranked fuzzy search over vault names, secret names, notes and tags.
+    Search {
+        /// What to look for.
+        query: String,
+        /// Maximum results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Show a secret's versions, newest first.
+    History {
+        /// VAULT/NAME or TEAM/VAULT/NAME.
+        address: String,
+        /// Also print each version's value.
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Delete a secret (its history stays in the log).
+    Rm {
+        /// VAULT/NAME or TEAM/VAULT/NAME.
+        address: String,
+    },
+    /// Run a command with secrets injected as environment variables.
+    Run(RunArgs),
+    /// Render a template, replacing {{ hush://VAULT/NAME }} with values.
+    Inject {
+        /// Template file (default: stdin).
+        #[arg(short = 'i', long = "in", value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Output file, created with mode 0600 (default: stdout).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Start the agent so that commands stop asking for the password.
+    Unlock {
+        /// Lock again after this long without use (e.g. 30s, 10m, 1h).
+        #[arg(long, default_value = "10m")]
+        timeout: String,
+    },
+    /// Stop the agent, wiping the keys it holds.
+    Lock,
+    /// Change the master password.
+    Passwd,
+    /// Audit the signed log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Run the agent in the foreground (used by `hush unlock`).
+    #[command(hide = true)]
+    Agent {
+        /// Idle timeout in seconds.
+        #[arg(long)]
+        idle_secs: u64,
+    },
+}
+
+/// `hush team ...`
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team and select it.
+    Create {
+        /// Team name.
+        name: String,
+        /// Relay URL the team syncs through.
+        #[arg(long)]
+        relay: Option<String>,
+    },
+    /// List teams.
+    List,
+    /// Select a team.
+    Use {
+        /// Team name.
+        name: String,
+    },
+}
+
+/// `hush vault ...`
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Create a vault in the team.
+    Create {
+        /// Vault name.
+        name: String,
+    },
+    /// List the team's vaults.
+    List,
+}
+
+/// `hush audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-check every signature, hash link and checkpoint of the local logs.
+    Verify,
+}
+
+/// `hush set` arguments.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// VAULT/NAME or TEAM/VAULT/NAME.
+    pub address: String,
+    /// The value; omit or use "-" to read stdin (one trailing newline is removed).
+    pub value: Option<String>,
+    /// A note about the key.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// A tag (repeatable; replaces the previous tags).
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// Where the key is managed.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// What the key is allowed to do.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Expiry date, YYYY-MM-DD.
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// Rotation period, e.g. 90d, 12w, 1y.
+    #[arg(long, value_name = "PERIOD")]
+    pub rotate_every: Option<String>,
+}
+
+/// `hush run` arguments.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Inject every secret of this vault (repeatable).
+    #[arg(long = "vault", value_name = "VAULT")]
+    pub vaults: Vec<String>,
+    /// A dotenv file whose values may be hush:// references.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Replace secret values in the command's output with <concealed by hush>.
+    #[arg(long)]
+    pub mask: bool,
+    /// The command and its arguments (after --).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}

@@ -1,0 +1,692 @@
+//! Command implementations: each turns arguments into requests and prints the answers.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use hush_core::address::{Address, is_env_name};
+use hush_core::api::{Request, Response, unexpected};
+use hush_core::crypto::KdfParams;
+use hush_core::event::PutKind;
+use hush_core::item::{format_time_ms, parse_date, parse_period_days};
+use hush_core::secret::SecretString;
+use hush_core::session::{MetaUpdate, Session, system_clock};
+use zeroize::Zeroizing;
+
+use crate::backend::{self, Backend};
+use crate::cli::{AuditCommand, Cli, Command, RunArgs, SetArgs, TeamCommand, VaultCommand};
+
+/// Context shared by commands.
+struct Ctx {
+    rt: tokio::runtime::Runtime,
+    home: PathBuf,
+    team: Option<String>,
+    json: bool,
+}
+
+impl Ctx {
+    fn backend(&self) -> Result<Backend> {
+        self.rt.block_on(Backend::open(&self.home))
+    }
+
+    /// Opens a backend, sends one request, closes.
+    fn one(&self, req: Request) -> Result<Response> {
+        let mut b = self.backend()?;
+        let r = self.rt.block_on(b.call(req));
+        self.rt.block_on(b.close());
+        r
+    }
+
+    fn print_json(&self, v: &impl serde::Serialize) -> Result<()> {
+        let s = serde_json::to_string_pretty(v).context("cannot encode JSON")?;
+        println!("{s}");
+        Ok(())
+    }
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    let home = backend::resolve_home(cli.home)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let ctx = Ctx {
+        rt,
+        home,
+        team: cli.team,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Init { name } => init(&ctx, &name),
+        Command::Whoami => {
+            let Response::Whoami(w) = ctx.one(Request::Whoami)? else {
+                bail!("unexpected answer")
+            };
+            if ctx.json {
+                ctx.print_json(&w)?;
+            } else {
+                println!("name:        {}", w.name);
+                println!("device:      {}", w.device_id);
+                println!("fingerprint: {}", w.fingerprint);
+            }
+            Ok(0)
+        }
+        Command::Team(t) => team(&ctx, t),
+        Command::Vault(v) => vault(&ctx, v),
+        Command::Set(args) => set(&ctx, args),
+        Command::Get { address } => {
+            let address = Address::parse(&address)?;
+            match ctx.one(Request::Get {
+                team: ctx.team.clone(),
+                address,
+            })? {
+                Response::Value { value } => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(value.expose().as_bytes())?;
+                    out.write_all(b"\n")?;
+                    out.flush()?;
+                    Ok(0)
+                }
+                other => Err(unexpected(&other).into()),
+            }
+        }
+        Command::Ls { vault } => {
+            let Response::Secrets(list) = ctx.one(Request::List {
+                team: ctx.team.clone(),
+                vault,
+            })?
+            else {
+                bail!("unexpected answer")
+            };
+            if ctx.json {
+                ctx.print_json(&list)?;
+            } else {
+                for s in list {
+                    println!("{}/{}", s.vault, s.name);
+                }
+            }
+            Ok(0)
+        }
+        Command::Search { query, limit } => {
+            let Response::Hits(hits) = ctx.one(Request::Search { query, limit })? else {
+                bail!("unexpected answer")
+            };
+            if ctx.json {
+                ctx.print_json(&hits)?;
+            } else {
+                let multi_team = hits.iter().any(|h| h.secret.team != hits[0].secret.team);
+                for h in hits {
+                    let s = h.secret;
+                    if multi_team {
+                        println!("{}/{}/{}", s.team, s.vault, s.name);
+                    } else {
+                        println!("{}/{}", s.vault, s.name);
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::History { address, reveal } => {
+            let address = Address::parse(&address)?;
+            let Response::History(versions) = ctx.one(Request::History {
+                team: ctx.team.clone(),
+                address,
+                reveal,
+            })?
+            else {
+                bail!("unexpected answer")
+            };
+            if ctx.json {
+                ctx.print_json(&versions)?;
+            } else {
+                for v in versions {
+                    let kind = match v.kind {
+                        PutKind::Set => "set",
+                        PutKind::Rotation => "rotation",
+                    };
+                    let mut line = format!(
+                        "v{}\t{}\t{}\t{kind}",
+                        v.version,
+                        format_time_ms(v.time_ms),
+                        v.author
+                    );
+                    if let Some(value) = &v.value {
+                        line.push('\t');
+                        line.push_str(value.expose());
+                    }
+                    println!("{line}");
+                }
+            }
+            Ok(0)
+        }
+        Command::Rm { address } => {
+            let address = Address::parse(&address)?;
+            ctx.one(Request::Remove {
+                team: ctx.team.clone(),
+                address: address.clone(),
+            })?;
+            eprintln!("deleted {address}");
+            Ok(0)
+        }
+        Command::Run(args) => run(&ctx, args),
+        Command::Inject {
+            input,
+            output,
+            force,
+        } => inject(&ctx, input, output, force),
+        Command::Unlock { timeout } => unlock(&ctx, &timeout),
+        Command::Lock => {
+            match ctx
+                .rt
+                .block_on(hush_core::agent::AgentClient::connect(&ctx.home))
+            {
+                Some(mut c) => {
+                    ctx.rt.block_on(c.call(&Request::Lock))?;
+                    eprintln!("locked");
+                }
+                None => eprintln!("no agent was running"),
+            }
+            Ok(0)
+        }
+        Command::Passwd => passwd(&ctx),
+        Command::Audit(AuditCommand::Verify) => {
+            let Response::Count(n) = ctx.one(Request::Verify)? else {
+                bail!("unexpected answer")
+            };
+            if ctx.json {
+                ctx.print_json(&serde_json::json!({ "events_verified": n }))?;
+            } else {
+                println!("ok: {n} events verified (signatures, hash chain, checkpoints)");
+            }
+            Ok(0)
+        }
+        Command::Agent { idle_secs } => agent(&ctx, idle_secs),
+    }
+}
+
+fn init(ctx: &Ctx, name: &str) -> Result<i32> {
+    if hush_core::store::Store::exists(&ctx.home) {
+        return Err(hush_core::Error::AlreadyInitialized(ctx.home.clone()).into());
+    }
+    hush_core::identity::validate_display_name(name)?;
+    let password = backend::new_password(backend::PASSWORD_ENV)?;
+    if password.is_empty() {
+        bail!("the master password must not be empty");
+    }
+    let session = ctx.rt.block_on(Session::init(
+        &ctx.home,
+        name,
+        &password,
+        KdfParams::DEFAULT,
+        system_clock(),
+    ))?;
+    let who = session.whoami();
+    ctx.rt.block_on(session.close());
+    if ctx.json {
+        ctx.print_json(&who)?;
+    } else {
+        eprintln!(
+            "Created a Hush store in {} with a local team \"personal\".",
+            ctx.home.display()
+        );
+        eprintln!("Your fingerprint (teammates compare it when they add you):");
+        println!("{}", who.fingerprint);
+    }
+    Ok(0)
+}
+
+fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
+    match cmd {
+        TeamCommand::Create { name, relay } => {
+            if let Some(r) = &relay {
+                check_relay_url(r)?;
+            }
+            let Response::Team(t) = ctx.one(Request::TeamCreate { name, relay })? else {
+                bail!("unexpected answer")
+            };
+            if ctx.json {
+                ctx.print_json(&t)?;
+            } else {
+                eprintln!("created team {} and selected it", t.name);
+            }
+        }
+        TeamCommand::List => {
+            let Response::Teams(list) = ctx.one(Request::TeamList)? else {
+                bail!("unexpected answer")
+            };
+            if ctx.json {
+                ctx.print_json(&list)?;
+            } else {
+                for t in list {
+                    let mark = if t.selected { "*" } else { " " };
+                    let relay = t.relay.as_deref().unwrap_or("(local)");
+                    println!("{mark} {}\t{} vaults\t{relay}", t.name, t.vaults);
+                }
+            }
+        }
+        TeamCommand::Use { name } => {
+            let Response::Team(t) = ctx.one(Request::TeamUse { name })? else {
+                bail!("unexpected answer")
+            };
+            eprintln!("selected team {}", t.name);
+        }
+    }
+    Ok(0)
+}
+
+fn check_relay_url(url: &str) -> Result<()> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| {
+            anyhow!("relay URL {url:?} must start with https:// (or http:// for loopback)")
+        })?;
+    if rest.is_empty() {
+        bail!("relay URL {url:?} has no host");
+    }
+    Ok(())
+}
+
+fn vault(ctx: &Ctx, cmd: VaultCommand) -> Result<i32> {
+    match cmd {
+        VaultCommand::Create { name } => {
+            let Response::Vault(v) = ctx.one(Request::VaultCreate {
+                team: ctx.team.clone(),
+                name,
+            })?
+            else {
+                bail!("unexpected answer")
+            };
+            if ctx.json {
+                ctx.print_json(&v)?;
+            } else {
+                eprintln!("created vault {} in team {}", v.name, v.team);
+            }
+        }
+        VaultCommand::List => {
+            let Response::Vaults(list) = ctx.one(Request::VaultList {
+                team: ctx.team.clone(),
+            })?
+            else {
+                bail!("unexpected answer")
+            };
+            if ctx.json {
+                ctx.print_json(&list)?;
+            } else {
+                for v in list {
+                    println!("{}", v.name);
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn read_value_from_stdin(address: &Address) -> Result<SecretString> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return backend::prompt_hidden(&format!("Value for {address}: "));
+    }
+    let mut buf = Zeroizing::new(Vec::new());
+    stdin
+        .lock()
+        .read_to_end(&mut buf)
+        .context("cannot read the value from stdin")?;
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    SecretString::from_utf8(buf).ok_or_else(|| anyhow!("the value on stdin is not valid UTF-8"))
+}
+
+fn set(ctx: &Ctx, args: SetArgs) -> Result<i32> {
+    let address = Address::parse(&args.address)?;
+    if let Some(d) = &args.expires {
+        parse_date(d)?;
+    }
+    let rotate_every_days = args
+        .rotate_every
+        .as_deref()
+        .map(parse_period_days)
+        .transpose()?;
+    let update = MetaUpdate {
+        note: args.note,
+        tags: if args.tags.is_empty() {
+            None
+        } else {
+            Some(args.tags)
+        },
+        url: args.url,
+        scope: args.scope,
+        expires: args.expires,
+        rotate_every_days,
+    };
+    // Open the backend (and ask for the password) before reading a value from stdin.
+    let mut b = ctx.backend()?;
+    let value = match args.value.as_deref() {
+        None | Some("-") => read_value_from_stdin(&address)?,
+        Some(v) => SecretString::new(v.to_owned()),
+    };
+    let r = ctx.rt.block_on(b.call(Request::Set {
+        team: ctx.team.clone(),
+        address: address.clone(),
+        value,
+        update,
+        kind: PutKind::Set,
+    }));
+    ctx.rt.block_on(b.close());
+    let Response::Version(v) = r? else {
+        bail!("unexpected answer")
+    };
+    eprintln!("set {address} (version {v})");
+    Ok(0)
+}
+
+fn resolve_one(ctx: &Ctx, b: &mut Backend, reference: &str) -> Result<SecretString> {
+    match ctx.rt.block_on(b.call(Request::Resolve {
+        team: ctx.team.clone(),
+        references: vec![reference.to_owned()],
+    }))? {
+        Response::Values(mut v) if v.len() == 1 => Ok(v.remove(0).value),
+        other => Err(unexpected(&other).into()),
+    }
+}
+
+fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
+    let env_file = match &args.env_file {
+        Some(p) => Some(Zeroizing::new(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read env file {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let mut b = ctx.backend()?;
+    let mut env: Vec<(String, Zeroizing<String>)> = Vec::new();
+    let put =
+        |env: &mut Vec<(String, Zeroizing<String>)>, name: String, value: Zeroizing<String>| {
+            env.retain(|(n, _)| *n != name);
+            env.push((name, value));
+        };
+    for vault in &args.vaults {
+        let values = match ctx.rt.block_on(b.call(Request::VaultValues {
+            team: ctx.team.clone(),
+            vault: vault.clone(),
+        }))? {
+            Response::Values(v) => v,
+            other => return Err(unexpected(&other).into()),
+        };
+        for nv in values {
+            if is_env_name(&nv.name) {
+                put(&mut env, nv.name, nv.value.into_zeroizing());
+            } else {
+                eprintln!(
+                    "hush: warning: skipping {vault}/{}: not a valid environment variable name",
+                    nv.name
+                );
+            }
+        }
+    }
+    if let (Some(text), Some(path)) = (&env_file, &args.env_file) {
+        let entries = hush_core::dotenv::parse(
+            text,
+            |k| std::env::var(k).ok(),
+            |_key, raw: Zeroizing<String>| -> Result<Zeroizing<String>, hush_core::Error> {
+                if raw.starts_with(hush_core::address::REF_PREFIX) {
+                    let v = resolve_one(ctx, &mut b, raw.trim()).map_err(|e| {
+                        e.downcast::<hush_core::Error>()
+                            .unwrap_or_else(|e| hush_core::Error::Agent(e.to_string()))
+                    })?;
+                    Ok(v.into_zeroizing())
+                } else {
+                    Ok(raw)
+                }
+            },
+        )
+        .map_err(|e| anyhow!("{}: {}", path.display(), one_error(&e)))?;
+        for e in entries {
+            if is_env_name(&e.key) {
+                put(&mut env, e.key, e.value);
+            } else {
+                eprintln!(
+                    "hush: warning: skipping {}: not a valid environment variable name",
+                    e.key
+                );
+            }
+        }
+    }
+    ctx.rt.block_on(b.close());
+    let (program, rest) = args
+        .command
+        .split_first()
+        .ok_or_else(|| anyhow!("no command given: use hush run -- CMD [ARGS...]"))?;
+    crate::run::run_child(
+        program,
+        rest,
+        env,
+        &crate::run::RunOptions { mask: args.mask },
+    )
+}
+
+fn one_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}
+
+fn inject(ctx: &Ctx, input: Option<PathBuf>, output: Option<PathBuf>, force: bool) -> Result<i32> {
+    let template = match &input {
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read template {}", p.display()))?,
+        None => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read the template from stdin")?;
+            s
+        }
+    };
+    if let Some(out) = &output
+        && out.exists()
+        && !force
+    {
+        bail!(
+            "{} already exists; pass --force to overwrite it",
+            out.display()
+        );
+    }
+    let refs = hush_core::template::references(&template)?;
+    let mut values = HashMap::new();
+    if !refs.is_empty() {
+        let resolved = match ctx.one(Request::Resolve {
+            team: ctx.team.clone(),
+            references: refs,
+        })? {
+            Response::Values(v) => v,
+            other => return Err(unexpected(&other).into()),
+        };
+        for nv in resolved {
+            values.insert(nv.name, nv.value);
+        }
+    }
+    let rendered = hush_core::template::render(&template, &values)?;
+    match &output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(rendered.as_bytes())?;
+            out.flush()?;
+        }
+        Some(path) => write_private_file(path, rendered.as_bytes(), force)?,
+    }
+    Ok(0)
+}
+
+/// Writes `data` to `path` with mode 0600: into a temporary file in the same directory, then
+/// renamed over the target, so a failure never leaves a partial file.
+fn write_private_file(path: &Path, data: &[u8], force: bool) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.hush-tmp-{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        if !force && path.exists() {
+            bail!(
+                "{} already exists; pass --force to overwrite it",
+                path.display()
+            );
+        }
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Parses a duration such as `30s`, `10m`, `2h` or a number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration> {
+    let bad = || anyhow!("invalid duration {s:?}: use e.g. 30s, 10m or 2h");
+    let (num, mult) = match s.chars().last() {
+        Some('s') => (&s[..s.len() - 1], 1),
+        Some('m') => (&s[..s.len() - 1], 60),
+        Some('h') => (&s[..s.len() - 1], 3600),
+        Some(c) if c.is_ascii_digit() => (s, 1),
+        _ => return Err(bad()),
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(bad)?;
+    Ok(Duration::from_secs(secs))
+}
+
+fn unlock(ctx: &Ctx, timeout: &str) -> Result<i32> {
+    let idle = parse_duration(timeout)?;
+    if let Some(mut c) = ctx
+        .rt
+        .block_on(hush_core::agent::AgentClient::connect(&ctx.home))
+    {
+        // Replace a running agent so the new timeout applies.
+        let _ = ctx.rt.block_on(c.call(&Request::Lock));
+    }
+    if !hush_core::store::Store::exists(&ctx.home) {
+        return Err(hush_core::Error::NotInitialized(ctx.home.clone()).into());
+    }
+    let password = backend::password("Master password: ")?;
+    let session = ctx
+        .rt
+        .block_on(Session::unlock(&ctx.home, &password, system_clock()))?;
+    let key_hex = Zeroizing::new(data_encoding_hex(session.account_key().expose_bytes()));
+    ctx.rt.block_on(session.close());
+
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    let exe = std::env::current_exe().context("cannot find the hush executable")?;
+    let mut child = std::process::Command::new(exe)
+        .arg("--home")
+        .arg(&ctx.home)
+        .arg("agent")
+        .arg("--idle-secs")
+        .arg(idle.as_secs().to_string())
+        .env_remove(backend::PASSWORD_ENV)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        // Its own process group: a Ctrl-C in this terminal must not kill the agent.
+        .process_group(0)
+        .spawn()
+        .context("cannot start the agent")?;
+    {
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| anyhow!("agent stdin unavailable"))?;
+        stdin.write_all(key_hex.as_bytes())?;
+        stdin.write_all(b"\n")?;
+    }
+    let mut line = String::new();
+    {
+        use std::io::BufRead;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow!("agent stdout unavailable"))?;
+        std::io::BufReader::new(stdout).read_line(&mut line)?;
+    }
+    if line.trim() != "ready" {
+        let _ = child.kill();
+        bail!("the agent failed to start");
+    }
+    eprintln!("unlocked; the agent locks after {timeout} without use (hush lock to lock now)");
+    Ok(0)
+}
+
+fn data_encoding_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn agent(ctx: &Ctx, idle_secs: u64) -> Result<i32> {
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the key")?;
+    let hex = line.trim();
+    if hex.len() != 64 {
+        bail!("the agent expects a key on stdin");
+    }
+    let mut key = Zeroizing::new([0u8; 32]);
+    for (i, chunk) in hex.as_bytes().chunks(2).enumerate() {
+        let s = std::str::from_utf8(chunk).map_err(|_| anyhow!("bad key"))?;
+        key[i] = u8::from_str_radix(s, 16).map_err(|_| anyhow!("bad key"))?;
+    }
+    let account = hush_core::secret::Key32::from_bytes(*key);
+    let session = ctx
+        .rt
+        .block_on(Session::unlock_with_key(&ctx.home, account, system_clock()))?;
+    ctx.rt.block_on(hush_core::agent::serve(
+        session,
+        Duration::from_secs(idle_secs.max(1)),
+        || {
+            println!("ready");
+            let _ = std::io::stdout().flush();
+        },
+    ))?;
+    Ok(0)
+}
+
+fn passwd(ctx: &Ctx) -> Result<i32> {
+    let current = backend::password("Current master password: ")?;
+    let mut session = ctx
+        .rt
+        .block_on(Session::unlock(&ctx.home, &current, system_clock()))?;
+    let new = backend::new_password("HUSH_NEW_PASSWORD")?;
+    ctx.rt.block_on(session.change_password(&new))?;
+    ctx.rt.block_on(session.close());
+    eprintln!("master password changed");
+    Ok(0)
+}

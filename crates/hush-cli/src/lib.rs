@@ -1,0 +1,37 @@
+//! The `hush` command-line client: argument parsing, prompts and process plumbing over `hush-core`.
+//!
+//! Arguments are parsed into a pure [`cli::Cli`] before any I/O. Every command that touches
+//! secrets becomes a [`hush_core::api::Request`] handled by a [`backend::Backend`]: the running
+//! agent when there is one, else a session this process unlocks itself. Data goes to stdout,
+//! everything else to stderr; errors are one line that says what to do.
+
+pub mod backend;
+pub mod cli;
+pub mod commands;
+pub mod run;
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    use clap::Parser;
+    let cli = cli::Cli::parse();
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hush: error: {}", one_line(&e));
+            1
+        }
+    }
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    let mut s = e.to_string();
+    // anyhow's chain adds causes; the first cause usually says it best, keep both on one line.
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+    }
+    s.replace('\n', " ")
+}

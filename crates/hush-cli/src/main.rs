@@ -1,0 +1,5 @@
+//! The `hush` binary.
+
+fn main() {
+    std::process::exit(hush_cli::main());
+}

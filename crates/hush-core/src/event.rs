@@ -1,0 +1,573 @@
+//! The signed, hash-chained event log: wire format v1.
+//!
+//! Every change to a team is an event. The same bytes are stored locally and (with the relay)
+//! carried between devices, so the format separates what a relay may see from what it may not:
+//!
+//! ```text
+//! event   = version:u8(=1) team_id:[16] seq:u64 prev:[32] epoch:u32 author:[16]
+//!           public_len:u32 public  body_len:u32 body  sig:[64]
+//! public  = count:u16 { tag:u8(=1 key bundle) recipient:[16] enc:[32] ct_len:u32 ct }*
+//! body    = nonce:[24] XChaCha20-Poly1305(log_key[epoch], pad(plain), ad = "hush/v1/event-body" || header||public)
+//! sig     = Ed25519(author, "hush/v1/event-sig" || every byte before sig)
+//! hash    = SHA-256("hush/v1/event-hash" || every byte of the event)
+//! ```
+//!
+//! `prev` is the hash of the previous event of the team (all zeros for `seq = 0`). The relay sees
+//! the envelope (team, seq, prev, epoch, author, sizes) and the recipients of key bundles; the body
+//! (names, values, roles, timestamps) is sealed under the team's log key. Key bundles carry keys to
+//! devices with HPKE and are readable only by their recipient; they sit outside the body because a
+//! newly admitted device must read its bundle before it holds the log key. `docs/PROTOCOL.md` is the
+//! normative description; its test vectors are checked by `tests/protocol_vectors.rs`.
+
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::codec::{Reader, Writer};
+use crate::crypto::{self, HpkeSecret};
+use crate::error::{Error, Result};
+use crate::identity::{DeviceCert, DeviceIdentity};
+use crate::secret::Key32;
+
+/// Wire format version.
+pub const EVENT_VERSION: u8 = 1;
+/// Largest event accepted, in bytes.
+pub const MAX_EVENT_LEN: usize = 4 * 1024 * 1024;
+/// Length of the fixed header: version, team, seq, prev, epoch, author.
+pub const HEADER_LEN: usize = 1 + 16 + 8 + 32 + 4 + 16;
+/// Largest number of key bundles in one event.
+pub const MAX_BUNDLES: usize = 4096;
+
+const BUNDLE_INFO: &[u8] = b"hush/v1/key-bundle";
+
+/// The relay-visible header of an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    /// Team the event belongs to.
+    pub team_id: Uuid,
+    /// Position in the team log, from 0.
+    pub seq: u64,
+    /// Hash of the previous event (zeros for seq 0).
+    pub prev: [u8; 32],
+    /// Log-key epoch the body is sealed under.
+    pub epoch: u32,
+    /// Device that signed the event.
+    pub author: Uuid,
+}
+
+impl Envelope {
+    fn encode(&self, w: &mut Writer) {
+        w.u8(EVENT_VERSION)
+            .raw(self.team_id.as_bytes())
+            .u64(self.seq)
+            .raw(&self.prev)
+            .u32(self.epoch)
+            .raw(self.author.as_bytes());
+    }
+}
+
+/// Which key a [`GrantedKey`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyScope {
+    /// The team log key (seals event bodies).
+    Log,
+    /// A vault key (seals items of that vault).
+    Vault(Uuid),
+}
+
+/// A key handed to a device inside a key bundle.
+#[derive(Clone, Debug)]
+pub struct GrantedKey {
+    /// What the key is for.
+    pub scope: KeyScope,
+    /// Its epoch.
+    pub epoch: u32,
+    /// The key.
+    pub key: Key32,
+}
+
+/// An HPKE-sealed set of keys for one device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyBundle {
+    /// Recipient device.
+    pub recipient: Uuid,
+    /// HPKE encapsulated key.
+    pub enc: [u8; crypto::HPKE_ENC_LEN],
+    /// HPKE ciphertext of the encoded keys.
+    pub ct: Vec<u8>,
+}
+
+fn bundle_aad(team_id: &Uuid, author: &Uuid, recipient: &Uuid) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.raw(team_id.as_bytes())
+        .raw(author.as_bytes())
+        .raw(recipient.as_bytes());
+    w.into_vec()
+}
+
+impl KeyBundle {
+    /// Seals `keys` to `recipient`.
+    pub fn seal(
+        team_id: &Uuid,
+        author: &Uuid,
+        recipient: &DeviceCert,
+        keys: &[GrantedKey],
+    ) -> Result<Self> {
+        let mut w = Writer::new();
+        w.u16(u16::try_from(keys.len()).map_err(|_| Error::Invalid("too many keys".into()))?);
+        for k in keys {
+            match k.scope {
+                KeyScope::Log => w.u8(0).raw(&[0u8; 16]),
+                KeyScope::Vault(v) => w.u8(1).raw(v.as_bytes()),
+            };
+            w.u32(k.epoch).raw(k.key.expose_bytes());
+        }
+        let plain = Zeroizing::new(w.into_vec());
+        let aad = bundle_aad(team_id, author, &recipient.device_id);
+        let (enc, ct) = crypto::hpke_seal(&recipient.enc_pk, BUNDLE_INFO, &aad, &plain)?;
+        Ok(Self {
+            recipient: recipient.device_id,
+            enc,
+            ct,
+        })
+    }
+
+    /// Opens a bundle addressed to this device.
+    pub fn open(
+        &self,
+        team_id: &Uuid,
+        author: &Uuid,
+        secret: &HpkeSecret,
+    ) -> Result<Vec<GrantedKey>> {
+        let aad = bundle_aad(team_id, author, &self.recipient);
+        let plain = crypto::hpke_open(secret, &self.enc, BUNDLE_INFO, &aad, &self.ct)?;
+        let mut r = Reader::new(&plain, "key bundle");
+        let n = r.u16()?;
+        let mut keys = Vec::with_capacity(usize::from(n));
+        for _ in 0..n {
+            let scope = match r.u8()? {
+                0 => {
+                    r.array::<16>()?;
+                    KeyScope::Log
+                }
+                1 => KeyScope::Vault(Uuid::from_bytes(r.array()?)),
+                _ => return Err(Error::Integrity("unknown key scope in bundle".into())),
+            };
+            let epoch = r.u32()?;
+            let key = Key32::from_bytes(*Zeroizing::new(r.array::<32>()?));
+            keys.push(GrantedKey { scope, epoch, key });
+        }
+        r.finish()?;
+        Ok(keys)
+    }
+}
+
+/// What kind of new value a [`Payload::SecretPut`] records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PutKind {
+    /// An ordinary create or edit.
+    Set,
+    /// A rotation of the value at the provider.
+    Rotation,
+}
+
+/// The sealed content of an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// First event of a team.
+    TeamCreate {
+        /// Team name.
+        name: String,
+        /// The creating device (becomes owner).
+        creator: DeviceCert,
+    },
+    /// A new vault; its name is sealed under the vault key.
+    VaultCreate {
+        /// Vault id.
+        vault_id: Uuid,
+        /// Vault key epoch the name is sealed under.
+        key_epoch: u32,
+        /// Sealed name.
+        name_ct: Vec<u8>,
+    },
+    /// A new version of a secret.
+    SecretPut {
+        /// Vault id.
+        vault_id: Uuid,
+        /// Item id.
+        item_id: Uuid,
+        /// Version number (1 for a new item).
+        version: u32,
+        /// Vault key epoch the ciphertexts are sealed under.
+        key_epoch: u32,
+        /// Set or rotation.
+        kind: PutKind,
+        /// Sealed [`crate::item::ItemMeta`].
+        meta_ct: Vec<u8>,
+        /// Sealed value.
+        value_ct: Vec<u8>,
+    },
+    /// A secret marked deleted (its history stays).
+    SecretDelete {
+        /// Vault id.
+        vault_id: Uuid,
+        /// Item id.
+        item_id: Uuid,
+        /// The version current when it was deleted.
+        version: u32,
+    },
+}
+
+/// A decrypted event body: author's timestamp plus payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Body {
+    /// Author's clock, milliseconds since the Unix epoch (informational, not trusted for order).
+    pub time_ms: i64,
+    /// The change.
+    pub payload: Payload,
+}
+
+const MAX_CT: usize = 2 * 1024 * 1024;
+
+impl Body {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = Writer::new();
+        match &self.payload {
+            Payload::TeamCreate { name, creator } => {
+                w.u8(1).i64(self.time_ms).str(name);
+                creator.encode(&mut w);
+            }
+            Payload::VaultCreate {
+                vault_id,
+                key_epoch,
+                name_ct,
+            } => {
+                w.u8(2)
+                    .i64(self.time_ms)
+                    .raw(vault_id.as_bytes())
+                    .u32(*key_epoch)
+                    .bytes(name_ct);
+            }
+            Payload::SecretPut {
+                vault_id,
+                item_id,
+                version,
+                key_epoch,
+                kind,
+                meta_ct,
+                value_ct,
+            } => {
+                w.u8(3)
+                    .i64(self.time_ms)
+                    .raw(vault_id.as_bytes())
+                    .raw(item_id.as_bytes())
+                    .u32(*version)
+                    .u32(*key_epoch)
+                    .u8(match kind {
+                        PutKind::Set => 0,
+                        PutKind::Rotation => 1,
+                    })
+                    .bytes(meta_ct)
+                    .bytes(value_ct);
+            }
+            Payload::SecretDelete {
+                vault_id,
+                item_id,
+                version,
+            } => {
+                w.u8(4)
+                    .i64(self.time_ms)
+                    .raw(vault_id.as_bytes())
+                    .raw(item_id.as_bytes())
+                    .u32(*version);
+            }
+        }
+        Zeroizing::new(w.into_vec())
+    }
+
+    /// Decodes a body, refusing unknown tags and trailing bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, "event body");
+        let tag = r.u8()?;
+        let time_ms = r.i64()?;
+        let payload = match tag {
+            1 => Payload::TeamCreate {
+                name: r.str(crate::identity::MAX_NAME_LEN)?.to_owned(),
+                creator: DeviceCert::decode(&mut r)?,
+            },
+            2 => Payload::VaultCreate {
+                vault_id: Uuid::from_bytes(r.array()?),
+                key_epoch: r.u32()?,
+                name_ct: r.bytes(MAX_CT)?.to_vec(),
+            },
+            3 => Payload::SecretPut {
+                vault_id: Uuid::from_bytes(r.array()?),
+                item_id: Uuid::from_bytes(r.array()?),
+                version: r.u32()?,
+                key_epoch: r.u32()?,
+                kind: match r.u8()? {
+                    0 => PutKind::Set,
+                    1 => PutKind::Rotation,
+                    _ => return Err(Error::Integrity("unknown put kind".into())),
+                },
+                meta_ct: r.bytes(MAX_CT)?.to_vec(),
+                value_ct: r.bytes(MAX_CT)?.to_vec(),
+            },
+            4 => Payload::SecretDelete {
+                vault_id: Uuid::from_bytes(r.array()?),
+                item_id: Uuid::from_bytes(r.array()?),
+                version: r.u32()?,
+            },
+            _ => return Err(Error::Integrity(format!("unknown event type {tag}"))),
+        };
+        r.finish()?;
+        Ok(Body { time_ms, payload })
+    }
+}
+
+/// A structurally valid event (not yet verified against team state).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedEvent {
+    /// The header.
+    pub envelope: Envelope,
+    /// Key bundles.
+    pub bundles: Vec<KeyBundle>,
+    /// Sealed body.
+    pub body: Vec<u8>,
+    /// Author's signature.
+    pub sig: [u8; 64],
+    bytes: Vec<u8>,
+    signed_len: usize,
+    body_ad_len: usize,
+    hash: [u8; 32],
+}
+
+impl SignedEvent {
+    /// Seals and signs a new event.
+    pub fn seal(
+        envelope: Envelope,
+        bundles: Vec<KeyBundle>,
+        body: &Body,
+        log_key: &Key32,
+        author: &DeviceIdentity,
+    ) -> Result<Self> {
+        Self::seal_with(
+            envelope,
+            bundles,
+            body,
+            log_key,
+            author,
+            &crypto::random_array(),
+        )
+    }
+
+    /// [`SignedEvent::seal`] with a fixed body nonce (test vectors only).
+    pub fn seal_with(
+        envelope: Envelope,
+        bundles: Vec<KeyBundle>,
+        body: &Body,
+        log_key: &Key32,
+        author: &DeviceIdentity,
+        nonce: &[u8; crypto::NONCE_LEN],
+    ) -> Result<Self> {
+        if envelope.author != author.device_id {
+            return Err(Error::Invalid(
+                "event author is not the signing device".into(),
+            ));
+        }
+        if bundles.len() > MAX_BUNDLES {
+            return Err(Error::Invalid("too many key bundles in one event".into()));
+        }
+        let mut w = Writer::new();
+        envelope.encode(&mut w);
+        let mut public = Writer::new();
+        public.u16(bundles.len() as u16);
+        for b in &bundles {
+            public
+                .u8(1)
+                .raw(b.recipient.as_bytes())
+                .raw(&b.enc)
+                .bytes(&b.ct);
+        }
+        w.bytes(public.as_slice());
+        let mut ad = b"hush/v1/event-body".to_vec();
+        ad.extend_from_slice(w.as_slice());
+        let sealed = crypto::seal_with_nonce(log_key, nonce, &ad, &crypto::pad(&body.encode()));
+        w.bytes(&sealed);
+        let signed_len = w.len();
+        let mut msg = b"hush/v1/event-sig".to_vec();
+        msg.extend_from_slice(w.as_slice());
+        let sig = author.sign(&msg);
+        w.raw(&sig);
+        let bytes = w.into_vec();
+        if bytes.len() > MAX_EVENT_LEN {
+            return Err(Error::Invalid("event too large".into()));
+        }
+        Self::decode(&bytes).and_then(|e| {
+            if e.signed_len == signed_len {
+                Ok(e)
+            } else {
+                Err(Error::Integrity("event encoding mismatch".into()))
+            }
+        })
+    }
+
+    /// Parses event bytes, refusing malformed or oversized input. Verifies nothing cryptographic.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() > MAX_EVENT_LEN {
+            return Err(Error::Integrity("event too large".into()));
+        }
+        let mut r = Reader::new(bytes, "event");
+        if r.u8()? != EVENT_VERSION {
+            return Err(Error::Integrity("unsupported event version".into()));
+        }
+        let envelope = Envelope {
+            team_id: Uuid::from_bytes(r.array()?),
+            seq: r.u64()?,
+            prev: r.array()?,
+            epoch: r.u32()?,
+            author: Uuid::from_bytes(r.array()?),
+        };
+        let public = r.bytes(MAX_EVENT_LEN)?;
+        let body_ad_len = r.position();
+        let mut pr = Reader::new(public, "event key bundles");
+        let n = usize::from(pr.u16()?);
+        if n > MAX_BUNDLES {
+            return Err(Error::Integrity("too many key bundles".into()));
+        }
+        let mut bundles = Vec::with_capacity(n);
+        for _ in 0..n {
+            if pr.u8()? != 1 {
+                return Err(Error::Integrity("unknown public entry".into()));
+            }
+            bundles.push(KeyBundle {
+                recipient: Uuid::from_bytes(pr.array()?),
+                enc: pr.array()?,
+                ct: pr.bytes(64 * 1024)?.to_vec(),
+            });
+        }
+        pr.finish()?;
+        let body = r.bytes(MAX_EVENT_LEN)?.to_vec();
+        let signed_len = r.position();
+        let sig = r.array::<64>()?;
+        r.finish()?;
+        Ok(Self {
+            envelope,
+            bundles,
+            body,
+            sig,
+            bytes: bytes.to_vec(),
+            signed_len,
+            body_ad_len,
+            hash: crypto::hash(b"hush/v1/event-hash", &[bytes]),
+        })
+    }
+
+    /// The canonical bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// `SHA-256("hush/v1/event-hash" || bytes)`: what the next event's `prev` must equal.
+    pub fn hash(&self) -> [u8; 32] {
+        self.hash
+    }
+
+    /// Verifies the author's signature against `sign_pk` (strict Ed25519).
+    pub fn verify_signature(&self, sign_pk: &[u8; 32]) -> Result<()> {
+        let mut msg = b"hush/v1/event-sig".to_vec();
+        msg.extend_from_slice(&self.bytes[..self.signed_len]);
+        crate::identity::verify_signature(sign_pk, &msg, &self.sig).map_err(|_| {
+            Error::Integrity(format!(
+                "event {} of team {} has an invalid signature",
+                self.envelope.seq, self.envelope.team_id
+            ))
+        })
+    }
+
+    /// Decrypts and decodes the body under the log key of the envelope's epoch.
+    pub fn open_body(&self, log_key: &Key32) -> Result<Body> {
+        let mut ad = b"hush/v1/event-body".to_vec();
+        ad.extend_from_slice(&self.bytes[..self.body_ad_len]);
+        let what = format!("event {} body", self.envelope.seq);
+        let padded = crypto::open(log_key, &ad, &self.body, &what)?;
+        Body::decode(crypto::unpad(&padded)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(id: &DeviceIdentity, key: &Key32) -> SignedEvent {
+        let env = Envelope {
+            team_id: Uuid::from_bytes([1; 16]),
+            seq: 0,
+            prev: [0; 32],
+            epoch: 0,
+            author: id.device_id,
+        };
+        let bundle = KeyBundle::seal(
+            &env.team_id,
+            &id.device_id,
+            &id.cert(),
+            &[GrantedKey {
+                scope: KeyScope::Log,
+                epoch: 0,
+                key: key.clone(),
+            }],
+        )
+        .expect("bundle");
+        let body = Body {
+            time_ms: 1_700_000_000_000,
+            payload: Payload::TeamCreate {
+                name: "personal".into(),
+                creator: id.cert(),
+            },
+        };
+        SignedEvent::seal(env, vec![bundle], &body, key, id).expect("seal")
+    }
+
+    #[test]
+    fn seal_decode_verify_open() {
+        let id = DeviceIdentity::generate("alice").expect("id");
+        let key = Key32::random();
+        let ev = sample(&id, &key);
+        let back = SignedEvent::decode(ev.bytes()).expect("decode");
+        assert_eq!(back, ev);
+        back.verify_signature(&id.cert().sign_pk).expect("sig");
+        let body = back.open_body(&key).expect("body");
+        assert!(matches!(body.payload, Payload::TeamCreate { ref name, .. } if name == "personal"));
+        let keys = back.bundles[0]
+            .open(
+                &back.envelope.team_id,
+                &id.device_id,
+                id.encryption_secret(),
+            )
+            .expect("bundle");
+        assert_eq!(keys[0].key.expose_bytes(), key.expose_bytes());
+    }
+
+    #[test]
+    fn every_byte_flip_is_detected() {
+        let id = DeviceIdentity::generate("alice").expect("id");
+        let key = Key32::random();
+        let ev = sample(&id, &key);
+        let pk = id.cert().sign_pk;
+        for i in 0..ev.bytes().len() {
+            let mut b = ev.bytes().to_vec();
+            b[i] ^= 0x01;
+            let ok = SignedEvent::decode(&b)
+                .and_then(|e| e.verify_signature(&pk).map(|_| e))
+                .and_then(|e| e.open_body(&key));
+            assert!(ok.is_err(), "flip at byte {i} went unnoticed");
+        }
+        let mut longer = ev.bytes().to_vec();
+        longer.push(0);
+        assert!(SignedEvent::decode(&longer).is_err());
+        for cut in [0, 1, HEADER_LEN, ev.bytes().len() - 1] {
+            assert!(SignedEvent::decode(&ev.bytes()[..cut]).is_err());
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Hush core: crypto, wire format, encrypted store, vault model and agent protocol.
+//!
+//! This crate has no GUI dependency: the CLI, the relay and the desktop shell are thin tops over it.
+
+pub mod address;
+pub mod agent;
+pub mod api;
+pub mod codec;
+pub mod crypto;
+pub mod dotenv;
+pub mod error;
+pub mod event;
+pub mod identity;
+pub mod item;
+pub mod search;
+pub mod secret;
+pub mod session;
+pub mod state;
+pub mod store;
+pub mod template;
+
+pub use error::{Error, Result};

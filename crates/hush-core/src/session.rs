@@ -1,0 +1,1053 @@
+//! An unlocked store: the one core API that the CLI, the agent and the desktop shell all call.
+//!
+//! Key schedule (see `docs/PROTOCOL.md`):
+//! ```text
+//! password --Argon2id(salt, m, t, p)--> KEK --XChaCha20-Poly1305(AD = header)--> account key
+//! account key --HKDF("hush/v1/identity")--> seals the device identity
+//!             --HKDF("hush/v1/settings")--> seals per-team settings
+//!             --HKDF("hush/v1/checkpoint")--> MACs each team's stored head
+//! team log key[epoch]   seals event bodies      (reaches devices in HPKE key bundles)
+//! vault key[epoch]      seals names and values  (reaches devices in HPKE key bundles)
+//! ```
+//! Team and vault keys are never stored outside the log: opening a store replays each log and
+//! opens the key bundles addressed to this device. So the local state is exactly a projection
+//! of the log, and changing the password rewraps one 32-byte key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::address::Address;
+use crate::codec::{Reader, Writer};
+use crate::crypto::{self, KdfParams};
+use crate::error::{Error, Result};
+use crate::event::{
+    Body, Envelope, GrantedKey, KeyBundle, KeyScope, Payload, PutKind, SignedEvent,
+};
+use crate::identity::{DeviceIdentity, fingerprint};
+use crate::item::{ItemMeta, ItemSlot, vault_name_ad};
+use crate::secret::{Key32, SecretString};
+use crate::state::{Item, TeamState, VaultState};
+use crate::store::{Append, Header, Store};
+
+/// The name of the team created by `hush init`.
+pub const PERSONAL_TEAM: &str = "personal";
+
+/// A source of "now" in milliseconds since the Unix epoch (injectable for tests).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    })
+}
+
+/// Local, per-team settings (sealed in the store).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TeamSettings {
+    /// Relay URL, for teams that sync.
+    pub relay: Option<String>,
+}
+
+impl TeamSettings {
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(1).opt(self.relay.as_deref(), |w, v| {
+            w.str(v);
+        });
+        w.into_vec()
+    }
+
+    fn decode(b: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(b, "team settings");
+        if r.u8()? != 1 {
+            return Err(Error::Integrity("unknown team settings version".into()));
+        }
+        let relay = r.opt(|r| r.str(4096).map(str::to_owned))?;
+        r.finish()?;
+        Ok(Self { relay })
+    }
+}
+
+/// Who this device is.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct WhoAmI {
+    /// Display name.
+    pub name: String,
+    /// Device id.
+    pub device_id: Uuid,
+    /// Safety number.
+    pub fingerprint: String,
+}
+
+/// A team, as listed.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TeamInfo {
+    /// Team id.
+    pub id: Uuid,
+    /// Team name.
+    pub name: String,
+    /// Relay URL.
+    pub relay: Option<String>,
+    /// Whether it is selected.
+    pub selected: bool,
+    /// Number of readable vaults.
+    pub vaults: usize,
+}
+
+/// A vault, as listed.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct VaultInfo {
+    /// Team name.
+    pub team: String,
+    /// Vault id.
+    pub id: Uuid,
+    /// Vault name.
+    pub name: String,
+    /// Number of live secrets.
+    pub secrets: usize,
+}
+
+/// A secret, as listed (never with its value).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SecretInfo {
+    /// Team name.
+    pub team: String,
+    /// Vault name.
+    pub vault: String,
+    /// Secret name.
+    pub name: String,
+    /// Current version.
+    pub version: u32,
+    /// Time of the current version.
+    pub updated_ms: i64,
+    /// Metadata of the current version.
+    pub meta: ItemMeta,
+}
+
+/// One version in a history listing.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct VersionInfo {
+    /// Version number.
+    pub version: u32,
+    /// Author's timestamp.
+    pub time_ms: i64,
+    /// Author's display name (or device id when unknown).
+    pub author: String,
+    /// Set or rotation.
+    pub kind: PutKind,
+    /// The value, only when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_secret")]
+    pub value: Option<SecretString>,
+}
+
+mod opt_secret {
+    use crate::secret::SecretString;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(v.expose()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map(SecretString::new))
+    }
+}
+
+/// Changes to a secret's metadata; `None` keeps the previous value.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct MetaUpdate {
+    /// New note.
+    pub note: Option<String>,
+    /// New tags (replace the old set).
+    pub tags: Option<Vec<String>>,
+    /// New URL.
+    pub url: Option<String>,
+    /// New scope note.
+    pub scope: Option<String>,
+    /// New expiry date (`YYYY-MM-DD`).
+    pub expires: Option<String>,
+    /// New rotation period in days.
+    pub rotate_every_days: Option<u32>,
+}
+
+/// A search result.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SearchHit {
+    /// The secret.
+    pub secret: SecretInfo,
+    /// Match score (higher is better).
+    pub score: u32,
+}
+
+struct Team {
+    state: TeamState,
+    settings: TeamSettings,
+}
+
+/// An unlocked store.
+pub struct Session {
+    store: Store,
+    account: Key32,
+    identity: DeviceIdentity,
+    teams: BTreeMap<Uuid, Team>,
+    selected: Option<Uuid>,
+    clock: Clock,
+}
+
+fn account_key_ad(device_id: &Uuid, kdf: &KdfParams, salt: &[u8; 16]) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.raw(b"hush/v1/account-key")
+        .u32(crate::store::FORMAT as u32)
+        .raw(device_id.as_bytes())
+        .u32(kdf.m_kib)
+        .u32(kdf.t)
+        .u32(kdf.p)
+        .raw(salt);
+    w.into_vec()
+}
+
+fn checkpoint_mac(account: &Key32, team: &Uuid, seq: u64, hash: &[u8; 32]) -> [u8; 32] {
+    let k = crypto::subkey(account, b"hush/v1/checkpoint");
+    crypto::mac(&k, &[team.as_bytes(), &seq.to_be_bytes(), hash])
+}
+
+/// Reads the account key from the store with a password.
+pub async fn unwrap_account_key(store: &Store, password: &SecretString) -> Result<Key32> {
+    let h = store.header().await?;
+    h.kdf.check_floor()?;
+    let kek = h.kdf.derive(password.expose().as_bytes(), &h.salt)?;
+    let plain = crypto::open(
+        &kek,
+        &account_key_ad(&h.device_id, &h.kdf, &h.salt),
+        &h.account_key,
+        "account key",
+    )
+    .map_err(|_| Error::WrongPassword)?;
+    let bytes: [u8; 32] = plain
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::Integrity("account key has the wrong length".into()))?;
+    Ok(Key32::from_bytes(bytes))
+}
+
+fn wrap_account_key(
+    account: &Key32,
+    password: &SecretString,
+    device_id: &Uuid,
+    kdf: KdfParams,
+) -> Result<([u8; 16], Vec<u8>)> {
+    if password.is_empty() {
+        return Err(Error::Invalid(
+            "the master password must not be empty".into(),
+        ));
+    }
+    let salt: [u8; 16] = crypto::random_array();
+    let kek = kdf.derive(password.expose().as_bytes(), &salt)?;
+    let wrapped = crypto::seal(
+        &kek,
+        &account_key_ad(device_id, &kdf, &salt),
+        account.expose_bytes(),
+    );
+    Ok((salt, wrapped))
+}
+
+impl Session {
+    /// Creates identity and store under `home`, and the local team "personal" (selected).
+    pub async fn init(
+        home: &Path,
+        name: &str,
+        password: &SecretString,
+        kdf: KdfParams,
+        clock: Clock,
+    ) -> Result<Self> {
+        if Store::exists(home) {
+            return Err(Error::AlreadyInitialized(home.to_owned()));
+        }
+        let identity = DeviceIdentity::generate(name)?;
+        let account = Key32::random();
+        let (salt, wrapped) = wrap_account_key(&account, password, &identity.device_id, kdf)?;
+        let id_key = crypto::subkey(&account, b"hush/v1/identity");
+        let identity_ct = crypto::seal(
+            &id_key,
+            identity.device_id.as_bytes(),
+            &identity.to_secret_bytes(),
+        );
+        let header = Header {
+            device_id: identity.device_id,
+            kdf,
+            salt,
+            account_key: wrapped,
+            identity: identity_ct,
+            selected_team: None,
+        };
+        let store = Store::create(home, &header).await?;
+        let mut s = Self {
+            store,
+            account,
+            identity,
+            teams: BTreeMap::new(),
+            selected: None,
+            clock,
+        };
+        s.team_create(PERSONAL_TEAM, None).await?;
+        Ok(s)
+    }
+
+    /// Opens the store under `home` with the master password.
+    pub async fn unlock(home: &Path, password: &SecretString, clock: Clock) -> Result<Self> {
+        let store = Store::open(home).await?;
+        let account = unwrap_account_key(&store, password).await?;
+        Self::load(store, account, clock).await
+    }
+
+    /// Opens the store with an already unwrapped account key (handed over to the agent).
+    pub async fn unlock_with_key(home: &Path, account: Key32, clock: Clock) -> Result<Self> {
+        let store = Store::open(home).await?;
+        Self::load(store, account, clock).await
+    }
+
+    async fn load(store: Store, account: Key32, clock: Clock) -> Result<Self> {
+        let header = store.header().await?;
+        let id_key = crypto::subkey(&account, b"hush/v1/identity");
+        let plain = crypto::open(
+            &id_key,
+            header.device_id.as_bytes(),
+            &header.identity,
+            "device identity",
+        )?;
+        let identity = DeviceIdentity::from_secret_bytes(&plain)?;
+        if identity.device_id != header.device_id {
+            return Err(Error::Integrity(
+                "device identity does not match the header".into(),
+            ));
+        }
+        let mut s = Self {
+            store,
+            account,
+            identity,
+            teams: BTreeMap::new(),
+            selected: header.selected_team,
+            clock,
+        };
+        let settings_key = crypto::subkey(&s.account, b"hush/v1/settings");
+        for row in s.store.teams().await? {
+            let plain = crypto::open(
+                &settings_key,
+                row.team_id.as_bytes(),
+                &row.settings,
+                "team settings",
+            )?;
+            let settings = TeamSettings::decode(&plain)?;
+            let mut team = Team {
+                state: TeamState::new(row.team_id),
+                settings,
+            };
+            s.replay(&mut team, None).await?;
+            let head = team.state.head;
+            match (&row.checkpoint, head) {
+                (None, None) => {}
+                (Some((seq, hash, mac)), Some((hseq, hhash))) if *seq == hseq && *hash == hhash => {
+                    let want = checkpoint_mac(&s.account, &row.team_id, *seq, hash);
+                    if !crypto::ct_eq(&want, mac) {
+                        return Err(Error::Integrity(
+                            "the local log checkpoint MAC does not match".into(),
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(Error::Integrity(
+                        "the local log does not match its checkpoint".into(),
+                    ));
+                }
+            }
+            s.teams.insert(row.team_id, team);
+        }
+        Ok(s)
+    }
+
+    /// Applies stored events after `after` to `team`, checking the stored hash chain.
+    async fn replay(&self, team: &mut Team, after: Option<u64>) -> Result<()> {
+        for row in self.store.events(team.state.team_id, after).await? {
+            let ev = SignedEvent::decode(&row.bytes)?;
+            if ev.envelope.seq != row.seq || !crypto::ct_eq(&ev.hash(), &row.hash) {
+                return Err(Error::Integrity(format!(
+                    "stored event {} does not match its row",
+                    row.seq
+                )));
+            }
+            team.state.apply(&ev, &self.identity, false)?;
+        }
+        Ok(())
+    }
+
+    /// Picks up events other processes wrote since this session loaded.
+    pub async fn refresh(&mut self) -> Result<()> {
+        let heads = self.store.heads().await?;
+        for (team_id, seq) in heads {
+            let known = self.teams.get(&team_id).map(|t| t.state.head.map(|h| h.0));
+            match known {
+                Some(k) if k == seq => {}
+                Some(k) => {
+                    let mut team = self
+                        .teams
+                        .remove(&team_id)
+                        .ok_or_else(|| Error::Integrity("team vanished".into()))?;
+                    let r = self.replay(&mut team, k).await;
+                    self.teams.insert(team_id, team);
+                    r?;
+                }
+                None => {
+                    // A team created by another process: reload everything.
+                    let fresh =
+                        Self::load(self.store.clone(), self.account.clone(), self.clock.clone())
+                            .await?;
+                    *self = fresh;
+                    return Ok(());
+                }
+            }
+        }
+        let header = self.store.header().await?;
+        self.selected = header.selected_team;
+        Ok(())
+    }
+
+    /// The account key (handed to the agent at unlock).
+    pub fn account_key(&self) -> &Key32 {
+        &self.account
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Path {
+        self.store.home()
+    }
+
+    /// This device.
+    pub fn whoami(&self) -> WhoAmI {
+        let cert = self.identity.cert();
+        WhoAmI {
+            name: self.identity.name.clone(),
+            device_id: cert.device_id,
+            fingerprint: fingerprint(&cert.sign_pk, &cert.enc_pk),
+        }
+    }
+
+    /// Changes the master password: rewraps the account key; nothing else is re-encrypted.
+    pub async fn change_password(&mut self, new_password: &SecretString) -> Result<()> {
+        let kdf = KdfParams::DEFAULT;
+        let (salt, wrapped) =
+            wrap_account_key(&self.account, new_password, &self.identity.device_id, kdf)?;
+        self.store.rewrap(kdf, &salt, &wrapped).await
+    }
+
+    fn team_by_name(&self, name: &str) -> Result<Uuid> {
+        let found: Vec<Uuid> = self
+            .teams
+            .iter()
+            .filter(|(_, t)| t.state.name == name)
+            .map(|(id, _)| *id)
+            .collect();
+        match found.as_slice() {
+            [id] => Ok(*id),
+            [] => Err(Error::NotFound(format!("team `{name}`"))),
+            _ => Err(Error::Ambiguous(format!(
+                "more than one team is named `{name}`"
+            ))),
+        }
+    }
+
+    /// The team a command acts on: the named one, else the selected one.
+    pub fn active_team(&self, team: Option<&str>) -> Result<Uuid> {
+        match team {
+            Some(name) => self.team_by_name(name),
+            None => self
+                .selected
+                .filter(|id| self.teams.contains_key(id))
+                .ok_or_else(|| Error::NotFound("selected team (run `hush team use TEAM`)".into())),
+        }
+    }
+
+    /// Creates a team (with this device as owner) and selects it.
+    pub async fn team_create(&mut self, name: &str, relay: Option<String>) -> Result<TeamInfo> {
+        crate::item::validate_name(name, "team")?;
+        if self.teams.values().any(|t| t.state.name == name) {
+            return Err(Error::Exists(format!("team `{name}`")));
+        }
+        let team_id = Uuid::new_v4();
+        let settings = TeamSettings { relay };
+        let settings_key = crypto::subkey(&self.account, b"hush/v1/settings");
+        self.store
+            .insert_team(
+                team_id,
+                &crypto::seal(&settings_key, team_id.as_bytes(), &settings.encode()),
+            )
+            .await?;
+        self.teams.insert(
+            team_id,
+            Team {
+                state: TeamState::new(team_id),
+                settings,
+            },
+        );
+        let log_key = Key32::random();
+        let bundle = KeyBundle::seal(
+            &team_id,
+            &self.identity.device_id,
+            &self.identity.cert(),
+            &[GrantedKey {
+                scope: KeyScope::Log,
+                epoch: 0,
+                key: log_key.clone(),
+            }],
+        )?;
+        let payload = Payload::TeamCreate {
+            name: name.to_owned(),
+            creator: self.identity.cert(),
+        };
+        self.append_with_key(team_id, payload, vec![bundle], Some(&log_key))
+            .await?;
+        self.team_use_id(team_id).await?;
+        self.team_info(team_id)
+    }
+
+    fn team_info(&self, id: Uuid) -> Result<TeamInfo> {
+        let t = self
+            .teams
+            .get(&id)
+            .ok_or_else(|| Error::NotFound("team".into()))?;
+        Ok(TeamInfo {
+            id,
+            name: t.state.name.clone(),
+            relay: t.settings.relay.clone(),
+            selected: self.selected == Some(id),
+            vaults: t.state.vaults.len(),
+        })
+    }
+
+    /// All teams, by name.
+    pub fn team_list(&self) -> Vec<TeamInfo> {
+        let mut v: Vec<TeamInfo> = self
+            .teams
+            .keys()
+            .filter_map(|id| self.team_info(*id).ok())
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    /// Selects a team by name.
+    pub async fn team_use(&mut self, name: &str) -> Result<TeamInfo> {
+        let id = self.team_by_name(name)?;
+        self.team_use_id(id).await?;
+        self.team_info(id)
+    }
+
+    async fn team_use_id(&mut self, id: Uuid) -> Result<()> {
+        self.store.select_team(id).await?;
+        self.selected = Some(id);
+        Ok(())
+    }
+
+    /// Creates a vault in the active team.
+    pub async fn vault_create(&mut self, team: Option<&str>, name: &str) -> Result<VaultInfo> {
+        crate::item::validate_name(name, "vault")?;
+        let team_id = self.active_team(team)?;
+        let t = &self.teams[&team_id];
+        if t.state.vaults.values().any(|v| v.name == name) {
+            return Err(Error::Exists(format!(
+                "vault `{name}` in team `{}`",
+                t.state.name
+            )));
+        }
+        let vault_id = Uuid::new_v4();
+        let vault_key = Key32::random();
+        let name_ct = crypto::seal(
+            &vault_key,
+            &vault_name_ad(&team_id, &vault_id, 0),
+            name.as_bytes(),
+        );
+        let bundle = KeyBundle::seal(
+            &team_id,
+            &self.identity.device_id,
+            &self.identity.cert(),
+            &[GrantedKey {
+                scope: KeyScope::Vault(vault_id),
+                epoch: 0,
+                key: vault_key,
+            }],
+        )?;
+        let payload = Payload::VaultCreate {
+            vault_id,
+            key_epoch: 0,
+            name_ct,
+        };
+        self.append(team_id, payload, vec![bundle]).await?;
+        self.vault_info(team_id, vault_id)
+    }
+
+    fn vault_info(&self, team_id: Uuid, vault_id: Uuid) -> Result<VaultInfo> {
+        let t = &self.teams[&team_id];
+        let v = t
+            .state
+            .vaults
+            .get(&vault_id)
+            .ok_or_else(|| Error::NotFound("vault".into()))?;
+        Ok(VaultInfo {
+            team: t.state.name.clone(),
+            id: vault_id,
+            name: v.name.clone(),
+            secrets: v.items.values().filter(|i| !i.deleted).count(),
+        })
+    }
+
+    /// Vaults of the active team, by name.
+    pub fn vault_list(&self, team: Option<&str>) -> Result<Vec<VaultInfo>> {
+        let team_id = self.active_team(team)?;
+        let mut v: Vec<VaultInfo> = self.teams[&team_id]
+            .state
+            .vaults
+            .keys()
+            .filter_map(|vid| self.vault_info(team_id, *vid).ok())
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    /// Finds a vault: in the named team, else in the active team, else in exactly one other team.
+    fn locate_vault(
+        &self,
+        team: Option<&str>,
+        explicit_team: Option<&str>,
+        vault: &str,
+    ) -> Result<(Uuid, Uuid)> {
+        let in_team = |tid: Uuid| -> Option<Uuid> {
+            self.teams[&tid]
+                .state
+                .vaults
+                .values()
+                .find(|v| v.name == vault)
+                .map(|v| v.id)
+        };
+        if let Some(t) = explicit_team {
+            let tid = self.team_by_name(t)?;
+            return in_team(tid)
+                .map(|v| (tid, v))
+                .ok_or_else(|| Error::NotFound(format!("vault `{vault}` in team `{t}`")));
+        }
+        if let Ok(tid) = self.active_team(team) {
+            if let Some(v) = in_team(tid) {
+                return Ok((tid, v));
+            }
+            if team.is_some() {
+                return Err(Error::NotFound(format!(
+                    "vault `{vault}` in team `{}`",
+                    self.teams[&tid].state.name
+                )));
+            }
+        }
+        let hits: Vec<(Uuid, Uuid)> = self
+            .teams
+            .keys()
+            .filter_map(|tid| in_team(*tid).map(|v| (*tid, v)))
+            .collect();
+        match hits.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(Error::NotFound(format!(
+                "vault `{vault}` (see `hush vault list`)"
+            ))),
+            many => Err(Error::Ambiguous(format!(
+                "vault `{vault}` exists in teams {}; use TEAM/{vault}/NAME",
+                many.iter()
+                    .map(|(t, _)| format!("`{}`", self.teams[t].state.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    fn vault_ref(&self, team_id: Uuid, vault_id: Uuid) -> (&TeamState, &VaultState) {
+        let st = &self.teams[&team_id].state;
+        (st, &st.vaults[&vault_id])
+    }
+
+    fn lookup(&self, team: Option<&str>, addr: &Address) -> Result<(Uuid, Uuid, Option<Uuid>)> {
+        let (tid, vid) = self.locate_vault(team, addr.team.as_deref(), &addr.vault)?;
+        let (_, v) = self.vault_ref(tid, vid);
+        Ok((tid, vid, v.find(&addr.name).map(|i| i.id)))
+    }
+
+    fn not_found(addr: &Address) -> Error {
+        Error::NotFound(format!("secret `{addr}`"))
+    }
+
+    /// Sets a secret's value (creating it, or adding a version) and updates its metadata.
+    pub async fn set(
+        &mut self,
+        team: Option<&str>,
+        addr: &Address,
+        value: &SecretString,
+        update: MetaUpdate,
+        kind: PutKind,
+    ) -> Result<u32> {
+        if value.len() > crate::item::MAX_VALUE_LEN {
+            return Err(Error::Invalid("the value is larger than 1 MiB".into()));
+        }
+        let (tid, vid, item) = self.lookup(team, addr)?;
+        let (st, v) = self.vault_ref(tid, vid);
+        let (item_id, version, mut meta) = match item {
+            Some(id) => {
+                let cur = v.items[&id].current();
+                (id, cur.version + 1, cur.meta.clone())
+            }
+            None => {
+                // A deleted secret of the same name is revived with its history.
+                let dead = v
+                    .items
+                    .values()
+                    .find(|i| i.deleted && i.current().meta.name == addr.name);
+                match dead {
+                    Some(i) => (i.id, i.current().version + 1, i.current().meta.clone()),
+                    None => (
+                        Uuid::new_v4(),
+                        1,
+                        ItemMeta {
+                            name: addr.name.clone(),
+                            ..ItemMeta::default()
+                        },
+                    ),
+                }
+            }
+        };
+        if let Some(n) = update.note {
+            meta.note = n;
+        }
+        if let Some(t) = update.tags {
+            meta.tags = t;
+        }
+        if let Some(u) = update.url {
+            meta.url = Some(u).filter(|u| !u.is_empty());
+        }
+        if let Some(s) = update.scope {
+            meta.scope = Some(s).filter(|s| !s.is_empty());
+        }
+        if let Some(e) = update.expires {
+            meta.expires = Some(e).filter(|e| !e.is_empty());
+        }
+        if let Some(r) = update.rotate_every_days {
+            meta.rotate_every_days = Some(r);
+        }
+        meta.validate()?;
+        let key_epoch = v.key_epoch;
+        let key = st
+            .key(KeyScope::Vault(vid), key_epoch)
+            .ok_or_else(|| Error::Forbidden("this device holds no key for the vault".into()))?;
+        let slot = ItemSlot {
+            team_id: tid,
+            vault_id: vid,
+            item_id,
+            version,
+            key_epoch,
+        };
+        let payload = Payload::SecretPut {
+            vault_id: vid,
+            item_id,
+            version,
+            key_epoch,
+            kind,
+            meta_ct: slot.seal_meta(key, &meta),
+            value_ct: slot.seal_value(key, value),
+        };
+        self.append(tid, payload, Vec::new()).await?;
+        Ok(version)
+    }
+
+    fn find_item(
+        &self,
+        team: Option<&str>,
+        addr: &Address,
+    ) -> Result<(&TeamState, &VaultState, &Item)> {
+        let (tid, vid, item) = self.lookup(team, addr)?;
+        let (st, v) = self.vault_ref(tid, vid);
+        let id = item.ok_or_else(|| Self::not_found(addr))?;
+        Ok((st, v, &v.items[&id]))
+    }
+
+    /// A secret's current value.
+    pub fn get(&self, team: Option<&str>, addr: &Address) -> Result<SecretString> {
+        let (st, v, item) = self.find_item(team, addr)?;
+        st.open_value(v, item, item.current())
+    }
+
+    /// Resolves a `hush://` reference.
+    pub fn resolve_reference(&self, team: Option<&str>, reference: &str) -> Result<SecretString> {
+        let addr = Address::parse_reference(reference)?;
+        self.get(team, &addr).map_err(|e| match e {
+            Error::NotFound(_) => Error::NotFound(format!("reference `{reference}`")),
+            other => other,
+        })
+    }
+
+    fn secret_info(st: &TeamState, v: &VaultState, item: &Item) -> SecretInfo {
+        let cur = item.current();
+        SecretInfo {
+            team: st.name.clone(),
+            vault: v.name.clone(),
+            name: cur.meta.name.clone(),
+            version: cur.version,
+            updated_ms: cur.time_ms,
+            meta: cur.meta.clone(),
+        }
+    }
+
+    /// Live secrets of one vault, or of every vault of the active team.
+    pub fn list(&self, team: Option<&str>, vault: Option<&str>) -> Result<Vec<SecretInfo>> {
+        let mut out = Vec::new();
+        match vault {
+            Some(name) => {
+                let (tid, vid) = self.locate_vault(team, None, name)?;
+                let (st, v) = self.vault_ref(tid, vid);
+                out.extend(
+                    v.live_items()
+                        .into_iter()
+                        .map(|i| Self::secret_info(st, v, i)),
+                );
+            }
+            None => {
+                let tid = self.active_team(team)?;
+                let st = &self.teams[&tid].state;
+                let mut vaults: Vec<&VaultState> = st.vaults.values().collect();
+                vaults.sort_by(|a, b| a.name.cmp(&b.name));
+                for v in vaults {
+                    out.extend(
+                        v.live_items()
+                            .into_iter()
+                            .map(|i| Self::secret_info(st, v, i)),
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every live secret of a vault with its value (for `hush run --vault`).
+    pub fn vault_values(
+        &self,
+        team: Option<&str>,
+        vault: &str,
+    ) -> Result<Vec<(String, SecretString)>> {
+        let (tid, vid) = self.locate_vault(team, None, vault)?;
+        let (st, v) = self.vault_ref(tid, vid);
+        v.live_items()
+            .into_iter()
+            .map(|i| {
+                Ok((
+                    i.current().meta.name.clone(),
+                    st.open_value(v, i, i.current())?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Ranked fuzzy search over vault names, secret names, notes and tags, across all teams.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
+        let mut infos = Vec::new();
+        for t in self.teams.values() {
+            for v in t.state.vaults.values() {
+                for i in v.live_items() {
+                    infos.push(Self::secret_info(&t.state, v, i));
+                }
+            }
+        }
+        let mut searcher = crate::search::Searcher::new();
+        let addresses: Vec<String> = infos
+            .iter()
+            .map(|s| format!("{}/{}", s.vault, s.name))
+            .collect();
+        let docs = infos
+            .iter()
+            .enumerate()
+            .map(|(id, s)| crate::search::SearchDoc {
+                id,
+                name: &addresses[id],
+                note: &s.meta.note,
+                tags: &s.meta.tags,
+            });
+        searcher
+            .search(query, docs, limit)
+            .into_iter()
+            .map(|h| SearchHit {
+                secret: infos[h.id].clone(),
+                score: h.score,
+            })
+            .collect()
+    }
+
+    /// A secret's versions, newest first; values only when `reveal`.
+    pub fn history(
+        &self,
+        team: Option<&str>,
+        addr: &Address,
+        reveal: bool,
+    ) -> Result<Vec<VersionInfo>> {
+        let (st, v, item) = self.find_item(team, addr)?;
+        item.versions
+            .iter()
+            .rev()
+            .map(|ver| {
+                Ok(VersionInfo {
+                    version: ver.version,
+                    time_ms: ver.time_ms,
+                    author: st
+                        .members
+                        .get(&ver.author)
+                        .map_or_else(|| ver.author.to_string(), |m| m.cert.name.clone()),
+                    kind: ver.kind,
+                    value: if reveal {
+                        Some(st.open_value(v, item, ver)?)
+                    } else {
+                        None
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Marks a secret deleted (history is kept in the log).
+    pub async fn remove(&mut self, team: Option<&str>, addr: &Address) -> Result<()> {
+        let (tid, vid, item) = self.lookup(team, addr)?;
+        let id = item.ok_or_else(|| Self::not_found(addr))?;
+        let version = self.vault_ref(tid, vid).1.items[&id].current().version;
+        let payload = Payload::SecretDelete {
+            vault_id: vid,
+            item_id: id,
+            version,
+        };
+        self.append(tid, payload, Vec::new()).await
+    }
+
+    async fn append(
+        &mut self,
+        team_id: Uuid,
+        payload: Payload,
+        bundles: Vec<KeyBundle>,
+    ) -> Result<()> {
+        self.append_with_key(team_id, payload, bundles, None).await
+    }
+
+    /// Seals, signs, checks and stores one event at the head of a team's log. If another process
+    /// appended first, reloads its events and tries again (the caller's payload is rebuilt only
+    /// by the caller, so a conflict on a version number surfaces as an error to retry).
+    async fn append_with_key(
+        &mut self,
+        team_id: Uuid,
+        payload: Payload,
+        bundles: Vec<KeyBundle>,
+        genesis_key: Option<&Key32>,
+    ) -> Result<()> {
+        let team = self
+            .teams
+            .get(&team_id)
+            .ok_or_else(|| Error::NotFound("team".into()))?;
+        let (seq, prev) = team.state.next_position();
+        let epoch = team.state.log_epoch;
+        let log_key = match genesis_key {
+            Some(k) => k.clone(),
+            None => team
+                .state
+                .key(KeyScope::Log, epoch)
+                .cloned()
+                .ok_or_else(|| {
+                    Error::Forbidden("this device holds no key for the team log".into())
+                })?,
+        };
+        let body = Body {
+            time_ms: (self.clock)(),
+            payload,
+        };
+        let ev = SignedEvent::seal(
+            Envelope {
+                team_id,
+                seq,
+                prev,
+                epoch,
+                author: self.identity.device_id,
+            },
+            bundles,
+            &body,
+            &log_key,
+            &self.identity,
+        )?;
+        let checked = team.state.check(&ev, &self.identity, true)?;
+        let hash = ev.hash();
+        let mac = checkpoint_mac(&self.account, &team_id, seq, &hash);
+        let pending = team.settings.relay.is_some();
+        match self
+            .store
+            .append(team_id, seq, &hash, ev.bytes(), pending, &mac)
+            .await?
+        {
+            Append::Done => {
+                if let Some(t) = self.teams.get_mut(&team_id) {
+                    t.state.commit(checked);
+                }
+                Ok(())
+            }
+            Append::Conflict => {
+                self.refresh().await?;
+                Err(Error::Agent(
+                    "another process changed this team at the same moment; run the command again"
+                        .into(),
+                ))
+            }
+        }
+    }
+
+    /// Verifies the whole local store: SQLite integrity, every signature, every hash link, every
+    /// checkpoint. Returns the number of events checked.
+    pub async fn verify(&self) -> Result<u64> {
+        self.store.integrity_check().await?;
+        let mut n = 0;
+        for team_id in self.teams.keys() {
+            let mut state = TeamState::new(*team_id);
+            for row in self.store.events(*team_id, None).await? {
+                let ev = SignedEvent::decode(&row.bytes)?;
+                state.apply(&ev, &self.identity, true)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Ends the session, closing the database.
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+
+    /// The home directory of a session-less caller (for messages).
+    pub fn default_home() -> Option<PathBuf> {
+        dirs_home()
+    }
+}
+
+fn dirs_home() -> Option<PathBuf> {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .map(|d| d.join("hush"))
+}
+
+/// Zeroizing helper for reading a password-like line.
+pub fn zeroizing_string(s: String) -> Zeroizing<String> {
+    Zeroizing::new(s)
+}

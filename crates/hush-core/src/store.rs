@@ -1,0 +1,404 @@
+//! The encrypted local store: SQLite through sqlx.
+//!
+//! The store knows rows, not meaning: it holds the header, per-team settings and checkpoints, and
+//! the raw event logs. All of it is either ciphertext or ids. Writes that must be atomic (an event
+//! plus its checkpoint) happen in one `BEGIN IMMEDIATE` transaction; the `(team_id, seq)` primary
+//! key makes appending a compare-and-swap on the head, so two processes writing at once cannot
+//! fork the local log. WAL with `synchronous = FULL`: an acknowledged write survives a crash.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use uuid::Uuid;
+
+use crate::crypto::KdfParams;
+use crate::error::{Error, Result};
+
+/// Store format written by this version.
+pub const FORMAT: i64 = 1;
+/// File name of the database inside the home directory.
+pub const DB_FILE: &str = "hush.db";
+
+/// The header row.
+#[derive(Clone, Debug)]
+pub struct Header {
+    /// This device.
+    pub device_id: Uuid,
+    /// Argon2id parameters.
+    pub kdf: KdfParams,
+    /// Argon2id salt.
+    pub salt: [u8; 16],
+    /// The wrapped account key.
+    pub account_key: Vec<u8>,
+    /// The sealed device identity.
+    pub identity: Vec<u8>,
+    /// The selected team.
+    pub selected_team: Option<Uuid>,
+}
+
+/// A team row.
+#[derive(Clone, Debug)]
+pub struct TeamRow {
+    /// Team id.
+    pub team_id: Uuid,
+    /// Sealed settings.
+    pub settings: Vec<u8>,
+    /// Checkpoint: (seq, hash, mac).
+    pub checkpoint: Option<(u64, [u8; 32], Vec<u8>)>,
+}
+
+/// An event row.
+#[derive(Clone, Debug)]
+pub struct EventRow {
+    /// Position.
+    pub seq: u64,
+    /// Stored hash.
+    pub hash: Vec<u8>,
+    /// Event bytes.
+    pub bytes: Vec<u8>,
+    /// Still in the outbox.
+    pub pending: bool,
+}
+
+/// Outcome of an append.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Append {
+    /// Stored.
+    Done,
+    /// Another writer took that position first: reload and rebuild.
+    Conflict,
+}
+
+/// An open store.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    home: PathBuf,
+}
+
+/// Creates `dir` (and parents) with mode 0700, and tightens an existing one.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| Error::io(format!("cannot restrict {}", dir.display()), e))
+}
+
+fn u64_col(v: i64) -> Result<u64> {
+    u64::try_from(v).map_err(|_| Error::Integrity("negative sequence number in store".into()))
+}
+
+fn i64_col(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::Invalid("sequence number out of range".into()))
+}
+
+fn uuid_col(b: &[u8]) -> Result<Uuid> {
+    Uuid::from_slice(b).map_err(|_| Error::Integrity("malformed id in store".into()))
+}
+
+impl Store {
+    /// The database path under `home`.
+    pub fn db_path(home: &Path) -> PathBuf {
+        home.join(DB_FILE)
+    }
+
+    /// True when a store exists under `home`.
+    pub fn exists(home: &Path) -> bool {
+        Self::db_path(home).exists()
+    }
+
+    async fn connect(home: &Path, create: bool) -> Result<Self> {
+        let path = Self::db_path(home);
+        if create {
+            ensure_private_dir(home)?;
+            // Create the file ourselves with mode 0600; SQLite gives -wal/-shm the same mode.
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => Error::AlreadyInitialized(home.to_owned()),
+                    _ => Error::io(format!("cannot create {}", path.display()), e),
+                })?;
+        } else if !path.exists() {
+            return Err(Error::NotInitialized(home.to_owned()));
+        }
+        let opts = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(Error::from)?
+            .filename(&path)
+            .create_if_missing(false)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("secure_delete", "ON");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(ref d) if d.message().contains("not a database") => {
+                    Error::Integrity(format!("{} is not a Hush database", path.display()))
+                }
+                other => Error::from(other),
+            })?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self {
+            pool,
+            home: home.to_owned(),
+        })
+    }
+
+    /// Creates a new store under `home` and writes its header.
+    pub async fn create(home: &Path, header: &Header) -> Result<Self> {
+        let store = Self::connect(home, true).await?;
+        sqlx::query(
+            "INSERT INTO header (id, format, device_id, kdf_m_kib, kdf_t, kdf_p, kdf_salt, account_key, identity, selected_team)
+             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(FORMAT)
+        .bind(header.device_id.as_bytes().as_slice())
+        .bind(i64::from(header.kdf.m_kib))
+        .bind(i64::from(header.kdf.t))
+        .bind(i64::from(header.kdf.p))
+        .bind(header.salt.as_slice())
+        .bind(&header.account_key)
+        .bind(&header.identity)
+        .bind(header.selected_team.map(|t| t.as_bytes().to_vec()))
+        .execute(&store.pool)
+        .await?;
+        Ok(store)
+    }
+
+    /// Opens the existing store under `home`.
+    pub async fn open(home: &Path) -> Result<Self> {
+        Self::connect(home, false).await
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// Reads the header.
+    pub async fn header(&self) -> Result<Header> {
+        let row = sqlx::query(
+            "SELECT format, device_id, kdf_m_kib, kdf_t, kdf_p, kdf_salt, account_key, identity, selected_team FROM header WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| Error::Integrity("the store has no header".into()))?;
+        let format: i64 = row.try_get(0)?;
+        if format != FORMAT {
+            return Err(Error::Invalid(format!(
+                "store format {format} is not supported by this version of hush"
+            )));
+        }
+        let param = |i: usize| -> Result<u32> {
+            let v: i64 = row.try_get(i)?;
+            u32::try_from(v)
+                .map_err(|_| Error::Integrity("key-derivation parameter out of range".into()))
+        };
+        let salt: Vec<u8> = row.try_get(5)?;
+        let selected: Option<Vec<u8>> = row.try_get(8)?;
+        Ok(Header {
+            device_id: uuid_col(&row.try_get::<Vec<u8>, _>(1)?)?,
+            kdf: KdfParams {
+                m_kib: param(2)?,
+                t: param(3)?,
+                p: param(4)?,
+            },
+            salt: salt
+                .try_into()
+                .map_err(|_| Error::Integrity("malformed salt in header".into()))?,
+            account_key: row.try_get(6)?,
+            identity: row.try_get(7)?,
+            selected_team: selected.as_deref().map(uuid_col).transpose()?,
+        })
+    }
+
+    /// Replaces the wrapped account key (password change): one row, no re-encryption.
+    pub async fn rewrap(&self, kdf: KdfParams, salt: &[u8; 16], account_key: &[u8]) -> Result<()> {
+        sqlx::query("UPDATE header SET kdf_m_kib = ?, kdf_t = ?, kdf_p = ?, kdf_salt = ?, account_key = ? WHERE id = 1")
+            .bind(i64::from(kdf.m_kib))
+            .bind(i64::from(kdf.t))
+            .bind(i64::from(kdf.p))
+            .bind(salt.as_slice())
+            .bind(account_key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records the selected team.
+    pub async fn select_team(&self, team: Uuid) -> Result<()> {
+        sqlx::query("UPDATE header SET selected_team = ? WHERE id = 1")
+            .bind(team.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// All team rows.
+    pub async fn teams(&self) -> Result<Vec<TeamRow>> {
+        let rows =
+            sqlx::query("SELECT team_id, settings, head_seq, head_hash, head_mac FROM teams")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let seq: Option<i64> = row.try_get(2)?;
+                let hash: Option<Vec<u8>> = row.try_get(3)?;
+                let mac: Option<Vec<u8>> = row.try_get(4)?;
+                let checkpoint = match (seq, hash, mac) {
+                    (Some(s), Some(h), Some(m)) => Some((
+                        u64_col(s)?,
+                        h.try_into()
+                            .map_err(|_| Error::Integrity("malformed checkpoint".into()))?,
+                        m,
+                    )),
+                    (None, None, None) => None,
+                    _ => return Err(Error::Integrity("incomplete checkpoint".into())),
+                };
+                Ok(TeamRow {
+                    team_id: uuid_col(&row.try_get::<Vec<u8>, _>(0)?)?,
+                    settings: row.try_get(1)?,
+                    checkpoint,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a team row.
+    pub async fn insert_team(&self, team_id: Uuid, settings: &[u8]) -> Result<()> {
+        sqlx::query("INSERT INTO teams (team_id, settings) VALUES (?, ?)")
+            .bind(team_id.as_bytes().as_slice())
+            .bind(settings)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces a team's sealed settings.
+    pub async fn update_team_settings(&self, team_id: Uuid, settings: &[u8]) -> Result<()> {
+        sqlx::query("UPDATE teams SET settings = ? WHERE team_id = ?")
+            .bind(settings)
+            .bind(team_id.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Events of a team after `after` (all when `None`), in order.
+    pub async fn events(&self, team_id: Uuid, after: Option<u64>) -> Result<Vec<EventRow>> {
+        let from = match after {
+            Some(s) => i64_col(s)? + 1,
+            None => 0,
+        };
+        let rows = sqlx::query("SELECT seq, hash, bytes, pending FROM events WHERE team_id = ? AND seq >= ? ORDER BY seq")
+            .bind(team_id.as_bytes().as_slice())
+            .bind(from)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(EventRow {
+                    seq: u64_col(row.try_get(0)?)?,
+                    hash: row.try_get(1)?,
+                    bytes: row.try_get(2)?,
+                    pending: row.try_get::<i64, _>(3)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// The highest stored seq of each team (cheap: lets a long-lived process notice writes by others).
+    pub async fn heads(&self) -> Result<Vec<(Uuid, Option<u64>)>> {
+        let rows = sqlx::query("SELECT team_id, head_seq FROM teams")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let seq: Option<i64> = row.try_get(1)?;
+                Ok((
+                    uuid_col(&row.try_get::<Vec<u8>, _>(0)?)?,
+                    seq.map(u64_col).transpose()?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Appends one event and moves the checkpoint, atomically. Returns [`Append::Conflict`] when
+    /// the position is taken (another process appended first).
+    pub async fn append(
+        &self,
+        team_id: Uuid,
+        seq: u64,
+        hash: &[u8; 32],
+        bytes: &[u8],
+        pending: bool,
+        mac: &[u8; 32],
+    ) -> Result<Append> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head: Option<i64> = sqlx::query_scalar("SELECT head_seq FROM teams WHERE team_id = ?")
+            .bind(team_id.as_bytes().as_slice())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::NotFound("team".into()))?;
+        let expected = match head {
+            Some(h) => u64_col(h)? + 1,
+            None => 0,
+        };
+        if seq != expected {
+            tx.rollback().await?;
+            return Ok(Append::Conflict);
+        }
+        sqlx::query(
+            "INSERT INTO events (team_id, seq, hash, bytes, pending) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(team_id.as_bytes().as_slice())
+        .bind(i64_col(seq)?)
+        .bind(hash.as_slice())
+        .bind(bytes)
+        .bind(i64::from(pending))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE teams SET head_seq = ?, head_hash = ?, head_mac = ? WHERE team_id = ?")
+            .bind(i64_col(seq)?)
+            .bind(hash.as_slice())
+            .bind(mac.as_slice())
+            .bind(team_id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Append::Done)
+    }
+
+    /// Runs SQLite's own integrity check.
+    pub async fn integrity_check(&self) -> Result<()> {
+        let res: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?;
+        if res == "ok" {
+            Ok(())
+        } else {
+            Err(Error::Integrity(format!("SQLite integrity check: {res}")))
+        }
+    }
+
+    /// Closes the pool, checkpointing the WAL.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
