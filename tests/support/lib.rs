@@ -1,1 +1,158 @@
-//! test support
+//! Shared helpers for the end-to-end tests: build the real binaries once, and give each test its
+//! own data directory so tests run in parallel without seeing each other.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The master password every test store uses (passed through HUSH_PASSWORD, as scripts do).
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Path of a workspace binary, built (once per test process) by the same cargo that runs the tests.
+///
+/// Cargo only builds a package's own binaries for its integration tests; these tests live in a
+/// separate package (`tests/`) so that they can drive the CLI, the relay and later the desktop app
+/// together, hence the explicit build.
+pub fn bin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        // target/<profile>/deps/<test-binary>  ->  target/<profile>
+        let exe = std::env::current_exe().expect("test executable path");
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("test binaries live in target/<profile>/deps")
+            .to_owned();
+        if std::env::var_os("HUSH_TESTS_NO_BUILD").is_none() {
+            let release = dir.file_name().is_some_and(|n| n == "release");
+            let mut cmd = std::process::Command::new(env!("CARGO"));
+            cmd.args(["build", "--quiet", "-p", "hush-cli", "--bin", "hush"]);
+            if release {
+                cmd.arg("--release");
+            }
+            let status = cmd.status().expect("run cargo build");
+            assert!(status.success(), "cargo build of the binaries failed");
+        }
+        dir
+    });
+    let path = dir.join(name);
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// One person's installation: a data directory and a way to run `hush` in it.
+pub struct Device {
+    /// Keeps the directory alive.
+    pub dir: tempfile::TempDir,
+}
+
+impl Device {
+    /// A fresh, uninitialised device.
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::Builder::new()
+                .prefix("hush-test-")
+                .tempdir()
+                .expect("temp dir"),
+        }
+    }
+
+    /// A device after `hush init --name NAME`.
+    pub fn init(name: &str) -> Self {
+        let d = Self::new();
+        d.hush(&["init", "--name", name]).assert().success();
+        d
+    }
+
+    /// The data directory.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// `hush` with this home and the test password in the environment.
+    pub fn hush(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut c = self.hush_no_password(args);
+        c.env("HUSH_PASSWORD", PASSWORD);
+        c
+    }
+
+    /// `hush` with this home and no password source at all.
+    pub fn hush_no_password(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::new(bin("hush"));
+        c.env_remove("HUSH_PASSWORD")
+            .env_remove("HUSH_SERVICE_TOKEN")
+            .env("HUSH_HOME", self.home())
+            .args(args);
+        c
+    }
+
+    /// Runs `hush` and returns stdout, asserting success.
+    pub fn out(&self, args: &[&str]) -> String {
+        let o = self.hush(args).output().expect("run hush");
+        assert!(
+            o.status.success(),
+            "hush {args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs `hush` expecting failure; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let o = self.hush(args).output().expect("run hush");
+        assert!(!o.status.success(), "hush {args:?} unexpectedly succeeded");
+        let err = String::from_utf8(o.stderr).expect("utf-8 stderr");
+        assert_clean_error(&err);
+        err
+    }
+}
+
+impl Default for Device {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        // Stop an agent a test may have left running.
+        let _ = assert_cmd::Command::new(bin("hush"))
+            .env("HUSH_HOME", self.home())
+            .arg("lock")
+            .output();
+    }
+}
+
+/// An error is one line starting with `hush: error:`, and never a panic.
+pub fn assert_clean_error(stderr: &str) {
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "panic: {stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("hush: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "expected one error line, got: {stderr}");
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// True if `needle` occurs in `haystack`.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
