@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's test command: sets up a fresh Debian/Ubuntu machine and runs every check CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+# shellcheck disable=SC1091
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+
+echo "== format" >&2
+cargo fmt --all -- --check
+
+echo "== lint" >&2
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tests" >&2
+cargo test --workspace --locked
