@@ -60,7 +60,8 @@ fn vector_identity() -> DeviceIdentity {
         .raw(&seq_bytes::<16>(0xd0))
         .str("alice")
         .raw(&seq_bytes::<32>(0x01))
-        .raw(&seq_bytes::<32>(0x41));
+        .raw(&seq_bytes::<32>(0x41))
+        .raw(&seq_bytes::<32>(0x81));
     DeviceIdentity::from_secret_bytes(&w.into_vec()).expect("identity")
 }
 
@@ -70,6 +71,7 @@ fn computed() -> BTreeMap<String, String> {
     let cert = id.cert();
     m.insert("identity.sign_pk".into(), hex(&cert.sign_pk));
     m.insert("identity.enc_pk".into(), hex(&cert.enc_pk));
+    m.insert("identity.auth_pk".into(), hex(&cert.auth_pk));
     m.insert("identity.cert_sig".into(), hex(&cert.sig));
     m.insert("identity.fingerprint".into(), fingerprint(&cert.sign_pk, &cert.enc_pk));
 
@@ -116,7 +118,15 @@ fn computed() -> BTreeMap<String, String> {
             creator: cert.clone(),
         },
     };
-    let ev = SignedEvent::seal_with(env, Vec::new(), &body, &log_key, &id, &seq_bytes(0x60)).expect("event");
+    let public = hush_core::event::Public {
+        bundles: Vec::new(),
+        acl: vec![hush_core::event::AclChange::Add {
+            device_id: id.device_id,
+            auth_pk: cert.auth_pk,
+            manager: true,
+        }],
+    };
+    let ev = SignedEvent::seal_with(env, public, &body, &log_key, &id, &seq_bytes(0x60)).expect("event");
     m.insert("event.bytes".into(), hex(ev.bytes()));
     m.insert("event.hash".into(), hex(&ev.hash()));
     m

@@ -797,7 +797,6 @@ fn secrets_are_not_on_any_command_line() {
 /// `hush run` gives the command the secrets it asked for, not the key to all of them: a
 /// `HUSH_PASSWORD` in hush's environment must not reach the command.
 #[test]
-#[ignore = "bug: hush run passes HUSH_PASSWORD (the master password) on to the command"]
 fn regression_master_password_is_not_passed_to_the_command() {
     let d = device_with("app", &[("TOKEN", &unique("token"))]);
     let o = hush(
@@ -1051,4 +1050,34 @@ fn agent_serves_run_and_inject_without_a_password_until_locked() {
         "{err}"
     );
     assert_eq!(stdout(&o), "");
+}
+
+/// `--mask` conceals secrets, not ordinary settings: plain env-file values stay readable.
+#[test]
+fn mask_leaves_plain_env_file_settings_readable() {
+    let d = device_with("app", &[("TOKEN", &unique("token"))]);
+    let env_file = d.dir.path().join("plain.env");
+    std::fs::write(
+        &env_file,
+        "NODE_ENV=production\nPORT=8080\nT=hush://app/TOKEN\n",
+    )
+    .expect("write env file");
+    let o = hush(
+        &d,
+        &[
+            "run",
+            "--mask",
+            "--env-file",
+            env_file.to_str().expect("utf-8 path"),
+            "--",
+            "sh",
+            "-c",
+            "echo \"mode $NODE_ENV port $PORT token $T\"",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "mode production port 8080 token <concealed by hush>\n"
+    );
 }

@@ -100,6 +100,74 @@ pub enum Command {
     /// Audit the signed log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Create a one-line invite code for a new teammate.
+    Invite {
+        /// Role of the newcomer: member or admin.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// The code stops working after this long (e.g. 30m, 24h, 7d).
+        #[arg(long, default_value = "24h")]
+        expires: String,
+    },
+    /// Ask to join a team with an invite code; prints the safety code to compare.
+    Join {
+        /// The invite code.
+        code: String,
+        /// A local name for the team until you are admitted.
+        #[arg(long)]
+        name: Option<String>,
+        /// Allow plain http:// to a non-loopback relay (only behind a TLS-terminating proxy).
+        #[arg(long)]
+        allow_http: bool,
+    },
+    /// List the team's members, pending joins and their codes.
+    Members,
+    /// Admit a pending member after comparing safety codes.
+    Admit {
+        /// Display name or device id prefix.
+        member: String,
+    },
+    /// Remove a member: re-keys the team and their vaults; lists keys to rotate.
+    Remove {
+        /// Display name or device id prefix.
+        member: String,
+    },
+    /// Give a member access to a vault.
+    Grant {
+        /// Vault name.
+        vault: String,
+        /// Display name or device id prefix.
+        member: String,
+        /// read, write or admin.
+        #[arg(long)]
+        role: String,
+    },
+    /// Take a member's access to a vault away: re-keys the vault; lists keys to rotate.
+    Revoke {
+        /// Vault name.
+        vault: String,
+        /// Display name or device id prefix.
+        member: String,
+    },
+    /// Who has which role on a vault.
+    Access {
+        /// Vault name.
+        vault: String,
+    },
+    /// Push local changes and pull teammates' changes (every team with a relay, or --team).
+    Sync,
+    /// Secrets to rotate at their provider, and why.
+    Exposed,
+    /// Secrets edited concurrently that need a decision.
+    Conflicts,
+    /// Resolve a conflict by keeping one version.
+    Resolve {
+        /// VAULT/NAME or TEAM/VAULT/NAME.
+        address: String,
+        /// The version to keep (see `hush history`).
+        #[arg(long)]
+        keep: u32,
+    },
     /// Run the agent in the foreground (used by `hush unlock`).
     #[command(hide = true)]
     Agent {
@@ -119,6 +187,9 @@ pub enum TeamCommand {
         /// Relay URL the team syncs through.
         #[arg(long)]
         relay: Option<String>,
+        /// Allow plain http:// to a non-loopback relay (only behind a TLS-terminating proxy).
+        #[arg(long)]
+        allow_http: bool,
     },
     /// List teams.
     List,
@@ -127,6 +198,8 @@ pub enum TeamCommand {
         /// Team name.
         name: String,
     },
+    /// Relay, last sync, head and team state code, outbox, conflicts.
+    Status,
 }
 
 /// `hush vault ...`

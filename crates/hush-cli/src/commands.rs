@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use hush_core::address::{Address, is_env_name};
 use hush_core::api::{Request, Response, unexpected};
 use hush_core::crypto::KdfParams;
-use hush_core::event::PutKind;
+use hush_core::event::{PutKind, TeamRole, VaultRole};
 use hush_core::item::{format_time_ms, parse_date, parse_period_days};
 use hush_core::secret::SecretString;
 use hush_core::session::{MetaUpdate, Session, system_clock};
@@ -204,6 +204,160 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Agent { idle_secs } => agent(&ctx, idle_secs),
+        Command::Invite { role, expires } => {
+            let role = match role.as_str() {
+                "member" => TeamRole::Member,
+                "admin" => TeamRole::Admin,
+                other => bail!("unknown role {other:?}: use member or admin"),
+            };
+            let ttl = parse_duration(&expires)?;
+            let out = match ctx.one(Request::Invite {
+                team: ctx.team.clone(),
+                role,
+                ttl_ms: i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX),
+            })? {
+                Response::Invited(i) => i,
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&out)?;
+            } else {
+                eprintln!(
+                    "Send this code to your teammate over a channel you trust (it expires {} UTC, single use):",
+                    format_time_ms(out.expires_ms)
+                );
+                println!("{}", out.code);
+                eprintln!("When they have run `hush join`, run `hush sync`, compare the safety code in `hush members` with theirs, then `hush admit NAME`.");
+            }
+            Ok(0)
+        }
+        Command::Join { code, name, allow_http } => {
+            let out = match ctx.one(Request::Join {
+                code,
+                label: name,
+                allow_http,
+            })? {
+                Response::Joined(j) => j,
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&out)?;
+            } else {
+                eprintln!("Join request sent. Read this safety code to the person who invited you; it must match theirs:");
+                println!("{}", out.safety_code);
+                eprintln!("Once they admit you, `hush sync` brings the team to this device.");
+            }
+            Ok(0)
+        }
+        Command::Members => {
+            let list = match ctx.one(Request::Members { team: ctx.team.clone() })? {
+                Response::Members(m) => m,
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&list)?;
+            } else {
+                for m in list {
+                    let code = m.safety_code.as_deref().map(|c| format!("\tsafety code {c}")).unwrap_or_default();
+                    println!("{}\t{}\t{}\t{}{code}", m.name, m.id, m.role.as_str(), m.status);
+                }
+            }
+            Ok(0)
+        }
+        Command::Admit { member } => {
+            let m = match ctx.one(Request::Admit { team: ctx.team.clone(), member })? {
+                Response::Member(m) => m,
+                other => return Err(unexpected(&other).into()),
+            };
+            eprintln!("admitted {} as {}; `hush sync` to publish", m.name, m.role.as_str());
+            Ok(0)
+        }
+        Command::Remove { member } => {
+            let (m, exposed) = match ctx.one(Request::RemoveMember { team: ctx.team.clone(), member })? {
+                Response::Removed { member, exposed } => (member, exposed),
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&serde_json::json!({ "removed": m, "exposed": exposed }))?;
+            } else {
+                eprintln!("removed {}: the team and their vaults were re-keyed; `hush sync` to publish", m.name);
+                print_exposed(&exposed);
+            }
+            Ok(0)
+        }
+        Command::Grant { vault, member, role } => {
+            let role = VaultRole::parse(&role)?;
+            let a = match ctx.one(Request::Grant { team: ctx.team.clone(), vault: vault.clone(), member, role })? {
+                Response::Access(mut a) if a.len() == 1 => a.remove(0),
+                other => return Err(unexpected(&other).into()),
+            };
+            eprintln!("{} now has {} access to {vault}", a.name, a.role.as_str());
+            Ok(0)
+        }
+        Command::Revoke { vault, member } => {
+            let exposed = match ctx.one(Request::Revoke { team: ctx.team.clone(), vault: vault.clone(), member: member.clone() })? {
+                Response::Exposed(e) => e,
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&exposed)?;
+            } else {
+                eprintln!("{member} no longer has access to {vault}; its key was rotated");
+                print_exposed(&exposed);
+            }
+            Ok(0)
+        }
+        Command::Access { vault } => {
+            let list = match ctx.one(Request::Access { team: ctx.team.clone(), vault })? {
+                Response::Access(a) => a,
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&list)?;
+            } else {
+                for a in list {
+                    println!("{}\t{}\t{}", a.name, a.id, a.role.as_str());
+                }
+            }
+            Ok(0)
+        }
+        Command::Sync => sync(&ctx),
+        Command::Exposed => {
+            let list = match ctx.one(Request::Exposed)? {
+                Response::Exposed(e) => e,
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&list)?;
+            } else {
+                print_exposed(&list);
+            }
+            Ok(0)
+        }
+        Command::Conflicts => {
+            let list = match ctx.one(Request::Conflicts)? {
+                Response::Conflicts(c) => c,
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&list)?;
+            } else {
+                for c in list {
+                    let v: Vec<String> = c.versions.iter().map(|v| format!("v{v}")).collect();
+                    println!("{}\tversions {}", c.address, v.join(", "));
+                }
+            }
+            Ok(0)
+        }
+        Command::Resolve { address, keep } => {
+            let address = Address::parse(&address)?;
+            let v = match ctx.one(Request::ResolveConflict { team: ctx.team.clone(), address: address.clone(), keep })? {
+                Response::Version(v) => v,
+                other => return Err(unexpected(&other).into()),
+            };
+            eprintln!("resolved {address}: kept v{keep} as v{v}");
+            Ok(0)
+        }
     }
 }
 
@@ -240,17 +394,78 @@ fn init(ctx: &Ctx, name: &str) -> Result<i32> {
 
 fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
     match cmd {
-        TeamCommand::Create { name, relay } => {
-            if let Some(r) = &relay {
-                check_relay_url(r)?;
-            }
-            let Response::Team(t) = ctx.one(Request::TeamCreate { name, relay })? else {
-                bail!("unexpected answer")
+        TeamCommand::Create {
+            name,
+            relay,
+            allow_http,
+        } => {
+            let mut b = ctx.backend()?;
+            let r = ctx.rt.block_on(b.call(Request::TeamCreate {
+                name,
+                relay: relay.clone(),
+                allow_http,
+            }));
+            let t = match r {
+                Ok(Response::Team(t)) => t,
+                Ok(other) => return Err(unexpected(&other).into()),
+                Err(e) => {
+                    ctx.rt.block_on(b.close());
+                    return Err(e);
+                }
             };
+            eprintln!("created team {} and selected it", t.name);
+            if relay.is_some() {
+                let r = ctx.rt.block_on(b.call(Request::Sync {
+                    team: Some(t.name.clone()),
+                    all: false,
+                }));
+                match r {
+                    Ok(Response::Synced(s)) if s.iter().all(|o| o.error.is_none()) => {
+                        eprintln!("published the team to its relay");
+                    }
+                    Ok(Response::Synced(s)) => {
+                        for o in s {
+                            if let Some((_, m)) = o.error {
+                                eprintln!("hush: warning: {m}");
+                            }
+                        }
+                    }
+                    Ok(other) => return Err(unexpected(&other).into()),
+                    Err(e) => eprintln!("hush: warning: {e}"),
+                }
+            }
+            ctx.rt.block_on(b.close());
             if ctx.json {
                 ctx.print_json(&t)?;
+            }
+        }
+        TeamCommand::Status => {
+            let st = match ctx.one(Request::TeamStatus { team: ctx.team.clone() })? {
+                Response::Status(s) => s,
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&st)?;
             } else {
-                eprintln!("created team {} and selected it", t.name);
+                println!("team:        {}", st.team);
+                println!("relay:       {}", st.relay.as_deref().unwrap_or("(none: local only)"));
+                println!(
+                    "last sync:   {}",
+                    st.last_sync_ms.map_or_else(|| "never".to_owned(), |t| format!("{} UTC", format_time_ms(t)))
+                );
+                println!(
+                    "head:        {}",
+                    st.head_seq.map_or_else(|| "(empty)".to_owned(), |s| format!("event {s}"))
+                );
+                println!("state code:  {}  (compare with teammates: equal codes, same history)", st.state_code);
+                println!("outbox:      {} event(s) waiting to sync", st.outbox);
+                println!("conflicts:   {}", st.conflicts);
+                if st.joining {
+                    println!("membership:  waiting to be admitted");
+                }
+                if let Some(a) = st.relay_alert {
+                    println!("ALERT:       {a}");
+                }
             }
         }
         TeamCommand::List => {
@@ -277,17 +492,69 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
     Ok(0)
 }
 
-fn check_relay_url(url: &str) -> Result<()> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| {
-            anyhow!("relay URL {url:?} must start with https:// (or http:// for loopback)")
-        })?;
-    if rest.is_empty() {
-        bail!("relay URL {url:?} has no host");
+fn print_exposed(list: &[hush_core::membership::ExposedInfo]) {
+    if list.is_empty() {
+        eprintln!("no secrets need rotating");
+        return;
     }
-    Ok(())
+    eprintln!("Rotate these keys at their provider, then record the new value with `hush set`:");
+    for e in list {
+        println!(
+            "{}/{}\t{} (since {} UTC)",
+            e.team,
+            e.address,
+            e.reason,
+            format_time_ms(e.since_ms)
+        );
+    }
+}
+
+fn sync(ctx: &Ctx) -> Result<i32> {
+    let results = match ctx.one(Request::Sync {
+        team: ctx.team.clone(),
+        all: ctx.team.is_none(),
+    })? {
+        Response::Synced(r) => r,
+        other => return Err(unexpected(&other).into()),
+    };
+    if ctx.json {
+        ctx.print_json(&results)?;
+    }
+    if results.is_empty() && !ctx.json {
+        eprintln!("no team syncs through a relay (hush team create TEAM --relay URL)");
+    }
+    let mut failed = false;
+    for o in &results {
+        match (&o.report, &o.error) {
+            (Some(r), _) => {
+                if !ctx.json {
+                    if r.waiting_for_admission {
+                        eprintln!("{}: waiting to be admitted", o.team);
+                    } else {
+                        eprintln!(
+                            "{}: pulled {}, pushed {}; state code {}",
+                            r.team, r.pulled, r.pushed, r.state_code
+                        );
+                    }
+                    if r.pending_joins > 0 {
+                        eprintln!(
+                            "{}: {} join request(s) waiting: compare safety codes in `hush members`, then `hush admit NAME`",
+                            r.team, r.pending_joins
+                        );
+                    }
+                }
+                for d in &r.dropped {
+                    eprintln!("hush: warning: {d}");
+                }
+            }
+            (None, Some((_, message))) => {
+                failed = true;
+                eprintln!("hush: error: {}: {message}", o.team);
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
 }
 
 fn vault(ctx: &Ctx, cmd: VaultCommand) -> Result<i32> {
@@ -407,6 +674,9 @@ fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
     };
     let mut b = ctx.backend()?;
     let mut env: Vec<(String, Zeroizing<String>)> = Vec::new();
+    // Only values that came from a vault or a reference are concealed by --mask, not plain
+    // settings such as PORT=80 from an env file.
+    let mut conceal: Vec<(String, Zeroizing<String>)> = Vec::new();
     let put =
         |env: &mut Vec<(String, Zeroizing<String>)>, name: String, value: Zeroizing<String>| {
             env.retain(|(n, _)| *n != name);
@@ -422,6 +692,7 @@ fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
         };
         for nv in values {
             if is_env_name(&nv.name) {
+                conceal.push((nv.name.clone(), Zeroizing::new(nv.value.expose().to_owned())));
                 put(&mut env, nv.name, nv.value.into_zeroizing());
             } else {
                 eprintln!(
@@ -435,12 +706,13 @@ fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
         let entries = hush_core::dotenv::parse(
             text,
             |k| std::env::var(k).ok(),
-            |_key, raw: Zeroizing<String>| -> Result<Zeroizing<String>, hush_core::Error> {
+            |key: &str, raw: Zeroizing<String>| -> Result<Zeroizing<String>, hush_core::Error> {
                 if raw.starts_with(hush_core::address::REF_PREFIX) {
                     let v = resolve_one(ctx, &mut b, raw.trim()).map_err(|e| {
                         e.downcast::<hush_core::Error>()
                             .unwrap_or_else(|e| hush_core::Error::Agent(e.to_string()))
                     })?;
+                    conceal.push((key.to_owned(), Zeroizing::new(v.expose().to_owned())));
                     Ok(v.into_zeroizing())
                 } else {
                     Ok(raw)
@@ -468,7 +740,10 @@ fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
         program,
         rest,
         env,
-        &crate::run::RunOptions { mask: args.mask },
+        &crate::run::RunOptions {
+            mask: args.mask,
+            conceal,
+        },
     )
 }
 
@@ -541,10 +816,11 @@ fn write_private_file(path: &Path, data: &[u8], force: bool) -> Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| anyhow!("{} is not a file path", path.display()))?;
+    let nonce: [u8; 6] = hush_core::crypto::random_array();
     let tmp = dir.join(format!(
         ".{}.hush-tmp-{}",
         file_name.to_string_lossy(),
-        std::process::id()
+        hush_core::relay_proto::hex(&nonce)
     ));
     let result = (|| -> Result<()> {
         let mut f = std::fs::OpenOptions::new()
@@ -577,6 +853,7 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
         Some('s') => (&s[..s.len() - 1], 1),
         Some('m') => (&s[..s.len() - 1], 60),
         Some('h') => (&s[..s.len() - 1], 3600),
+        Some('d') => (&s[..s.len() - 1], 86_400),
         Some(c) if c.is_ascii_digit() => (s, 1),
         _ => return Err(bad()),
     };

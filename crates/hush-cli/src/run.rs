@@ -69,11 +69,18 @@ pub const MIN_MASKED_LEN: usize = 4;
 /// How many bytes the relays read from a pipe at a time.
 const CHUNK_LEN: usize = 8 * 1024;
 
+/// Variables hush reads that a child must never inherit: the master password and the
+/// credentials of a machine identity would open every vault, not just the injected secrets.
+pub const SCRUBBED_ENV: &[&str] = &["HUSH_PASSWORD", "HUSH_NEW_PASSWORD", "HUSH_SERVICE_TOKEN"];
+
 /// Options for running a child with injected secrets.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Default)]
 pub struct RunOptions {
     /// Pipe the child's stdout and stderr through hush and conceal secret values in them.
     pub mask: bool,
+    /// The secret values to conceal with `mask` (name for warnings, value): values that came
+    /// from a vault or a `hush://` reference, not plain settings from an env file.
+    pub conceal: Vec<(String, Zeroizing<String>)>,
 }
 
 /// Runs `program` with `args`, adding `env` (name, value) to the inherited environment.
@@ -95,7 +102,7 @@ pub fn run_child(
     opts: &RunOptions,
 ) -> anyhow::Result<i32> {
     let masker = if opts.mask {
-        Some(Arc::new(masker_for(&env)?))
+        Some(Arc::new(masker_for(&opts.conceal)?))
     } else {
         None
     };
@@ -105,6 +112,10 @@ pub fn run_child(
         .context("cannot install hush's signal handlers")?;
 
     let mut command = Command::new(program);
+    // The child gets the secrets it asked for, never the keys to all of them.
+    for var in SCRUBBED_ENV {
+        command.env_remove(var);
+    }
     command
         .args(args)
         .envs(env.iter().map(|(name, value)| (name, value.as_str())));
@@ -534,8 +545,11 @@ mod tests {
             OsString::from("-c"),
             OsString::from("echo masked-run-check; exit 3"),
         ];
-        let opts = RunOptions { mask: true };
         let env = vec![secret("HUSH_T", "masked-run-check"), secret("HUSH_U", "ab")];
+        let opts = RunOptions {
+            mask: true,
+            conceal: env.clone(),
+        };
         assert_eq!(run_child(OsStr::new("sh"), &args, env, &opts)?, 3);
         Ok(())
     }

@@ -55,6 +55,9 @@ const TAGS: [&str; 8] = [
 /// Results per search, as the CLI and the desktop app ask for.
 const LIMIT: usize = 50;
 
+/// A query that matches nothing in the corpus: what remains is the cost of looking.
+const NO_MATCH: &str = "zqxj";
+
 /// The master password of the benchmark stores.
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -96,13 +99,16 @@ impl Tally {
         v.get(v.len() / 2).copied()
     }
 
-    /// Prints `what: a / b` when both benchmarks ran (a filter on the command line may skip some).
+    /// Prints how `a` compares with `b` (difference and ratio of the medians) when both ran: a
+    /// filter on the command line may have skipped one.
     fn ratio(&self, what: &str, a: &str, b: &str) {
         if let (Some(x), Some(y)) = (self.median(a), self.median(b)) {
+            let sign = if x >= y { '+' } else { '-' };
             println!(
-                "  {what:<48} {:>10} / {:>10} = {:>7.2}x",
+                "  {what:<46} {:>9} vs {:>9}  {sign}{:>9}  {:>7.2}x",
                 human(x),
                 human(y),
+                human((x - y).abs()),
                 x / y
             );
         }
@@ -245,6 +251,11 @@ fn bench_search(c: &mut Criterion, tally: &Tally) {
             );
         }
         assert!(!naive_filter(&corpus.names, "key_00042", LIMIT).is_empty());
+        assert!(
+            searcher
+                .search(NO_MATCH, docs.iter().cloned(), LIMIT)
+                .is_empty()
+        );
 
         let group = format!("search/{label}");
         let mut g = c.benchmark_group(&group);
@@ -257,6 +268,7 @@ fn bench_search(c: &mut Criterion, tally: &Tally) {
             ("fuzzy 'infkey999'", "infkey999"),
             ("note word 'webhook'", "webhook"),
             ("exact 'key_00042'", "key_00042"),
+            ("no match 'zqxj'", NO_MATCH),
         ] {
             let id = format!("{group}/{query}");
             g.bench_function(name, |b| {
@@ -358,6 +370,13 @@ fn bench_session(c: &mut Criterion, tally: &Tally) {
             })
         })
     });
+    g.bench_function("search no match 'zqxj' (Session::search)", |b| {
+        b.iter_custom(|iters| {
+            tally.time("session/search-none", iters, || {
+                s.search(black_box(NO_MATCH), LIMIT)
+            })
+        })
+    });
     g.finish();
 
     // Appends grow the store, so this runs last.
@@ -395,7 +414,7 @@ fn main() {
 
     println!("\nRatios within this run (median time per iteration):");
     for label in ["10k", "100k"] {
-        for query in ["pay key 42", "infkey999", "webhook", "key_00042"] {
+        for query in ["pay key 42", "infkey999", "webhook", "key_00042", NO_MATCH] {
             tally.ratio(
                 &format!("search/{label} {query:?} vs naive substring"),
                 &format!("search/{label}/{query}"),
@@ -403,7 +422,14 @@ fn main() {
             );
         }
     }
-    for query in ["pay key 42", "infkey999", "webhook", "key_00042", "naive"] {
+    for query in [
+        "pay key 42",
+        "infkey999",
+        "webhook",
+        "key_00042",
+        NO_MATCH,
+        "naive",
+    ] {
         tally.ratio(
             &format!("search 100k vs 10k, {query:?}"),
             &format!("search/100k/{query}"),
@@ -414,6 +440,11 @@ fn main() {
         "Session::search vs Searcher::search, 10k",
         "session/search",
         "search/10k/pay key 42",
+    );
+    tally.ratio(
+        "same, query matching nothing",
+        "session/search-none",
+        &format!("search/10k/{NO_MATCH}"),
     );
     tally.ratio(
         "unwrap_account_key vs bare Argon2id",

@@ -163,9 +163,15 @@ async fn serve_connection(
                 },
                 Some(s) => match s.refresh().await {
                     Err(e) => error_response(&e),
-                    Ok(()) => api::handle(s, req)
-                        .await
-                        .unwrap_or_else(|e| error_response(&e)),
+                    Ok(()) => {
+                        let r = api::handle(s, req)
+                            .await
+                            .unwrap_or_else(|e| error_response(&e));
+                        match s.mark_seen().await {
+                            Ok(()) => r,
+                            Err(e) => error_response(&e),
+                        }
+                    }
                 },
             }
         };

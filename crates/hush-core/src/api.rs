@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
 use crate::error::{Error, Result};
-use crate::event::PutKind;
+use crate::event::{PutKind, TeamRole, VaultRole};
+use crate::membership::{AccessInfo, ConflictInfo, ExposedInfo, InviteOut, JoinOut, MemberInfo, TeamStatus};
+use crate::sync::SyncReport;
 use crate::secret::{SecretString, expose_serde};
 use crate::session::{
     MetaUpdate, SearchHit, SecretInfo, Session, TeamInfo, VaultInfo, VersionInfo, WhoAmI,
@@ -30,6 +32,9 @@ pub enum Request {
         name: String,
         /// Relay URL.
         relay: Option<String>,
+        /// Allow plain http:// to a non-loopback relay.
+        #[serde(default)]
+        allow_http: bool,
     },
     /// List teams.
     TeamList,
@@ -119,6 +124,106 @@ pub enum Request {
     Verify,
     /// Stop the agent (only meaningful to the agent).
     Lock,
+    /// Push and pull one team (or all teams with a relay).
+    Sync {
+        /// Team override; all teams when absent and `all`.
+        team: Option<String>,
+        /// Every team with a relay.
+        all: bool,
+    },
+    /// Sync status of a team.
+    TeamStatus {
+        /// Team override.
+        team: Option<String>,
+    },
+    /// Issue an invite.
+    Invite {
+        /// Team override.
+        team: Option<String>,
+        /// Role for the invitee.
+        role: TeamRole,
+        /// Lifetime in milliseconds.
+        ttl_ms: i64,
+    },
+    /// Join with an invite code.
+    Join {
+        /// The code.
+        code: String,
+        /// Local label until admitted.
+        label: Option<String>,
+        /// Allow plain http:// to a non-loopback relay.
+        allow_http: bool,
+    },
+    /// List members.
+    Members {
+        /// Team override.
+        team: Option<String>,
+    },
+    /// Admit a pending member.
+    Admit {
+        /// Team override.
+        team: Option<String>,
+        /// Name or id prefix.
+        member: String,
+    },
+    /// Remove a member (re-keys).
+    RemoveMember {
+        /// Team override.
+        team: Option<String>,
+        /// Name or id prefix.
+        member: String,
+    },
+    /// Grant vault access.
+    Grant {
+        /// Team override.
+        team: Option<String>,
+        /// Vault.
+        vault: String,
+        /// Name or id prefix.
+        member: String,
+        /// Role.
+        role: VaultRole,
+    },
+    /// Revoke vault access (re-keys the vault).
+    Revoke {
+        /// Team override.
+        team: Option<String>,
+        /// Vault.
+        vault: String,
+        /// Name or id prefix.
+        member: String,
+    },
+    /// Who has access to a vault.
+    Access {
+        /// Team override.
+        team: Option<String>,
+        /// Vault.
+        vault: String,
+    },
+    /// Secrets to rotate.
+    Exposed,
+    /// Secrets in conflict.
+    Conflicts,
+    /// Resolve a conflict.
+    ResolveConflict {
+        /// Team override.
+        team: Option<String>,
+        /// Address.
+        address: Address,
+        /// Version to keep.
+        keep: u32,
+    },
+}
+
+/// One team's sync result.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SyncOutcome {
+    /// Team.
+    pub team: String,
+    /// The report, when it succeeded.
+    pub report: Option<SyncReport>,
+    /// The error code and message, when it failed.
+    pub error: Option<(String, String)>,
 }
 
 /// A name and its value.
@@ -166,6 +271,31 @@ pub enum Response {
     Values(Vec<NamedValue>),
     /// A count.
     Count(u64),
+    /// Sync results.
+    Synced(Vec<SyncOutcome>),
+    /// Team status.
+    Status(TeamStatus),
+    /// An invite.
+    Invited(InviteOut),
+    /// A join request sent.
+    Joined(JoinOut),
+    /// Members.
+    Members(Vec<MemberInfo>),
+    /// One member.
+    Member(MemberInfo),
+    /// A removal and the secrets it exposed.
+    Removed {
+        /// The member.
+        member: MemberInfo,
+        /// Secrets to rotate.
+        exposed: Vec<ExposedInfo>,
+    },
+    /// Vault access.
+    Access(Vec<AccessInfo>),
+    /// Exposed secrets.
+    Exposed(Vec<ExposedInfo>),
+    /// Conflicts.
+    Conflicts(Vec<ConflictInfo>),
     /// An error that crossed the socket.
     Error {
         /// Stable code.
@@ -199,7 +329,16 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
     Ok(match req {
         Request::Ping | Request::Lock => Response::Ok,
         Request::Whoami => Response::Whoami(s.whoami()),
-        Request::TeamCreate { name, relay } => Response::Team(s.team_create(&name, relay).await?),
+        Request::TeamCreate {
+            name,
+            relay,
+            allow_http,
+        } => {
+            if let Some(r) = &relay {
+                crate::sync::RelayClient::new(r, allow_http)?;
+            }
+            Response::Team(s.team_create(&name, relay, allow_http).await?)
+        }
         Request::TeamList => Response::Teams(s.team_list()),
         Request::TeamUse { name } => Response::Team(s.team_use(&name).await?),
         Request::VaultCreate { team, name } => {
@@ -247,5 +386,55 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
                 .collect(),
         ),
         Request::Verify => Response::Count(s.verify().await?),
+        Request::Sync { team, all } => {
+            let results = if all && team.is_none() {
+                s.sync_all().await
+            } else {
+                let tid = s.active_team(team.as_deref())?;
+                let r = s.sync_team(tid).await;
+                vec![(s.team_label(tid), r)]
+            };
+            Response::Synced(
+                results
+                    .into_iter()
+                    .map(|(team, r)| match r {
+                        Ok(report) => SyncOutcome {
+                            team,
+                            report: Some(report),
+                            error: None,
+                        },
+                        Err(e) => SyncOutcome {
+                            team,
+                            report: None,
+                            error: Some((e.code().into(), e.to_string())),
+                        },
+                    })
+                    .collect(),
+            )
+        }
+        Request::TeamStatus { team } => Response::Status(s.team_status(team.as_deref()).await?),
+        Request::Invite { team, role, ttl_ms } => Response::Invited(s.invite(team.as_deref(), role, ttl_ms).await?),
+        Request::Join {
+            code,
+            label,
+            allow_http,
+        } => Response::Joined(s.join(&code, label.as_deref(), allow_http).await?),
+        Request::Members { team } => Response::Members(s.members(team.as_deref())?),
+        Request::Admit { team, member } => Response::Member(s.admit(team.as_deref(), &member).await?),
+        Request::RemoveMember { team, member } => {
+            let (member, exposed) = s.remove_member(team.as_deref(), &member).await?;
+            Response::Removed { member, exposed }
+        }
+        Request::Grant {
+            team,
+            vault,
+            member,
+            role,
+        } => Response::Access(vec![s.grant(team.as_deref(), &vault, &member, role).await?]),
+        Request::Revoke { team, vault, member } => Response::Exposed(s.revoke(team.as_deref(), &vault, &member).await?),
+        Request::Access { team, vault } => Response::Access(s.access(team.as_deref(), &vault)?),
+        Request::Exposed => Response::Exposed(s.exposed()),
+        Request::Conflicts => Response::Conflicts(s.conflicts()),
+        Request::ResolveConflict { team, address, keep } => Response::Version(s.resolve(team.as_deref(), &address, keep).await?),
     })
 }

@@ -52,6 +52,12 @@ pub enum Error {
     /// The agent could not be reached or answered badly.
     #[error("agent: {0}")]
     Agent(String),
+    /// The relay could not be reached.
+    #[error("relay unreachable: {0}; your changes are kept locally and will sync later")]
+    Offline(String),
+    /// The relay answered with an error.
+    #[error("relay: {0}")]
+    Relay(String),
     /// The database failed.
     #[error("database error: {0}")]
     Database(String),
@@ -89,6 +95,8 @@ impl Error {
             Error::Invalid(_) => "invalid",
             Error::Forbidden(_) => "forbidden",
             Error::Agent(_) => "agent",
+            Error::Offline(_) => "offline",
+            Error::Relay(_) => "relay",
             Error::Database(_) => "database",
             Error::Remote { code, .. } => code,
             Error::Io { .. } => "io",
@@ -120,6 +128,8 @@ impl Error {
             "agent",
             "database",
             "io",
+            "offline",
+            "relay",
         ];
         let code = CODES
             .iter()

@@ -6,7 +6,7 @@
 //! ```text
 //! event   = version:u8(=1) team_id:[16] seq:u64 prev:[32] epoch:u32 author:[16]
 //!           public_len:u32 public  body_len:u32 body  sig:[64]
-//! public  = count:u16 { tag:u8(=1 key bundle) recipient:[16] enc:[32] ct_len:u32 ct }*
+//! public  = count:u16 entry*      (key bundles, then ACL changes the relay must know about)
 //! body    = nonce:[24] XChaCha20-Poly1305(log_key[epoch], pad(plain), ad = "hush/v1/event-body" || header||public)
 //! sig     = Ed25519(author, "hush/v1/event-sig" || every byte before sig)
 //! hash    = SHA-256("hush/v1/event-hash" || every byte of the event)
@@ -161,6 +161,225 @@ impl KeyBundle {
     }
 }
 
+/// A member's role in a team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TeamRole {
+    /// Created the team; cannot be removed by admins.
+    Owner,
+    /// Invites, admits and removes members.
+    Admin,
+    /// Ordinary member.
+    Member,
+}
+
+impl TeamRole {
+    fn to_u8(self) -> u8 {
+        match self {
+            TeamRole::Owner => 0,
+            TeamRole::Admin => 1,
+            TeamRole::Member => 2,
+        }
+    }
+
+    fn from_u8(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(TeamRole::Owner),
+            1 => Ok(TeamRole::Admin),
+            2 => Ok(TeamRole::Member),
+            _ => Err(Error::Integrity("unknown team role".into())),
+        }
+    }
+
+    /// Owners and admins manage membership.
+    pub fn is_manager(self) -> bool {
+        matches!(self, TeamRole::Owner | TeamRole::Admin)
+    }
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamRole::Owner => "owner",
+            TeamRole::Admin => "admin",
+            TeamRole::Member => "member",
+        }
+    }
+}
+
+/// A member's access to one vault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VaultRole {
+    /// Can decrypt the vault's secrets.
+    Read,
+    /// Can also change them.
+    Write,
+    /// Can also grant and revoke access.
+    Admin,
+}
+
+impl VaultRole {
+    fn to_u8(self) -> u8 {
+        match self {
+            VaultRole::Read => 1,
+            VaultRole::Write => 2,
+            VaultRole::Admin => 3,
+        }
+    }
+
+    fn from_u8(v: u8) -> Result<Self> {
+        match v {
+            1 => Ok(VaultRole::Read),
+            2 => Ok(VaultRole::Write),
+            3 => Ok(VaultRole::Admin),
+            _ => Err(Error::Integrity("unknown vault role".into())),
+        }
+    }
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VaultRole::Read => "read",
+            VaultRole::Write => "write",
+            VaultRole::Admin => "admin",
+        }
+    }
+
+    /// Parses `read`, `write` or `admin`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "read" => Ok(VaultRole::Read),
+            "write" => Ok(VaultRole::Write),
+            "admin" => Ok(VaultRole::Admin),
+            _ => Err(Error::Invalid(format!("unknown vault role {s:?}: use read, write or admin"))),
+        }
+    }
+}
+
+/// A change to the set of devices the relay lets in. These travel in the relay-visible part of
+/// an event; clients check that they match exactly what the sealed payload implies, so the
+/// relay's view of access can never drift from the log's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AclChange {
+    /// A device may read and append (manager: may also change the ACL).
+    Add {
+        /// Device.
+        device_id: Uuid,
+        /// Its relay-auth key.
+        auth_pk: [u8; 32],
+        /// Whether it may change the ACL.
+        manager: bool,
+    },
+    /// A device is refused from now on.
+    Remove {
+        /// Device.
+        device_id: Uuid,
+    },
+    /// An invite the relay will accept one join request for.
+    Invite {
+        /// Invite id.
+        invite_id: Uuid,
+        /// SHA-256 of the relay token derived from the invite secret.
+        token_hash: [u8; 32],
+        /// Expiry, milliseconds since the Unix epoch.
+        expires_ms: i64,
+    },
+}
+
+/// The relay-visible part of an event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Public {
+    /// Key bundles.
+    pub bundles: Vec<KeyBundle>,
+    /// ACL changes.
+    pub acl: Vec<AclChange>,
+}
+
+impl Public {
+    /// Key bundles only.
+    pub fn bundles(bundles: Vec<KeyBundle>) -> Self {
+        Self {
+            bundles,
+            acl: Vec::new(),
+        }
+    }
+
+    fn encode(&self, w: &mut Writer) -> Result<()> {
+        let n = self.bundles.len() + self.acl.len();
+        if n > MAX_BUNDLES {
+            return Err(Error::Invalid("too many entries in one event".into()));
+        }
+        w.u16(n as u16);
+        for b in &self.bundles {
+            w.u8(1).raw(b.recipient.as_bytes()).raw(&b.enc).bytes(&b.ct);
+        }
+        for a in &self.acl {
+            match a {
+                AclChange::Add {
+                    device_id,
+                    auth_pk,
+                    manager,
+                } => {
+                    w.u8(2).raw(device_id.as_bytes()).raw(auth_pk).u8(u8::from(*manager));
+                }
+                AclChange::Remove { device_id } => {
+                    w.u8(3).raw(device_id.as_bytes());
+                }
+                AclChange::Invite {
+                    invite_id,
+                    token_hash,
+                    expires_ms,
+                } => {
+                    w.u8(4).raw(invite_id.as_bytes()).raw(token_hash).i64(*expires_ms);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, "event public section");
+        let n = usize::from(r.u16()?);
+        if n > MAX_BUNDLES {
+            return Err(Error::Integrity("too many entries".into()));
+        }
+        let mut p = Public::default();
+        for _ in 0..n {
+            let tag = r.u8()?;
+            if tag == 1 && !p.acl.is_empty() {
+                return Err(Error::Integrity("key bundles must precede ACL changes".into()));
+            }
+            match tag {
+                1 => p.bundles.push(KeyBundle {
+                    recipient: Uuid::from_bytes(r.array()?),
+                    enc: r.array()?,
+                    ct: r.bytes(64 * 1024)?.to_vec(),
+                }),
+                2 => p.acl.push(AclChange::Add {
+                    device_id: Uuid::from_bytes(r.array()?),
+                    auth_pk: r.array()?,
+                    manager: match r.u8()? {
+                        0 => false,
+                        1 => true,
+                        _ => return Err(Error::Integrity("bad manager flag".into())),
+                    },
+                }),
+                3 => p.acl.push(AclChange::Remove {
+                    device_id: Uuid::from_bytes(r.array()?),
+                }),
+                4 => p.acl.push(AclChange::Invite {
+                    invite_id: Uuid::from_bytes(r.array()?),
+                    token_hash: r.array()?,
+                    expires_ms: r.i64()?,
+                }),
+                _ => return Err(Error::Integrity("unknown public entry".into())),
+            }
+        }
+        r.finish()?;
+        Ok(p)
+    }
+}
+
 /// What kind of new value a [`Payload::SecretPut`] records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -198,6 +417,10 @@ pub enum Payload {
         item_id: Uuid,
         /// Version number (1 for a new item).
         version: u32,
+        /// The version the author was editing (0 for a new item). When it is not the item's
+        /// current version at this point of the log, two edits were concurrent: the item is
+        /// flagged as in conflict until a person resolves it.
+        base_version: u32,
         /// Vault key epoch the ciphertexts are sealed under.
         key_epoch: u32,
         /// Set or rotation.
@@ -215,6 +438,54 @@ pub enum Payload {
         item_id: Uuid,
         /// The version current when it was deleted.
         version: u32,
+    },
+    /// An invite was issued (its secret never leaves the inviting device).
+    InviteCreate {
+        /// Invite id.
+        invite_id: Uuid,
+        /// Role the invitee will get.
+        role: TeamRole,
+        /// Expiry.
+        expires_ms: i64,
+    },
+    /// A device joins the team through an invite.
+    Admit {
+        /// The invite it used.
+        invite_id: Uuid,
+        /// The new device.
+        member: DeviceCert,
+        /// Its role.
+        role: TeamRole,
+        /// HMAC under a key derived from the invite secret: proves to the joiner that the admitting
+        /// device knew the secret (a relay cannot forge an admission into a fake team).
+        proof: [u8; 32],
+    },
+    /// A device leaves the team; the log key and the keys of every vault it could read rotate.
+    Remove {
+        /// The removed device.
+        device_id: Uuid,
+        /// New log-key epoch.
+        new_log_epoch: u32,
+        /// Vaults re-keyed, with their new epochs.
+        rekeyed: Vec<(Uuid, u32)>,
+    },
+    /// A member gets (or changes) access to a vault.
+    Grant {
+        /// Vault.
+        vault_id: Uuid,
+        /// Member device.
+        device_id: Uuid,
+        /// Role.
+        role: VaultRole,
+    },
+    /// A member loses access to a vault; its key rotates.
+    Revoke {
+        /// Vault.
+        vault_id: Uuid,
+        /// Member device.
+        device_id: Uuid,
+        /// New vault-key epoch.
+        new_epoch: u32,
     },
 }
 
@@ -253,6 +524,7 @@ impl Body {
                 vault_id,
                 item_id,
                 version,
+                base_version,
                 key_epoch,
                 kind,
                 meta_ct,
@@ -263,6 +535,7 @@ impl Body {
                     .raw(vault_id.as_bytes())
                     .raw(item_id.as_bytes())
                     .u32(*version)
+                    .u32(*base_version)
                     .u32(*key_epoch)
                     .u8(match kind {
                         PutKind::Set => 0,
@@ -281,6 +554,63 @@ impl Body {
                     .raw(vault_id.as_bytes())
                     .raw(item_id.as_bytes())
                     .u32(*version);
+            }
+            Payload::InviteCreate {
+                invite_id,
+                role,
+                expires_ms,
+            } => {
+                w.u8(5)
+                    .i64(self.time_ms)
+                    .raw(invite_id.as_bytes())
+                    .u8(role.to_u8())
+                    .i64(*expires_ms);
+            }
+            Payload::Admit {
+                invite_id,
+                member,
+                role,
+                proof,
+            } => {
+                w.u8(6).i64(self.time_ms).raw(invite_id.as_bytes());
+                member.encode(&mut w);
+                w.u8(role.to_u8()).raw(proof);
+            }
+            Payload::Remove {
+                device_id,
+                new_log_epoch,
+                rekeyed,
+            } => {
+                w.u8(7)
+                    .i64(self.time_ms)
+                    .raw(device_id.as_bytes())
+                    .u32(*new_log_epoch)
+                    .u32(rekeyed.len() as u32);
+                for (v, e) in rekeyed {
+                    w.raw(v.as_bytes()).u32(*e);
+                }
+            }
+            Payload::Grant {
+                vault_id,
+                device_id,
+                role,
+            } => {
+                w.u8(8)
+                    .i64(self.time_ms)
+                    .raw(vault_id.as_bytes())
+                    .raw(device_id.as_bytes())
+                    .u8(role.to_u8());
+            }
+            Payload::Revoke {
+                vault_id,
+                device_id,
+                new_epoch,
+            } => {
+                w.u8(9)
+                    .i64(self.time_ms)
+                    .raw(vault_id.as_bytes())
+                    .raw(device_id.as_bytes())
+                    .u32(*new_epoch);
             }
         }
         Zeroizing::new(w.into_vec())
@@ -305,6 +635,7 @@ impl Body {
                 vault_id: Uuid::from_bytes(r.array()?),
                 item_id: Uuid::from_bytes(r.array()?),
                 version: r.u32()?,
+                base_version: r.u32()?,
                 key_epoch: r.u32()?,
                 kind: match r.u8()? {
                     0 => PutKind::Set,
@@ -319,6 +650,44 @@ impl Body {
                 item_id: Uuid::from_bytes(r.array()?),
                 version: r.u32()?,
             },
+            5 => Payload::InviteCreate {
+                invite_id: Uuid::from_bytes(r.array()?),
+                role: TeamRole::from_u8(r.u8()?)?,
+                expires_ms: r.i64()?,
+            },
+            6 => Payload::Admit {
+                invite_id: Uuid::from_bytes(r.array()?),
+                member: DeviceCert::decode(&mut r)?,
+                role: TeamRole::from_u8(r.u8()?)?,
+                proof: r.array()?,
+            },
+            7 => {
+                let device_id = Uuid::from_bytes(r.array()?);
+                let new_log_epoch = r.u32()?;
+                let n = r.u32()? as usize;
+                if n > 100_000 {
+                    return Err(Error::Integrity("too many re-keyed vaults".into()));
+                }
+                let mut rekeyed = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    rekeyed.push((Uuid::from_bytes(r.array()?), r.u32()?));
+                }
+                Payload::Remove {
+                    device_id,
+                    new_log_epoch,
+                    rekeyed,
+                }
+            }
+            8 => Payload::Grant {
+                vault_id: Uuid::from_bytes(r.array()?),
+                device_id: Uuid::from_bytes(r.array()?),
+                role: VaultRole::from_u8(r.u8()?)?,
+            },
+            9 => Payload::Revoke {
+                vault_id: Uuid::from_bytes(r.array()?),
+                device_id: Uuid::from_bytes(r.array()?),
+                new_epoch: r.u32()?,
+            },
             _ => return Err(Error::Integrity(format!("unknown event type {tag}"))),
         };
         r.finish()?;
@@ -331,8 +700,8 @@ impl Body {
 pub struct SignedEvent {
     /// The header.
     pub envelope: Envelope,
-    /// Key bundles.
-    pub bundles: Vec<KeyBundle>,
+    /// Key bundles and ACL changes.
+    pub public: Public,
     /// Sealed body.
     pub body: Vec<u8>,
     /// Author's signature.
@@ -347,50 +716,31 @@ impl SignedEvent {
     /// Seals and signs a new event.
     pub fn seal(
         envelope: Envelope,
-        bundles: Vec<KeyBundle>,
+        public: Public,
         body: &Body,
         log_key: &Key32,
         author: &DeviceIdentity,
     ) -> Result<Self> {
-        Self::seal_with(
-            envelope,
-            bundles,
-            body,
-            log_key,
-            author,
-            &crypto::random_array(),
-        )
+        Self::seal_with(envelope, public, body, log_key, author, &crypto::random_array())
     }
 
     /// [`SignedEvent::seal`] with a fixed body nonce (test vectors only).
     pub fn seal_with(
         envelope: Envelope,
-        bundles: Vec<KeyBundle>,
+        public: Public,
         body: &Body,
         log_key: &Key32,
         author: &DeviceIdentity,
         nonce: &[u8; crypto::NONCE_LEN],
     ) -> Result<Self> {
         if envelope.author != author.device_id {
-            return Err(Error::Invalid(
-                "event author is not the signing device".into(),
-            ));
-        }
-        if bundles.len() > MAX_BUNDLES {
-            return Err(Error::Invalid("too many key bundles in one event".into()));
+            return Err(Error::Invalid("event author is not the signing device".into()));
         }
         let mut w = Writer::new();
         envelope.encode(&mut w);
-        let mut public = Writer::new();
-        public.u16(bundles.len() as u16);
-        for b in &bundles {
-            public
-                .u8(1)
-                .raw(b.recipient.as_bytes())
-                .raw(&b.enc)
-                .bytes(&b.ct);
-        }
-        w.bytes(public.as_slice());
+        let mut pw = Writer::new();
+        public.encode(&mut pw)?;
+        w.bytes(pw.as_slice());
         let mut ad = b"hush/v1/event-body".to_vec();
         ad.extend_from_slice(w.as_slice());
         let sealed = crypto::seal_with_nonce(log_key, nonce, &ad, &crypto::pad(&body.encode()));
@@ -429,32 +779,15 @@ impl SignedEvent {
             epoch: r.u32()?,
             author: Uuid::from_bytes(r.array()?),
         };
-        let public = r.bytes(MAX_EVENT_LEN)?;
+        let public = Public::decode(r.bytes(MAX_EVENT_LEN)?)?;
         let body_ad_len = r.position();
-        let mut pr = Reader::new(public, "event key bundles");
-        let n = usize::from(pr.u16()?);
-        if n > MAX_BUNDLES {
-            return Err(Error::Integrity("too many key bundles".into()));
-        }
-        let mut bundles = Vec::with_capacity(n);
-        for _ in 0..n {
-            if pr.u8()? != 1 {
-                return Err(Error::Integrity("unknown public entry".into()));
-            }
-            bundles.push(KeyBundle {
-                recipient: Uuid::from_bytes(pr.array()?),
-                enc: pr.array()?,
-                ct: pr.bytes(64 * 1024)?.to_vec(),
-            });
-        }
-        pr.finish()?;
         let body = r.bytes(MAX_EVENT_LEN)?.to_vec();
         let signed_len = r.position();
         let sig = r.array::<64>()?;
         r.finish()?;
         Ok(Self {
             envelope,
-            bundles,
+            public,
             body,
             sig,
             bytes: bytes.to_vec(),
@@ -526,7 +859,7 @@ mod tests {
                 creator: id.cert(),
             },
         };
-        SignedEvent::seal(env, vec![bundle], &body, key, id).expect("seal")
+        SignedEvent::seal(env, Public::bundles(vec![bundle]), &body, key, id).expect("seal")
     }
 
     #[test]
@@ -539,7 +872,7 @@ mod tests {
         back.verify_signature(&id.cert().sign_pk).expect("sig");
         let body = back.open_body(&key).expect("body");
         assert!(matches!(body.payload, Payload::TeamCreate { ref name, .. } if name == "personal"));
-        let keys = back.bundles[0]
+        let keys = back.public.bundles[0]
             .open(
                 &back.envelope.team_id,
                 &id.device_id,

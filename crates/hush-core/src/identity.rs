@@ -24,6 +24,7 @@ pub struct DeviceIdentity {
     pub name: String,
     signing: SigningKey,
     encryption: HpkeSecret,
+    relay_auth: SigningKey,
 }
 
 impl DeviceIdentity {
@@ -35,6 +36,7 @@ impl DeviceIdentity {
             name: name.to_owned(),
             signing: SigningKey::from_bytes(&crypto::random_array()),
             encryption: crypto::hpke_generate(),
+            relay_auth: SigningKey::from_bytes(&crypto::random_array()),
         })
     }
 
@@ -42,14 +44,22 @@ impl DeviceIdentity {
     pub fn cert(&self) -> DeviceCert {
         let sign_pk = self.signing.verifying_key().to_bytes();
         let enc_pk = self.encryption.public();
-        let msg = DeviceCert::signed_bytes(&self.device_id, &sign_pk, &enc_pk, &self.name);
+        let auth_pk = self.relay_auth.verifying_key().to_bytes();
+        let msg = DeviceCert::signed_bytes(&self.device_id, &sign_pk, &enc_pk, &auth_pk, &self.name);
         DeviceCert {
             device_id: self.device_id,
             name: self.name.clone(),
             sign_pk,
             enc_pk,
+            auth_pk,
             sig: self.signing.sign(&msg).to_bytes(),
         }
+    }
+
+    /// Signs a relay request with the relay-auth key (a key separate from the event-signing key,
+    /// so that what authenticates transport can never sign team history).
+    pub fn sign_relay_request(&self, msg: &[u8]) -> [u8; 64] {
+        self.relay_auth.sign(msg).to_bytes()
     }
 
     /// Signs a message with the device key.
@@ -69,7 +79,8 @@ impl DeviceIdentity {
             .raw(self.device_id.as_bytes())
             .str(&self.name)
             .raw(&self.signing.to_bytes())
-            .raw(self.encryption.expose_bytes());
+            .raw(self.encryption.expose_bytes())
+            .raw(&self.relay_auth.to_bytes());
         Zeroizing::new(w.into_vec())
     }
 
@@ -83,12 +94,14 @@ impl DeviceIdentity {
         let name = r.str(MAX_NAME_LEN)?.to_owned();
         let sign = Zeroizing::new(r.array::<32>()?);
         let enc = Zeroizing::new(r.array::<32>()?);
+        let auth = Zeroizing::new(r.array::<32>()?);
         r.finish()?;
         Ok(Self {
             device_id,
             name,
             signing: SigningKey::from_bytes(&sign),
             encryption: HpkeSecret::from_bytes(*enc),
+            relay_auth: SigningKey::from_bytes(&auth),
         })
     }
 }
@@ -104,6 +117,8 @@ pub struct DeviceCert {
     pub sign_pk: [u8; 32],
     /// X25519 public key (HPKE recipient).
     pub enc_pk: [u8; 32],
+    /// Ed25519 public key that authenticates this device's requests to a relay.
+    pub auth_pk: [u8; 32],
     /// Ed25519 signature by `sign_pk` over the other fields.
     pub sig: [u8; 64],
 }
@@ -113,6 +128,7 @@ impl DeviceCert {
         device_id: &Uuid,
         sign_pk: &[u8; 32],
         enc_pk: &[u8; 32],
+        auth_pk: &[u8; 32],
         name: &str,
     ) -> Vec<u8> {
         let mut w = Writer::new();
@@ -120,13 +136,20 @@ impl DeviceCert {
             .raw(device_id.as_bytes())
             .raw(sign_pk)
             .raw(enc_pk)
+            .raw(auth_pk)
             .str(name);
         w.into_vec()
     }
 
     /// Checks the self-signature (strict Ed25519 verification).
     pub fn verify(&self) -> Result<()> {
-        let msg = Self::signed_bytes(&self.device_id, &self.sign_pk, &self.enc_pk, &self.name);
+        let msg = Self::signed_bytes(
+            &self.device_id,
+            &self.sign_pk,
+            &self.enc_pk,
+            &self.auth_pk,
+            &self.name,
+        );
         verify_signature(&self.sign_pk, &msg, &self.sig)
             .map_err(|_| Error::Integrity("device certificate signature is invalid".into()))
     }
@@ -137,6 +160,7 @@ impl DeviceCert {
             .str(&self.name)
             .raw(&self.sign_pk)
             .raw(&self.enc_pk)
+            .raw(&self.auth_pk)
             .raw(&self.sig);
     }
 
@@ -147,6 +171,7 @@ impl DeviceCert {
             name: r.str(MAX_NAME_LEN)?.to_owned(),
             sign_pk: r.array()?,
             enc_pk: r.array()?,
+            auth_pk: r.array()?,
             sig: r.array()?,
         };
         cert.verify()?;

@@ -11,12 +11,17 @@ pub mod dotenv;
 pub mod error;
 pub mod event;
 pub mod identity;
+pub mod invite;
 pub mod item;
+pub mod membership;
 pub mod search;
+pub mod relay_proto;
 pub mod secret;
 pub mod session;
+pub mod settings;
 pub mod state;
 pub mod store;
+pub mod sync;
 pub mod template;
 
 pub use error::{Error, Result};

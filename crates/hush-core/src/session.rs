@@ -21,11 +21,11 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::address::Address;
-use crate::codec::{Reader, Writer};
+use crate::codec::Writer;
 use crate::crypto::{self, KdfParams};
 use crate::error::{Error, Result};
 use crate::event::{
-    Body, Envelope, GrantedKey, KeyBundle, KeyScope, Payload, PutKind, SignedEvent,
+    AclChange, Body, Envelope, GrantedKey, KeyBundle, KeyScope, Payload, Public, PutKind, SignedEvent,
 };
 use crate::identity::{DeviceIdentity, fingerprint};
 use crate::item::{ItemMeta, ItemSlot, vault_name_ad};
@@ -49,32 +49,7 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// Local, per-team settings (sealed in the store).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TeamSettings {
-    /// Relay URL, for teams that sync.
-    pub relay: Option<String>,
-}
-
-impl TeamSettings {
-    fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(1).opt(self.relay.as_deref(), |w, v| {
-            w.str(v);
-        });
-        w.into_vec()
-    }
-
-    fn decode(b: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(b, "team settings");
-        if r.u8()? != 1 {
-            return Err(Error::Integrity("unknown team settings version".into()));
-        }
-        let relay = r.opt(|r| r.str(4096).map(str::to_owned))?;
-        r.finish()?;
-        Ok(Self { relay })
-    }
-}
+pub use crate::settings::TeamSettings;
 
 /// Who this device is.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -190,19 +165,21 @@ pub struct SearchHit {
     pub score: u32,
 }
 
-struct Team {
-    state: TeamState,
-    settings: TeamSettings,
+pub(crate) struct Team {
+    pub(crate) state: TeamState,
+    pub(crate) settings: TeamSettings,
 }
 
 /// An unlocked store.
 pub struct Session {
-    store: Store,
-    account: Key32,
-    identity: DeviceIdentity,
-    teams: BTreeMap<Uuid, Team>,
-    selected: Option<Uuid>,
-    clock: Clock,
+    pub(crate) store: Store,
+    pub(crate) account: Key32,
+    pub(crate) identity: DeviceIdentity,
+    pub(crate) teams: BTreeMap<Uuid, Team>,
+    pub(crate) selected: Option<Uuid>,
+    pub(crate) clock: Clock,
+    /// What the store looked like when loaded (to notice writes by other processes).
+    seen: Vec<(Uuid, Option<Vec<u8>>, Vec<u8>)>,
 }
 
 fn account_key_ad(device_id: &Uuid, kdf: &KdfParams, salt: &[u8; 16]) -> Vec<u8> {
@@ -217,9 +194,23 @@ fn account_key_ad(device_id: &Uuid, kdf: &KdfParams, salt: &[u8; 16]) -> Vec<u8>
     w.into_vec()
 }
 
-fn checkpoint_mac(account: &Key32, team: &Uuid, seq: u64, hash: &[u8; 32]) -> [u8; 32] {
+pub(crate) fn checkpoint_mac(account: &Key32, team: &Uuid, seq: u64, hash: &[u8; 32]) -> [u8; 32] {
     let k = crypto::subkey(account, b"hush/v1/checkpoint");
     crypto::mac(&k, &[team.as_bytes(), &seq.to_be_bytes(), hash])
+}
+
+/// Keys handed to this device in the key bundles of `events` (bundles that do not open are
+/// skipped: the events carrying them fail verification when applied).
+pub(crate) fn bundled_keys(events: &[SignedEvent], me: &DeviceIdentity) -> Vec<GrantedKey> {
+    let mut keys = Vec::new();
+    for ev in events {
+        for b in ev.public.bundles.iter().filter(|b| b.recipient == me.device_id) {
+            if let Ok(k) = b.open(&ev.envelope.team_id, &ev.envelope.author, me.encryption_secret()) {
+                keys.extend(k);
+            }
+        }
+    }
+    keys
 }
 
 /// Reads the account key from the store with a password.
@@ -299,8 +290,9 @@ impl Session {
             teams: BTreeMap::new(),
             selected: None,
             clock,
+            seen: Vec::new(),
         };
-        s.team_create(PERSONAL_TEAM, None).await?;
+        s.team_create(PERSONAL_TEAM, None, false).await?;
         Ok(s)
     }
 
@@ -339,6 +331,7 @@ impl Session {
             teams: BTreeMap::new(),
             selected: header.selected_team,
             clock,
+            seen: Vec::new(),
         };
         let settings_key = crypto::subkey(&s.account, b"hush/v1/settings");
         for row in s.store.teams().await? {
@@ -373,11 +366,20 @@ impl Session {
             }
             s.teams.insert(row.team_id, team);
         }
+        s.seen = s.store.heads().await?;
         Ok(s)
+    }
+
+    /// Records the store's current heads as seen (after this session's own writes), so that
+    /// [`Session::refresh`] reloads only for writes by other processes.
+    pub async fn mark_seen(&mut self) -> Result<()> {
+        self.seen = self.store.heads().await?;
+        Ok(())
     }
 
     /// Applies stored events after `after` to `team`, checking the stored hash chain.
     async fn replay(&self, team: &mut Team, after: Option<u64>) -> Result<()> {
+        let mut events = Vec::new();
         for row in self.store.events(team.state.team_id, after).await? {
             let ev = SignedEvent::decode(&row.bytes)?;
             if ev.envelope.seq != row.seq || !crypto::ct_eq(&ev.hash(), &row.hash) {
@@ -386,39 +388,26 @@ impl Session {
                     row.seq
                 )));
             }
-            team.state.apply(&ev, &self.identity, false)?;
+            events.push(ev);
+        }
+        // A device that joined later holds keys for early events only through bundles that
+        // come later in the log: read those first.
+        team.state.preload_keys(bundled_keys(&events, &self.identity));
+        for ev in &events {
+            team.state.apply(ev, &self.identity, false)?;
         }
         Ok(())
     }
 
     /// Picks up events other processes wrote since this session loaded.
     pub async fn refresh(&mut self) -> Result<()> {
-        let heads = self.store.heads().await?;
-        for (team_id, seq) in heads {
-            let known = self.teams.get(&team_id).map(|t| t.state.head.map(|h| h.0));
-            match known {
-                Some(k) if k == seq => {}
-                Some(k) => {
-                    let mut team = self
-                        .teams
-                        .remove(&team_id)
-                        .ok_or_else(|| Error::Integrity("team vanished".into()))?;
-                    let r = self.replay(&mut team, k).await;
-                    self.teams.insert(team_id, team);
-                    r?;
-                }
-                None => {
-                    // A team created by another process: reload everything.
-                    let fresh =
-                        Self::load(self.store.clone(), self.account.clone(), self.clock.clone())
-                            .await?;
-                    *self = fresh;
-                    return Ok(());
-                }
-            }
+        let stored = self.store.heads().await?;
+        if stored != self.seen {
+            let fresh = Self::load(self.store.clone(), self.account.clone(), self.clock.clone()).await?;
+            *self = fresh;
+        } else {
+            self.selected = self.store.header().await?.selected_team;
         }
-        let header = self.store.header().await?;
-        self.selected = header.selected_team;
         Ok(())
     }
 
@@ -450,7 +439,7 @@ impl Session {
         self.store.rewrap(kdf, &salt, &wrapped).await
     }
 
-    fn team_by_name(&self, name: &str) -> Result<Uuid> {
+    pub(crate) fn team_by_name(&self, name: &str) -> Result<Uuid> {
         let found: Vec<Uuid> = self
             .teams
             .iter()
@@ -478,13 +467,22 @@ impl Session {
     }
 
     /// Creates a team (with this device as owner) and selects it.
-    pub async fn team_create(&mut self, name: &str, relay: Option<String>) -> Result<TeamInfo> {
+    pub async fn team_create(
+        &mut self,
+        name: &str,
+        relay: Option<String>,
+        allow_http: bool,
+    ) -> Result<TeamInfo> {
         crate::item::validate_name(name, "team")?;
         if self.teams.values().any(|t| t.state.name == name) {
             return Err(Error::Exists(format!("team `{name}`")));
         }
         let team_id = Uuid::new_v4();
-        let settings = TeamSettings { relay };
+        let settings = TeamSettings {
+            relay,
+            allow_http,
+            ..TeamSettings::default()
+        };
         let settings_key = crypto::subkey(&self.account, b"hush/v1/settings");
         self.store
             .insert_team(
@@ -514,13 +512,22 @@ impl Session {
             name: name.to_owned(),
             creator: self.identity.cert(),
         };
-        self.append_with_key(team_id, payload, vec![bundle], Some(&log_key))
+        let cert = self.identity.cert();
+        let public = Public {
+            bundles: vec![bundle],
+            acl: vec![AclChange::Add {
+                device_id: cert.device_id,
+                auth_pk: cert.auth_pk,
+                manager: true,
+            }],
+        };
+        self.append_with_key(team_id, payload, public, Some(&log_key))
             .await?;
         self.team_use_id(team_id).await?;
         self.team_info(team_id)
     }
 
-    fn team_info(&self, id: Uuid) -> Result<TeamInfo> {
+    pub(crate) fn team_info(&self, id: Uuid) -> Result<TeamInfo> {
         let t = self
             .teams
             .get(&id)
@@ -530,7 +537,7 @@ impl Session {
             name: t.state.name.clone(),
             relay: t.settings.relay.clone(),
             selected: self.selected == Some(id),
-            vaults: t.state.vaults.len(),
+            vaults: t.state.vaults.values().filter(|v| v.readable()).count(),
         })
     }
 
@@ -563,7 +570,7 @@ impl Session {
         crate::item::validate_name(name, "vault")?;
         let team_id = self.active_team(team)?;
         let t = &self.teams[&team_id];
-        if t.state.vaults.values().any(|v| v.name == name) {
+        if t.state.vaults.values().any(|v| v.name.as_deref() == Some(name)) {
             return Err(Error::Exists(format!(
                 "vault `{name}` in team `{}`",
                 t.state.name
@@ -591,7 +598,7 @@ impl Session {
             key_epoch: 0,
             name_ct,
         };
-        self.append(team_id, payload, vec![bundle]).await?;
+        self.append(team_id, payload, Public::bundles(vec![bundle])).await?;
         self.vault_info(team_id, vault_id)
     }
 
@@ -605,8 +612,8 @@ impl Session {
         Ok(VaultInfo {
             team: t.state.name.clone(),
             id: vault_id,
-            name: v.name.clone(),
-            secrets: v.items.values().filter(|i| !i.deleted).count(),
+            name: v.name.clone().unwrap_or_default(),
+            secrets: v.live_items().len(),
         })
     }
 
@@ -616,15 +623,16 @@ impl Session {
         let mut v: Vec<VaultInfo> = self.teams[&team_id]
             .state
             .vaults
-            .keys()
-            .filter_map(|vid| self.vault_info(team_id, *vid).ok())
+            .values()
+            .filter(|v| v.readable())
+            .filter_map(|v| self.vault_info(team_id, v.id).ok())
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(v)
     }
 
     /// Finds a vault: in the named team, else in the active team, else in exactly one other team.
-    fn locate_vault(
+    pub(crate) fn locate_vault(
         &self,
         team: Option<&str>,
         explicit_team: Option<&str>,
@@ -635,7 +643,7 @@ impl Session {
                 .state
                 .vaults
                 .values()
-                .find(|v| v.name == vault)
+                .find(|v| v.name.as_deref() == Some(vault))
                 .map(|v| v.id)
         };
         if let Some(t) = explicit_team {
@@ -675,12 +683,12 @@ impl Session {
         }
     }
 
-    fn vault_ref(&self, team_id: Uuid, vault_id: Uuid) -> (&TeamState, &VaultState) {
+    pub(crate) fn vault_ref(&self, team_id: Uuid, vault_id: Uuid) -> (&TeamState, &VaultState) {
         let st = &self.teams[&team_id].state;
         (st, &st.vaults[&vault_id])
     }
 
-    fn lookup(&self, team: Option<&str>, addr: &Address) -> Result<(Uuid, Uuid, Option<Uuid>)> {
+    pub(crate) fn lookup(&self, team: Option<&str>, addr: &Address) -> Result<(Uuid, Uuid, Option<Uuid>)> {
         let (tid, vid) = self.locate_vault(team, addr.team.as_deref(), &addr.vault)?;
         let (_, v) = self.vault_ref(tid, vid);
         Ok((tid, vid, v.find(&addr.name).map(|i| i.id)))
@@ -703,23 +711,23 @@ impl Session {
             return Err(Error::Invalid("the value is larger than 1 MiB".into()));
         }
         let (tid, vid, item) = self.lookup(team, addr)?;
-        let (st, v) = self.vault_ref(tid, vid);
-        let (item_id, version, mut meta) = match item {
+        let (_, v) = self.vault_ref(tid, vid);
+        let (item_id, base_version, mut meta) = match item {
             Some(id) => {
                 let cur = v.items[&id].current();
-                (id, cur.version + 1, cur.meta.clone())
+                (id, cur.version, cur.meta.clone().unwrap_or_default())
             }
             None => {
                 // A deleted secret of the same name is revived with its history.
                 let dead = v
                     .items
                     .values()
-                    .find(|i| i.deleted && i.current().meta.name == addr.name);
+                    .find(|i| i.deleted && i.name() == Some(addr.name.as_str()));
                 match dead {
-                    Some(i) => (i.id, i.current().version + 1, i.current().meta.clone()),
+                    Some(i) => (i.id, i.current().version, i.meta().cloned().unwrap_or_default()),
                     None => (
                         Uuid::new_v4(),
-                        1,
+                        0,
                         ItemMeta {
                             name: addr.name.clone(),
                             ..ItemMeta::default()
@@ -747,7 +755,33 @@ impl Session {
             meta.rotate_every_days = Some(r);
         }
         meta.validate()?;
+        self.put_item(tid, vid, item_id, base_version, &meta, value, kind)
+            .await
+    }
+
+    /// Builds the payload of a new version of an item at the current head.
+    pub(crate) fn build_put(
+        &self,
+        tid: Uuid,
+        vid: Uuid,
+        item_id: Uuid,
+        base_version: u32,
+        meta: &ItemMeta,
+        value: &SecretString,
+        kind: PutKind,
+    ) -> Result<(Payload, u32)> {
+        let (st, v) = self.vault_ref(tid, vid);
+        if !matches!(
+            v.access.get(&self.identity.device_id),
+            Some(crate::event::VaultRole::Write | crate::event::VaultRole::Admin)
+        ) {
+            return Err(Error::Forbidden(format!(
+                "you have read-only access to vault `{}`",
+                v.name.as_deref().unwrap_or("?")
+            )));
+        }
         let key_epoch = v.key_epoch;
+        let version = v.items.get(&item_id).map_or(1, |i| i.current().version + 1);
         let key = st
             .key(KeyScope::Vault(vid), key_epoch)
             .ok_or_else(|| Error::Forbidden("this device holds no key for the vault".into()))?;
@@ -762,16 +796,33 @@ impl Session {
             vault_id: vid,
             item_id,
             version,
+            base_version,
             key_epoch,
             kind,
-            meta_ct: slot.seal_meta(key, &meta),
+            meta_ct: slot.seal_meta(key, meta),
             value_ct: slot.seal_value(key, value),
         };
-        self.append(tid, payload, Vec::new()).await?;
+        Ok((payload, version))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn put_item(
+        &mut self,
+        tid: Uuid,
+        vid: Uuid,
+        item_id: Uuid,
+        base_version: u32,
+        meta: &ItemMeta,
+        value: &SecretString,
+        kind: PutKind,
+    ) -> Result<u32> {
+        let (payload, version) =
+            self.build_put(tid, vid, item_id, base_version, meta, value, kind)?;
+        self.append(tid, payload, Public::default()).await?;
         Ok(version)
     }
 
-    fn find_item(
+    pub(crate) fn find_item(
         &self,
         team: Option<&str>,
         addr: &Address,
@@ -797,15 +848,15 @@ impl Session {
         })
     }
 
-    fn secret_info(st: &TeamState, v: &VaultState, item: &Item) -> SecretInfo {
+    pub(crate) fn secret_info(st: &TeamState, v: &VaultState, item: &Item) -> SecretInfo {
         let cur = item.current();
         SecretInfo {
             team: st.name.clone(),
-            vault: v.name.clone(),
-            name: cur.meta.name.clone(),
+            vault: v.name.clone().unwrap_or_default(),
+            name: item.name().unwrap_or_default().to_owned(),
             version: cur.version,
             updated_ms: cur.time_ms,
-            meta: cur.meta.clone(),
+            meta: cur.meta.clone().unwrap_or_default(),
         }
     }
 
@@ -851,7 +902,7 @@ impl Session {
             .into_iter()
             .map(|i| {
                 Ok((
-                    i.current().meta.name.clone(),
+                    i.name().unwrap_or_default().to_owned(),
                     st.open_value(v, i, i.current())?,
                 ))
             })
@@ -932,16 +983,16 @@ impl Session {
             item_id: id,
             version,
         };
-        self.append(tid, payload, Vec::new()).await
+        self.append(tid, payload, Public::default()).await
     }
 
-    async fn append(
+    pub(crate) async fn append(
         &mut self,
         team_id: Uuid,
         payload: Payload,
-        bundles: Vec<KeyBundle>,
+        public: Public,
     ) -> Result<()> {
-        self.append_with_key(team_id, payload, bundles, None).await
+        self.append_with_key(team_id, payload, public, None).await
     }
 
     /// Seals, signs, checks and stores one event at the head of a team's log. If another process
@@ -951,7 +1002,7 @@ impl Session {
         &mut self,
         team_id: Uuid,
         payload: Payload,
-        bundles: Vec<KeyBundle>,
+        public: Public,
         genesis_key: Option<&Key32>,
     ) -> Result<()> {
         let team = self
@@ -982,7 +1033,7 @@ impl Session {
                 epoch,
                 author: self.identity.device_id,
             },
-            bundles,
+            public,
             &body,
             &log_key,
             &self.identity,

@@ -1,40 +1,68 @@
 //! The projection: a team's current state, computed by replaying its event log.
 //!
 //! Applying an event is two steps. [`TeamState::check`] verifies everything without touching the
-//! state (continuity of `seq`/`prev`, the author's membership and signature, the epoch, decryption
-//! of the body and of any metadata, the preconditions of the change) and returns a [`Checked`]
-//! value that only it can build. [`TeamState::commit`] then applies that value and cannot fail, so
-//! a bad event never leaves a half-applied state behind.
+//! state — continuity of `seq`/`prev`, the log-key epoch, the author's membership and signature,
+//! the author's role *at this position of the log* (never anything a relay says), that the
+//! relay-visible ACL changes match the sealed payload exactly, the key hand-overs this device is
+//! owed, and the change's own preconditions — and returns a [`Checked`] value that only it can
+//! build. [`TeamState::commit`] then applies that value and cannot fail, so a bad event never
+//! leaves a half-applied state behind.
+//!
+//! Item versions are tracked for every vault, readable or not (ids and version numbers are in
+//! the log body, which every member can read); names, metadata and values are sealed under vault
+//! keys and are opened as soon as this device holds the key, including retroactively when access
+//! is granted later.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use uuid::Uuid;
 
+use crate::crypto;
 use crate::error::{Error, Result};
-use crate::event::{Body, GrantedKey, KeyScope, Payload, PutKind, SignedEvent};
+use crate::event::{
+    AclChange, Body, GrantedKey, KeyScope, Payload, PutKind, SignedEvent, TeamRole, VaultRole,
+};
 use crate::identity::{DeviceCert, DeviceIdentity};
 use crate::item::{ItemMeta, ItemSlot, vault_name_ad};
 use crate::secret::{Key32, SecretString};
 
-/// A member's role in a team.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TeamRole {
-    /// Created the team.
-    Owner,
-    /// Manages members and vaults.
-    Admin,
-    /// Ordinary member.
-    Member,
-}
-
-/// A device that belongs to the team.
+/// A device that belongs (or belonged) to the team.
 #[derive(Clone, Debug)]
 pub struct Member {
     /// Its certificate.
     pub cert: DeviceCert,
     /// Its role.
     pub role: TeamRole,
+    /// False once removed.
+    pub active: bool,
+    /// Log position where it joined.
+    pub joined_seq: u64,
+    /// When and by whom it was removed.
+    pub removed: Option<(i64, Uuid)>,
+}
+
+/// An invite issued in the log.
+#[derive(Clone, Debug)]
+pub struct Invite {
+    /// Role the invitee gets.
+    pub role: TeamRole,
+    /// Expiry.
+    pub expires_ms: i64,
+    /// Issuing device.
+    pub created_by: Uuid,
+    /// The device admitted with it.
+    pub used_by: Option<Uuid>,
+}
+
+/// Why a secret must be rotated at its provider.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Exposure {
+    /// Since when.
+    pub since_ms: i64,
+    /// The current version when it became exposed; a newer version clears the exposure.
+    pub at_version: u32,
+    /// Who could read it and lost access (display name), or another reason.
+    pub reason: String,
 }
 
 /// One version of a secret.
@@ -42,6 +70,8 @@ pub struct Member {
 pub struct Version {
     /// Version number, from 1.
     pub version: u32,
+    /// The version its author was editing.
+    pub base_version: u32,
     /// Author's timestamp.
     pub time_ms: i64,
     /// Author device.
@@ -50,8 +80,10 @@ pub struct Version {
     pub kind: PutKind,
     /// Vault key epoch of the ciphertexts.
     pub key_epoch: u32,
-    /// Decrypted metadata.
-    pub meta: ItemMeta,
+    /// Decrypted metadata, once this device holds the key.
+    pub meta: Option<ItemMeta>,
+    /// Sealed metadata.
+    pub meta_ct: Vec<u8>,
     /// Sealed value (opened on demand).
     pub value_ct: Vec<u8>,
     /// Log position of the event that wrote it.
@@ -67,6 +99,11 @@ pub struct Item {
     pub versions: Vec<Version>,
     /// Deleted flag (the history stays).
     pub deleted: bool,
+    /// Versions written concurrently that a person has not resolved yet (the current one
+    /// included). Empty when there is no conflict.
+    pub conflict: Vec<u32>,
+    /// Set when the value must be rotated.
+    pub exposed: Option<Exposure>,
 }
 
 impl Item {
@@ -75,33 +112,70 @@ impl Item {
         // Items are created with a first version and versions are never removed.
         &self.versions[self.versions.len() - 1]
     }
+
+    /// The current metadata (present when the vault is readable).
+    pub fn meta(&self) -> Option<&ItemMeta> {
+        self.current().meta.as_ref()
+    }
+
+    /// The current name, when readable.
+    pub fn name(&self) -> Option<&str> {
+        self.meta().map(|m| m.name.as_str())
+    }
 }
 
-/// A vault this device can read.
+/// A vault, readable or not.
 #[derive(Clone, Debug)]
 pub struct VaultState {
     /// Vault id.
     pub id: Uuid,
-    /// Vault name.
-    pub name: String,
+    /// Vault name, once this device holds its key.
+    pub name: Option<String>,
+    name_ct: Vec<u8>,
+    name_epoch: u32,
     /// Current key epoch.
     pub key_epoch: u32,
+    /// Who may do what.
+    pub access: BTreeMap<Uuid, VaultRole>,
+    /// Creating device.
+    pub created_by: Uuid,
     /// Items by id.
     pub items: HashMap<Uuid, Item>,
     by_name: HashMap<String, Uuid>,
 }
 
 impl VaultState {
+    /// True when this device can read the vault.
+    pub fn readable(&self) -> bool {
+        self.name.is_some()
+    }
+
     /// The live (not deleted) item with this name.
     pub fn find(&self, name: &str) -> Option<&Item> {
         self.by_name.get(name).and_then(|id| self.items.get(id))
     }
 
-    /// Live items, sorted by name.
+    /// Live readable items, sorted by name.
     pub fn live_items(&self) -> Vec<&Item> {
-        let mut v: Vec<&Item> = self.items.values().filter(|i| !i.deleted).collect();
-        v.sort_by(|a, b| a.current().meta.name.cmp(&b.current().meta.name));
+        let mut v: Vec<&Item> = self
+            .items
+            .values()
+            .filter(|i| !i.deleted && i.meta().is_some())
+            .collect();
+        v.sort_by(|a, b| a.name().cmp(&b.name()));
         v
+    }
+
+    fn index(&mut self, item: Uuid) {
+        let Some(it) = self.items.get(&item) else {
+            return;
+        };
+        let name = it.name().map(str::to_owned);
+        let deleted = it.deleted;
+        self.by_name.retain(|_, id| *id != item);
+        if let (Some(n), false) = (name, deleted) {
+            self.by_name.insert(n, item);
+        }
     }
 }
 
@@ -115,9 +189,11 @@ pub struct TeamState {
     pub head: Option<(u64, [u8; 32])>,
     /// Current log-key epoch.
     pub log_epoch: u32,
-    /// Members by device id.
+    /// Members by device id (removed ones included).
     pub members: BTreeMap<Uuid, Member>,
-    /// Readable vaults by id.
+    /// Invites by id.
+    pub invites: BTreeMap<Uuid, Invite>,
+    /// Vaults by id.
     pub vaults: BTreeMap<Uuid, VaultState>,
     /// Creation time.
     pub created_ms: i64,
@@ -141,7 +217,7 @@ enum Effect {
     },
     Vault {
         id: Uuid,
-        name: String,
+        name_ct: Vec<u8>,
         key_epoch: u32,
     },
     Put {
@@ -153,13 +229,42 @@ enum Effect {
         vault: Uuid,
         item: Uuid,
     },
-    Unreadable,
+    Invite {
+        id: Uuid,
+        role: TeamRole,
+        expires_ms: i64,
+    },
+    Admit {
+        invite: Uuid,
+        member: DeviceCert,
+        role: TeamRole,
+    },
+    Remove {
+        device: Uuid,
+        new_log_epoch: u32,
+        rekeyed: Vec<(Uuid, u32)>,
+    },
+    Grant {
+        vault: Uuid,
+        device: Uuid,
+        role: VaultRole,
+    },
+    Revoke {
+        vault: Uuid,
+        device: Uuid,
+        new_epoch: u32,
+    },
 }
 
 impl Checked {
     /// The decrypted body.
     pub fn body(&self) -> &Body {
         &self.body
+    }
+
+    /// The author device.
+    pub fn author(&self) -> Uuid {
+        self.author
     }
 }
 
@@ -172,6 +277,7 @@ impl TeamState {
             head: None,
             log_epoch: 0,
             members: BTreeMap::new(),
+            invites: BTreeMap::new(),
             vaults: BTreeMap::new(),
             created_ms: 0,
             keys: HashMap::new(),
@@ -183,11 +289,64 @@ impl TeamState {
         self.keys.get(&(scope, epoch))
     }
 
+    /// Every key this device holds for a scope, oldest epoch first (handed to new members so
+    /// they can read history).
+    pub fn keys_for(&self, scope: KeyScope) -> Vec<GrantedKey> {
+        let mut v: Vec<GrantedKey> = self
+            .keys
+            .iter()
+            .filter(|((s, _), _)| *s == scope)
+            .map(|((s, e), k)| GrantedKey {
+                scope: *s,
+                epoch: *e,
+                key: k.clone(),
+            })
+            .collect();
+        v.sort_by_key(|k| k.epoch);
+        v
+    }
+
+    /// Adds keys learned outside the normal order (a joining device reads its key bundles
+    /// before replaying the log from the start). A wrong key only makes decryption fail.
+    pub fn preload_keys(&mut self, keys: Vec<GrantedKey>) {
+        for k in keys {
+            self.keys.insert((k.scope, k.epoch), k.key);
+        }
+    }
+
     /// The next sequence number and the prev hash for a new event.
     pub fn next_position(&self) -> (u64, [u8; 32]) {
         match self.head {
             Some((seq, hash)) => (seq + 1, hash),
             None => (0, [0; 32]),
+        }
+    }
+
+    /// An active member.
+    pub fn active_member(&self, device: &Uuid) -> Option<&Member> {
+        self.members.get(device).filter(|m| m.active)
+    }
+
+    /// Display name of a device (or its id when unknown).
+    pub fn display_name(&self, device: &Uuid) -> String {
+        self.members
+            .get(device)
+            .map_or_else(|| device.to_string(), |m| m.cert.name.clone())
+    }
+
+    /// A short code derived from the head that members compare out of band: equal codes mean
+    /// the relay showed them the same history.
+    pub fn state_code(&self) -> String {
+        match self.head {
+            None => "-".into(),
+            Some((seq, hash)) => {
+                let h = crypto::hash(
+                    b"hush/v1/team-state",
+                    &[self.team_id.as_bytes(), &seq.to_be_bytes(), &hash],
+                );
+                let full = crate::identity::digit_groups(&h);
+                full.split(' ').take(3).collect::<Vec<_>>().join("-")
+            }
         }
     }
 
@@ -200,8 +359,7 @@ impl TeamState {
         verify_signature: bool,
     ) -> Result<Checked> {
         let env = &ev.envelope;
-        let at =
-            |what: &str| Error::Integrity(format!("event {} of the team log: {what}", env.seq));
+        let at = |what: &str| Error::Integrity(format!("event {} of the team log: {what}", env.seq));
         if env.team_id != self.team_id {
             return Err(at("belongs to another team"));
         }
@@ -212,8 +370,11 @@ impl TeamState {
         if env.prev != want_prev {
             return Err(at("does not extend the previous event (hash chain broken)"));
         }
+        if env.epoch < self.log_epoch {
+            return Err(at("sealed under an old log-key epoch"));
+        }
         let mut keys = Vec::new();
-        for b in ev.bundles.iter().filter(|b| b.recipient == me.device_id) {
+        for b in ev.public.bundles.iter().filter(|b| b.recipient == me.device_id) {
             keys.extend(b.open(&env.team_id, &env.author, me.encryption_secret())?);
         }
         let key_of = |scope: KeyScope, epoch: u32| {
@@ -222,134 +383,366 @@ impl TeamState {
                 .map(|k| &k.key)
                 .or_else(|| self.keys.get(&(scope, epoch)))
         };
-        if env.epoch < self.log_epoch {
-            return Err(at("sealed under an old log-key epoch"));
-        }
         let log_key = key_of(KeyScope::Log, env.epoch)
             .ok_or_else(|| at("this device holds no log key for its epoch"))?;
         let body = ev.open_body(log_key)?;
 
-        let author_cert = match (&body.payload, env.seq) {
+        let author = match (&body.payload, env.seq) {
             (Payload::TeamCreate { creator, .. }, 0) => {
                 if creator.device_id != env.author {
                     return Err(at("team creator is not the author"));
                 }
-                creator
+                None
             }
             (Payload::TeamCreate { .. }, _) => return Err(at("a team can be created only once")),
             (_, 0) => return Err(at("the first event must create the team")),
-            _ => {
-                &self
-                    .members
-                    .get(&env.author)
-                    .ok_or_else(|| at("author is not a member of the team"))?
-                    .cert
-            }
+            _ => Some(
+                self.active_member(&env.author)
+                    .ok_or_else(|| at("author is not an active member of the team"))?,
+            ),
+        };
+        let sign_pk = match (&body.payload, author) {
+            (Payload::TeamCreate { creator, .. }, _) => creator.sign_pk,
+            (_, Some(m)) => m.cert.sign_pk,
+            (_, None) => return Err(at("unknown author")),
         };
         if verify_signature || env.seq == 0 {
-            ev.verify_signature(&author_cert.sign_pk)?;
+            ev.verify_signature(&sign_pk)?;
+        }
+        if env.epoch != self.log_epoch && env.seq != 0 {
+            return Err(at("sealed under a log-key epoch that was never started"));
         }
 
+        let forbid = |what: &str| {
+            Error::Integrity(format!(
+                "event {} of the team log: forged or unauthorised: {what}",
+                env.seq
+            ))
+        };
+        let expect_acl = |expected: Vec<AclChange>| -> Result<()> {
+            let matches = ev.public.acl.len() == expected.len()
+                && ev.public.acl.iter().zip(&expected).all(|(a, b)| match (a, b) {
+                    (
+                        AclChange::Invite {
+                            invite_id: i1,
+                            expires_ms: e1,
+                            ..
+                        },
+                        AclChange::Invite {
+                            invite_id: i2,
+                            expires_ms: e2,
+                            ..
+                        },
+                    ) => i1 == i2 && e1 == e2,
+                    (x, y) => x == y,
+                });
+            if matches {
+                Ok(())
+            } else {
+                Err(at("relay-visible access changes do not match the sealed change"))
+            }
+        };
+        let author_role = author.map(|m| m.role);
+        let vault_role = |vault: &VaultState| vault.access.get(&env.author).copied();
+
         let effect = match &body.payload {
-            Payload::TeamCreate { name, creator } => Effect::Team {
-                name: name.clone(),
-                creator: creator.clone(),
-            },
+            Payload::TeamCreate { name, creator } => {
+                crate::item::validate_name(name, "team")?;
+                expect_acl(vec![AclChange::Add {
+                    device_id: creator.device_id,
+                    auth_pk: creator.auth_pk,
+                    manager: true,
+                }])?;
+                Effect::Team {
+                    name: name.clone(),
+                    creator: creator.clone(),
+                }
+            }
             Payload::VaultCreate {
                 vault_id,
                 key_epoch,
                 name_ct,
             } => {
+                expect_acl(vec![])?;
                 if self.vaults.contains_key(vault_id) {
                     return Err(at("vault created twice"));
                 }
-                match key_of(KeyScope::Vault(*vault_id), *key_epoch) {
-                    None => Effect::Unreadable,
-                    Some(k) => {
-                        let ad = vault_name_ad(&self.team_id, vault_id, *key_epoch);
-                        let plain = crate::crypto::open(k, &ad, name_ct, "vault name")?;
-                        let name = std::str::from_utf8(&plain)
-                            .map_err(|_| at("vault name is not UTF-8"))?
-                            .to_owned();
-                        crate::item::validate_name(&name, "vault")?;
-                        Effect::Vault {
-                            id: *vault_id,
-                            name,
-                            key_epoch: *key_epoch,
-                        }
-                    }
+                if *key_epoch != 0 {
+                    return Err(at("a new vault starts at key epoch 0"));
+                }
+                Effect::Vault {
+                    id: *vault_id,
+                    name_ct: name_ct.clone(),
+                    key_epoch: *key_epoch,
                 }
             }
             Payload::SecretPut {
                 vault_id,
                 item_id,
                 version,
+                base_version,
                 key_epoch,
                 kind,
                 meta_ct,
                 value_ct,
-            } => match self.vaults.get(vault_id) {
-                None => Effect::Unreadable,
-                Some(vault) => {
-                    if *key_epoch != vault.key_epoch {
-                        return Err(at("written under an old vault-key epoch"));
-                    }
-                    let expected = vault
-                        .items
-                        .get(item_id)
-                        .map_or(1, |i| i.current().version + 1);
-                    if *version != expected {
-                        return Err(at(&format!(
-                            "version {version} does not follow (expected {expected})"
-                        )));
-                    }
-                    let key = key_of(KeyScope::Vault(*vault_id), *key_epoch)
-                        .ok_or_else(|| at("no key for the vault epoch"))?;
-                    let slot = ItemSlot {
-                        team_id: self.team_id,
-                        vault_id: *vault_id,
-                        item_id: *item_id,
-                        version: *version,
-                        key_epoch: *key_epoch,
-                    };
-                    let meta = slot.open_meta(key, meta_ct)?;
-                    meta.validate()?;
-                    Effect::Put {
-                        vault: *vault_id,
-                        item: *item_id,
-                        version: Version {
-                            version: *version,
-                            time_ms: body.time_ms,
-                            author: env.author,
-                            kind: *kind,
-                            key_epoch: *key_epoch,
-                            meta,
-                            value_ct: value_ct.clone(),
-                            seq: env.seq,
-                        },
-                    }
+            } => {
+                expect_acl(vec![])?;
+                let vault = self
+                    .vaults
+                    .get(vault_id)
+                    .ok_or_else(|| at("writes to an unknown vault"))?;
+                if !matches!(vault_role(vault), Some(VaultRole::Write | VaultRole::Admin)) {
+                    return Err(forbid("author may not write to this vault"));
                 }
-            },
+                if *key_epoch != vault.key_epoch {
+                    return Err(at("written under an old vault-key epoch"));
+                }
+                let expected = vault.items.get(item_id).map_or(1, |i| i.current().version + 1);
+                if *version != expected {
+                    return Err(at(&format!(
+                        "version {version} does not follow (expected {expected})"
+                    )));
+                }
+                if *base_version >= *version {
+                    return Err(at("base version is not older than the version"));
+                }
+                let slot = ItemSlot {
+                    team_id: self.team_id,
+                    vault_id: *vault_id,
+                    item_id: *item_id,
+                    version: *version,
+                    key_epoch: *key_epoch,
+                };
+                let meta = match key_of(KeyScope::Vault(*vault_id), *key_epoch) {
+                    Some(k) => {
+                        let m = slot.open_meta(k, meta_ct)?;
+                        m.validate()?;
+                        Some(m)
+                    }
+                    None => None,
+                };
+                Effect::Put {
+                    vault: *vault_id,
+                    item: *item_id,
+                    version: Version {
+                        version: *version,
+                        base_version: *base_version,
+                        time_ms: body.time_ms,
+                        author: env.author,
+                        kind: *kind,
+                        key_epoch: *key_epoch,
+                        meta,
+                        meta_ct: meta_ct.clone(),
+                        value_ct: value_ct.clone(),
+                        seq: env.seq,
+                    },
+                }
+            }
             Payload::SecretDelete {
                 vault_id,
                 item_id,
                 version,
-            } => match self.vaults.get(vault_id) {
-                None => Effect::Unreadable,
-                Some(vault) => {
-                    let item = vault
-                        .items
-                        .get(item_id)
-                        .ok_or_else(|| at("deletes an unknown secret"))?;
-                    if item.current().version != *version {
-                        return Err(at("deletes a version that is not current"));
-                    }
-                    Effect::Delete {
-                        vault: *vault_id,
-                        item: *item_id,
+            } => {
+                expect_acl(vec![])?;
+                let vault = self
+                    .vaults
+                    .get(vault_id)
+                    .ok_or_else(|| at("deletes in an unknown vault"))?;
+                if !matches!(vault_role(vault), Some(VaultRole::Write | VaultRole::Admin)) {
+                    return Err(forbid("author may not write to this vault"));
+                }
+                let item = vault
+                    .items
+                    .get(item_id)
+                    .ok_or_else(|| at("deletes an unknown secret"))?;
+                if item.current().version != *version {
+                    return Err(at("deletes a version that is not current"));
+                }
+                Effect::Delete {
+                    vault: *vault_id,
+                    item: *item_id,
+                }
+            }
+            Payload::InviteCreate {
+                invite_id,
+                role,
+                expires_ms,
+            } => {
+                expect_acl(vec![AclChange::Invite {
+                    invite_id: *invite_id,
+                    token_hash: [0; 32],
+                    expires_ms: *expires_ms,
+                }])?;
+                if !author_role.is_some_and(TeamRole::is_manager) {
+                    return Err(forbid("only owners and admins may invite"));
+                }
+                if *role == TeamRole::Owner {
+                    return Err(forbid("nobody can be invited as owner"));
+                }
+                if self.invites.contains_key(invite_id) {
+                    return Err(at("invite id reused"));
+                }
+                Effect::Invite {
+                    id: *invite_id,
+                    role: *role,
+                    expires_ms: *expires_ms,
+                }
+            }
+            Payload::Admit {
+                invite_id,
+                member,
+                role,
+                ..
+            } => {
+                expect_acl(vec![AclChange::Add {
+                    device_id: member.device_id,
+                    auth_pk: member.auth_pk,
+                    manager: role.is_manager(),
+                }])?;
+                if !author_role.is_some_and(TeamRole::is_manager) {
+                    return Err(forbid("only owners and admins may admit"));
+                }
+                let invite = self
+                    .invites
+                    .get(invite_id)
+                    .ok_or_else(|| at("admits with an unknown invite"))?;
+                if invite.used_by.is_some() {
+                    return Err(at("admits with an invite that was already used"));
+                }
+                if invite.role != *role {
+                    return Err(at("admits with a role other than the invite's"));
+                }
+                if body.time_ms > invite.expires_ms {
+                    return Err(at("admits with an expired invite"));
+                }
+                if self.members.contains_key(&member.device_id) {
+                    return Err(at("admits a device that is already known"));
+                }
+                member.verify()?;
+                if member.device_id == me.device_id
+                    && key_of(KeyScope::Log, self.log_epoch).is_none()
+                {
+                    return Err(at("admits this device without handing it the team key"));
+                }
+                Effect::Admit {
+                    invite: *invite_id,
+                    member: member.clone(),
+                    role: *role,
+                }
+            }
+            Payload::Remove {
+                device_id,
+                new_log_epoch,
+                rekeyed,
+            } => {
+                expect_acl(vec![AclChange::Remove {
+                    device_id: *device_id,
+                }])?;
+                let by = author_role.filter(|r| r.is_manager()).ok_or_else(|| {
+                    forbid("only owners and admins may remove members")
+                })?;
+                let target = self
+                    .active_member(device_id)
+                    .ok_or_else(|| at("removes a device that is not an active member"))?;
+                if target.role == TeamRole::Owner && by != TeamRole::Owner {
+                    return Err(forbid("only an owner may remove an owner"));
+                }
+                if *device_id == env.author {
+                    return Err(forbid("a device cannot remove itself"));
+                }
+                if *new_log_epoch != self.log_epoch + 1 {
+                    return Err(at("removal must start the next log-key epoch"));
+                }
+                let must: BTreeSet<Uuid> = self
+                    .vaults
+                    .values()
+                    .filter(|v| v.access.contains_key(device_id))
+                    .map(|v| v.id)
+                    .collect();
+                let got: BTreeSet<Uuid> = rekeyed.iter().map(|(v, _)| *v).collect();
+                if must != got || got.len() != rekeyed.len() {
+                    return Err(at("removal does not re-key exactly the vaults the member could read"));
+                }
+                for (v, e) in rekeyed {
+                    if *e != self.vaults[v].key_epoch + 1 {
+                        return Err(at("removal must start the next key epoch of each vault"));
                     }
                 }
-            },
+                if *device_id != me.device_id && self.active_member(&me.device_id).is_some() {
+                    if key_of(KeyScope::Log, *new_log_epoch).is_none() {
+                        return Err(at("removal did not hand this device the new team key"));
+                    }
+                    for (v, e) in rekeyed {
+                        let mine = self.vaults[v].access.contains_key(&me.device_id);
+                        if mine && key_of(KeyScope::Vault(*v), *e).is_none() {
+                            return Err(at("removal did not hand this device a new vault key"));
+                        }
+                    }
+                }
+                Effect::Remove {
+                    device: *device_id,
+                    new_log_epoch: *new_log_epoch,
+                    rekeyed: rekeyed.clone(),
+                }
+            }
+            Payload::Grant {
+                vault_id,
+                device_id,
+                role,
+            } => {
+                expect_acl(vec![])?;
+                let vault = self
+                    .vaults
+                    .get(vault_id)
+                    .ok_or_else(|| at("grants access to an unknown vault"))?;
+                if vault_role(vault) != Some(VaultRole::Admin) {
+                    return Err(forbid("only a vault admin may grant access"));
+                }
+                if self.active_member(device_id).is_none() {
+                    return Err(at("grants access to a device that is not an active member"));
+                }
+                if *device_id == me.device_id
+                    && key_of(KeyScope::Vault(*vault_id), vault.key_epoch).is_none()
+                {
+                    return Err(at("grants this device access without handing it the vault key"));
+                }
+                Effect::Grant {
+                    vault: *vault_id,
+                    device: *device_id,
+                    role: *role,
+                }
+            }
+            Payload::Revoke {
+                vault_id,
+                device_id,
+                new_epoch,
+            } => {
+                expect_acl(vec![])?;
+                let vault = self
+                    .vaults
+                    .get(vault_id)
+                    .ok_or_else(|| at("revokes access to an unknown vault"))?;
+                if vault_role(vault) != Some(VaultRole::Admin) {
+                    return Err(forbid("only a vault admin may revoke access"));
+                }
+                if !vault.access.contains_key(device_id) {
+                    return Err(at("revokes access the device does not have"));
+                }
+                if *new_epoch != vault.key_epoch + 1 {
+                    return Err(at("revocation must start the next key epoch"));
+                }
+                if *device_id != me.device_id
+                    && vault.access.contains_key(&me.device_id)
+                    && key_of(KeyScope::Vault(*vault_id), *new_epoch).is_none()
+                {
+                    return Err(at("revocation did not hand this device the new vault key"));
+                }
+                Effect::Revoke {
+                    vault: *vault_id,
+                    device: *device_id,
+                    new_epoch: *new_epoch,
+                }
+            }
         };
         Ok(Checked {
             seq: env.seq,
@@ -363,36 +756,52 @@ impl TeamState {
 
     /// Applies a checked event. Cannot fail.
     pub fn commit(&mut self, checked: Checked) {
+        let mut new_vault_keys = BTreeSet::new();
         for k in checked.keys {
+            if let KeyScope::Vault(v) = k.scope {
+                new_vault_keys.insert(v);
+            }
             self.keys.insert((k.scope, k.epoch), k.key);
         }
+        let time = checked.body.time_ms;
+        let author = checked.author;
         match checked.effect {
             Effect::Team { name, creator } => {
                 self.name = name;
-                self.created_ms = checked.body.time_ms;
+                self.created_ms = time;
                 self.members.insert(
                     creator.device_id,
                     Member {
                         cert: creator,
                         role: TeamRole::Owner,
+                        active: true,
+                        joined_seq: checked.seq,
+                        removed: None,
                     },
                 );
             }
             Effect::Vault {
                 id,
-                name,
+                name_ct,
                 key_epoch,
             } => {
+                let mut access = BTreeMap::new();
+                access.insert(author, VaultRole::Admin);
                 self.vaults.insert(
                     id,
                     VaultState {
                         id,
-                        name,
+                        name: None,
+                        name_ct,
+                        name_epoch: key_epoch,
                         key_epoch,
+                        access,
+                        created_by: author,
                         items: HashMap::new(),
                         by_name: HashMap::new(),
                     },
                 );
+                new_vault_keys.insert(id);
             }
             Effect::Put {
                 vault,
@@ -400,66 +809,179 @@ impl TeamState {
                 version,
             } => {
                 if let Some(v) = self.vaults.get_mut(&vault) {
-                    let name = version.meta.name.clone();
                     let entry = v.items.entry(item).or_insert_with(|| Item {
                         id: item,
                         versions: Vec::new(),
                         deleted: false,
+                        conflict: Vec::new(),
+                        exposed: None,
                     });
-                    // A rename frees the old name.
-                    if let Some(prev) = entry.versions.last()
-                        && prev.meta.name != name
-                        && v.by_name.get(&prev.meta.name) == Some(&item)
+                    let previous = entry.versions.last().map(|p| p.version);
+                    match previous {
+                        // Written on top of the version its author saw: resolves any conflict.
+                        Some(p) if p == version.base_version => entry.conflict.clear(),
+                        // Concurrent edits: the later one in log order is current, the other
+                        // stays in history and both are flagged until someone resolves them.
+                        Some(p) => {
+                            if !entry.conflict.contains(&p) {
+                                entry.conflict.push(p);
+                            }
+                            entry.conflict.push(version.version);
+                        }
+                        None => {}
+                    }
+                    if entry
+                        .exposed
+                        .as_ref()
+                        .is_some_and(|e| version.version > e.at_version)
                     {
-                        v.by_name.remove(&prev.meta.name);
+                        entry.exposed = None;
                     }
                     entry.versions.push(version);
                     entry.deleted = false;
-                    v.by_name.insert(name, item);
+                    v.index(item);
                 }
             }
             Effect::Delete { vault, item } => {
-                if let Some(v) = self.vaults.get_mut(&vault)
-                    && let Some(i) = v.items.get_mut(&item)
-                {
-                    i.deleted = true;
-                    let name = &i.current().meta.name;
-                    if v.by_name.get(name) == Some(&item) {
-                        v.by_name.remove(name);
+                if let Some(v) = self.vaults.get_mut(&vault) {
+                    if let Some(i) = v.items.get_mut(&item) {
+                        i.deleted = true;
+                        i.conflict.clear();
+                    }
+                    v.index(item);
+                }
+            }
+            Effect::Invite {
+                id,
+                role,
+                expires_ms,
+            } => {
+                self.invites.insert(
+                    id,
+                    Invite {
+                        role,
+                        expires_ms,
+                        created_by: author,
+                        used_by: None,
+                    },
+                );
+            }
+            Effect::Admit {
+                invite,
+                member,
+                role,
+            } => {
+                if let Some(i) = self.invites.get_mut(&invite) {
+                    i.used_by = Some(member.device_id);
+                }
+                self.members.insert(
+                    member.device_id,
+                    Member {
+                        cert: member,
+                        role,
+                        active: true,
+                        joined_seq: checked.seq,
+                        removed: None,
+                    },
+                );
+            }
+            Effect::Remove {
+                device,
+                new_log_epoch,
+                rekeyed,
+            } => {
+                let who = self.display_name(&device);
+                if let Some(m) = self.members.get_mut(&device) {
+                    m.active = false;
+                    m.removed = Some((time, author));
+                }
+                self.log_epoch = new_log_epoch;
+                for (vid, epoch) in rekeyed {
+                    if let Some(v) = self.vaults.get_mut(&vid) {
+                        v.access.remove(&device);
+                        v.key_epoch = epoch;
+                        expose_all(v, time, &format!("{who} was removed from the team"));
                     }
                 }
             }
-            Effect::Unreadable => {}
+            Effect::Grant {
+                vault,
+                device,
+                role,
+            } => {
+                if let Some(v) = self.vaults.get_mut(&vault) {
+                    v.access.insert(device, role);
+                }
+            }
+            Effect::Revoke {
+                vault,
+                device,
+                new_epoch,
+            } => {
+                let who = self.display_name(&device);
+                if let Some(v) = self.vaults.get_mut(&vault) {
+                    v.access.remove(&device);
+                    v.key_epoch = new_epoch;
+                    expose_all(v, time, &format!("{who} lost access to the vault"));
+                }
+            }
         }
-        let _ = checked.author;
+        for vid in new_vault_keys {
+            self.open_vault(vid);
+        }
         self.head = Some((checked.seq, checked.hash));
     }
 
+    /// Opens whatever of a vault became readable with the keys now held.
+    fn open_vault(&mut self, vault_id: Uuid) {
+        let team_id = self.team_id;
+        let keys = &self.keys;
+        let Some(v) = self.vaults.get_mut(&vault_id) else {
+            return;
+        };
+        if v.name.is_none()
+            && let Some(k) = keys.get(&(KeyScope::Vault(vault_id), v.name_epoch))
+        {
+            let ad = vault_name_ad(&team_id, &vault_id, v.name_epoch);
+            v.name = crypto::open(k, &ad, &v.name_ct, "vault name")
+                .ok()
+                .and_then(|p| String::from_utf8(p.to_vec()).ok())
+                .filter(|n| crate::item::validate_name(n, "vault").is_ok());
+        }
+        let mut changed = Vec::new();
+        for item in v.items.values_mut() {
+            for ver in item.versions.iter_mut().filter(|x| x.meta.is_none()) {
+                if let Some(k) = keys.get(&(KeyScope::Vault(vault_id), ver.key_epoch)) {
+                    let slot = ItemSlot {
+                        team_id,
+                        vault_id,
+                        item_id: item.id,
+                        version: ver.version,
+                        key_epoch: ver.key_epoch,
+                    };
+                    ver.meta = slot.open_meta(k, &ver.meta_ct).ok();
+                }
+            }
+            changed.push(item.id);
+        }
+        for id in changed {
+            v.index(id);
+        }
+    }
+
     /// Checks and applies in one call.
-    pub fn apply(
-        &mut self,
-        ev: &SignedEvent,
-        me: &DeviceIdentity,
-        verify_signature: bool,
-    ) -> Result<()> {
+    pub fn apply(&mut self, ev: &SignedEvent, me: &DeviceIdentity, verify_signature: bool) -> Result<()> {
         let c = self.check(ev, me, verify_signature)?;
         self.commit(c);
         Ok(())
     }
 
     /// Opens a version's value.
-    pub fn open_value(
-        &self,
-        vault: &VaultState,
-        item: &Item,
-        version: &Version,
-    ) -> Result<SecretString> {
+    pub fn open_value(&self, vault: &VaultState, item: &Item, version: &Version) -> Result<SecretString> {
         let key = self
             .keys
             .get(&(KeyScope::Vault(vault.id), version.key_epoch))
-            .ok_or_else(|| {
-                Error::Forbidden("this device holds no key for that vault epoch".into())
-            })?;
+            .ok_or_else(|| Error::Forbidden("this device holds no key for that vault epoch".into()))?;
         ItemSlot {
             team_id: self.team_id,
             vault_id: vault.id,
@@ -468,5 +990,19 @@ impl TeamState {
             key_epoch: version.key_epoch,
         }
         .open_value(key, &version.value_ct)
+    }
+}
+
+fn expose_all(v: &mut VaultState, time: i64, reason: &str) {
+    for item in v.items.values_mut().filter(|i| !i.deleted) {
+        let at_version = item.current().version;
+        // Keep the earliest reason if it is still unresolved.
+        if item.exposed.is_none() {
+            item.exposed = Some(Exposure {
+                since_ms: time,
+                at_version,
+                reason: reason.to_owned(),
+            });
+        }
     }
 }

@@ -323,17 +323,18 @@ impl Store {
             .collect()
     }
 
-    /// The highest stored seq of each team (cheap: lets a long-lived process notice writes by others).
-    pub async fn heads(&self) -> Result<Vec<(Uuid, Option<u64>)>> {
-        let rows = sqlx::query("SELECT team_id, head_seq FROM teams")
+    /// Each team's stored head hash and sealed settings (cheap: lets a long-lived process notice
+    /// writes by other processes).
+    pub async fn heads(&self) -> Result<Vec<(Uuid, Option<Vec<u8>>, Vec<u8>)>> {
+        let rows = sqlx::query("SELECT team_id, head_hash, settings FROM teams ORDER BY team_id")
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
             .map(|row| {
-                let seq: Option<i64> = row.try_get(1)?;
                 Ok((
                     uuid_col(&row.try_get::<Vec<u8>, _>(0)?)?,
-                    seq.map(u64_col).transpose()?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
                 ))
             })
             .collect()
@@ -383,6 +384,103 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(Append::Done)
+    }
+
+    /// The highest event the relay has confirmed (not pending), if any.
+    pub async fn confirmed_head(&self, team_id: Uuid) -> Result<Option<(u64, [u8; 32])>> {
+        let row = sqlx::query(
+            "SELECT seq, hash FROM events WHERE team_id = ? AND pending = 0 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(team_id.as_bytes().as_slice())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let hash: Vec<u8> = r.try_get(1)?;
+            Ok((
+                u64_col(r.try_get(0)?)?,
+                hash.try_into()
+                    .map_err(|_| Error::Integrity("malformed stored hash".into()))?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Number of events waiting in the outbox.
+    pub async fn pending_count(&self, team_id: Uuid) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE team_id = ? AND pending = 1")
+            .bind(team_id.as_bytes().as_slice())
+            .fetch_one(&self.pool)
+            .await?;
+        u64_col(n)
+    }
+
+    /// Marks events up to `seq` as confirmed by the relay.
+    pub async fn mark_confirmed(&self, team_id: Uuid, seq: u64) -> Result<()> {
+        sqlx::query("UPDATE events SET pending = 0 WHERE team_id = ? AND seq <= ? AND pending = 1")
+            .bind(team_id.as_bytes().as_slice())
+            .bind(i64_col(seq)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Atomically drops the outbox and stores events pulled from the relay after the confirmed
+    /// head, moving the checkpoint to `head` (the new confirmed head). The dropped pending events
+    /// are rebuilt on top by the caller.
+    pub async fn store_pulled(
+        &self,
+        team_id: Uuid,
+        pulled: &[(u64, [u8; 32], Vec<u8>)],
+        head: Option<(u64, [u8; 32], [u8; 32])>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM events WHERE team_id = ? AND pending = 1")
+            .bind(team_id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await?;
+        for (seq, hash, bytes) in pulled {
+            sqlx::query("INSERT INTO events (team_id, seq, hash, bytes, pending) VALUES (?, ?, ?, ?, 0)")
+                .bind(team_id.as_bytes().as_slice())
+                .bind(i64_col(*seq)?)
+                .bind(hash.as_slice())
+                .bind(bytes)
+                .execute(&mut *tx)
+                .await?;
+        }
+        match head {
+            Some((seq, hash, mac)) => {
+                sqlx::query("UPDATE teams SET head_seq = ?, head_hash = ?, head_mac = ? WHERE team_id = ?")
+                    .bind(i64_col(seq)?)
+                    .bind(hash.as_slice())
+                    .bind(mac.as_slice())
+                    .bind(team_id.as_bytes().as_slice())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query("UPDATE teams SET head_seq = NULL, head_hash = NULL, head_mac = NULL WHERE team_id = ?")
+                    .bind(team_id.as_bytes().as_slice())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets a team entirely (a join that never completed).
+    pub async fn delete_team(&self, team_id: Uuid) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM events WHERE team_id = ?")
+            .bind(team_id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM teams WHERE team_id = ?")
+            .bind(team_id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Runs SQLite's own integrity check.

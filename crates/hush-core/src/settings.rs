@@ -1,0 +1,164 @@
+//! Per-team local settings: what this device knows about a team beyond its log.
+//!
+//! Sealed in the store under an account subkey (AD = team id). Holds the relay URL, the secrets of
+//! invites this device issued (they never leave it), join requests received for them, the ticket
+//! of a join in progress, and sync bookkeeping.
+
+use uuid::Uuid;
+
+use crate::codec::{Reader, Writer};
+use crate::error::{Error, Result};
+use crate::event::TeamRole;
+use crate::identity::DeviceCert;
+use crate::secret::Key32;
+
+/// An invite this device issued.
+#[derive(Clone, Debug)]
+pub struct IssuedInvite {
+    /// Invite id.
+    pub invite_id: Uuid,
+    /// The secret in the invite code.
+    pub secret: Key32,
+    /// Role the invitee gets.
+    pub role: TeamRole,
+    /// Expiry.
+    pub expires_ms: i64,
+}
+
+/// A join request that arrived for one of our invites and awaits `hush admit`.
+#[derive(Clone, Debug)]
+pub struct PendingJoin {
+    /// Invite used.
+    pub invite_id: Uuid,
+    /// The joiner's certificate (authenticated with the invite secret).
+    pub cert: DeviceCert,
+    /// Relay's receive time.
+    pub received_ms: i64,
+}
+
+/// A join in progress on the joining device.
+#[derive(Clone, Debug)]
+pub struct JoinTicket {
+    /// Invite id.
+    pub invite_id: Uuid,
+    /// Invite secret.
+    pub secret: Key32,
+    /// Head the inviter pinned: the log we are shown must contain exactly this event.
+    pub pinned_seq: u64,
+    /// Its hash.
+    pub pinned_hash: [u8; 32],
+    /// Local label until the team's real name is known.
+    pub label: String,
+}
+
+/// Everything local about a team.
+#[derive(Clone, Debug, Default)]
+pub struct TeamSettings {
+    /// Relay URL, for teams that sync.
+    pub relay: Option<String>,
+    /// Allow plain http:// to a non-loopback relay.
+    pub allow_http: bool,
+    /// Invites issued here.
+    pub invites: Vec<IssuedInvite>,
+    /// Join requests waiting for admission.
+    pub pending_joins: Vec<PendingJoin>,
+    /// Set while this device is joining.
+    pub joining: Option<JoinTicket>,
+    /// Last successful sync.
+    pub last_sync_ms: Option<i64>,
+    /// Last relay misbehaviour detected (cleared by a clean sync).
+    pub relay_alert: Option<String>,
+}
+
+impl TeamSettings {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(2)
+            .opt(self.relay.as_deref(), |w, v| {
+                w.str(v);
+            })
+            .u8(u8::from(self.allow_http));
+        w.u32(self.invites.len() as u32);
+        for i in &self.invites {
+            w.raw(i.invite_id.as_bytes())
+                .raw(i.secret.expose_bytes())
+                .str(i.role.as_str())
+                .i64(i.expires_ms);
+        }
+        w.u32(self.pending_joins.len() as u32);
+        for p in &self.pending_joins {
+            w.raw(p.invite_id.as_bytes());
+            p.cert.encode(&mut w);
+            w.i64(p.received_ms);
+        }
+        w.opt(self.joining.as_ref(), |w, j| {
+            w.raw(j.invite_id.as_bytes())
+                .raw(j.secret.expose_bytes())
+                .u64(j.pinned_seq)
+                .raw(&j.pinned_hash)
+                .str(&j.label);
+        })
+        .opt(self.last_sync_ms, |w, v| {
+            w.i64(v);
+        })
+        .opt(self.relay_alert.as_deref(), |w, v| {
+            w.str(v);
+        });
+        w.into_vec()
+    }
+
+    /// Decodes [`TeamSettings::encode`].
+    pub fn decode(b: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(b, "team settings");
+        if r.u8()? != 2 {
+            return Err(Error::Integrity("unknown team settings version".into()));
+        }
+        let relay = r.opt(|r| r.str(4096).map(str::to_owned))?;
+        let allow_http = r.u8()? == 1;
+        let n = r.u32()?;
+        let mut invites = Vec::new();
+        for _ in 0..n.min(10_000) {
+            invites.push(IssuedInvite {
+                invite_id: Uuid::from_bytes(r.array()?),
+                secret: Key32::from_bytes(r.array()?),
+                role: match r.str(16)? {
+                    "admin" => TeamRole::Admin,
+                    "member" => TeamRole::Member,
+                    _ => return Err(Error::Integrity("bad invite role".into())),
+                },
+                expires_ms: r.i64()?,
+            });
+        }
+        let n = r.u32()?;
+        let mut pending_joins = Vec::new();
+        for _ in 0..n.min(10_000) {
+            pending_joins.push(PendingJoin {
+                invite_id: Uuid::from_bytes(r.array()?),
+                cert: DeviceCert::decode(&mut r)?,
+                received_ms: r.i64()?,
+            });
+        }
+        let joining = r.opt(|r| {
+            Ok(JoinTicket {
+                invite_id: Uuid::from_bytes(r.array()?),
+                secret: Key32::from_bytes(r.array()?),
+                pinned_seq: r.u64()?,
+                pinned_hash: r.array()?,
+                label: r.str(256)?.to_owned(),
+            })
+        })?;
+        let last_sync_ms = r.opt(|r| r.i64())?;
+        let relay_alert = r.opt(|r| r.str(4096).map(str::to_owned))?;
+        r.finish()?;
+        Ok(Self {
+            relay,
+            allow_http,
+            invites,
+            pending_joins,
+            joining,
+            last_sync_ms,
+            relay_alert,
+        })
+    }
+}

@@ -1,0 +1,717 @@
+//! Sync through an untrusted relay.
+//!
+//! The relay stores and orders events; this module never believes it. Every pulled event goes
+//! through [`TeamState::check`] with signature verification before anything is stored, on a state
+//! rebuilt from the events the relay had already confirmed. The client remembers the highest
+//! confirmed `(seq, hash)`: a relay head below it is a rollback, a first event whose `prev` is not
+//! that hash is a fork, and either is refused with the local state untouched and an alert kept
+//! for `hush team status`.
+//!
+//! Appending is a compare-and-swap on the relay's head. When another device got there first, the
+//! client pulls and verifies, drops its outbox from the local log, and rebuilds each pending change
+//! on the new head through the same builders the commands use — which re-checks permissions and
+//! key epochs at the position where the change will land — then pushes again.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::event::{KeyScope, Payload, Public, SignedEvent};
+use crate::identity::DeviceIdentity;
+use crate::invite;
+use crate::item::ItemSlot;
+use crate::membership::find_member;
+use crate::relay_proto::{self, AppendOk, ErrorBody, Head, JoinRequest};
+use crate::session::Session;
+use crate::state::TeamState;
+
+/// An HTTP client for one relay.
+pub struct RelayClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+/// Outcome of an append.
+pub enum Appended {
+    /// Stored at the head.
+    Ok,
+    /// The relay's head moved; pull first.
+    Conflict,
+}
+
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h == "localhost" || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl RelayClient {
+    /// A client for `url`. Plain `http://` is refused except to loopback, unless `allow_http`.
+    pub fn new(url: &str, allow_http: bool) -> Result<Self> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|_| Error::Invalid(format!("invalid relay URL {url:?}")))?;
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| Error::Invalid(format!("relay URL {url:?} has no host")))?;
+        match parsed.scheme() {
+            "https" => {}
+            "http" if allow_http || is_loopback(host) => {}
+            "http" => {
+                return Err(Error::Invalid(format!(
+                    "refusing plain http:// to {host}: use https://, or --allow-http if a trusted proxy terminates TLS"
+                )));
+            }
+            other => return Err(Error::Invalid(format!("unsupported relay URL scheme {other:?}"))),
+        }
+        // One process-wide TLS provider (ring); a second install attempt is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(45))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Relay(format!("cannot create an HTTP client: {e}")))?;
+        Ok(Self {
+            base: url.trim_end_matches('/').to_owned(),
+            http,
+        })
+    }
+
+    async fn send(
+        &self,
+        me: Option<&DeviceIdentity>,
+        method: reqwest::Method,
+        path_and_query: &str,
+        team: &Uuid,
+        body: Vec<u8>,
+        extra: &[(&str, String)],
+        now_ms: i64,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>)> {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path_and_query}", self.base));
+        if let Some(me) = me {
+            for (k, v) in relay_proto::sign_request(me, method.as_str(), path_and_query, team, &body, now_ms) {
+                req = req.header(k, v);
+            }
+        }
+        for (k, v) in extra {
+            req = req.header(*k, v);
+        }
+        let resp = req
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Error::Offline(describe(&e)))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Offline(describe(&e)))?;
+        Ok((status, bytes.to_vec()))
+    }
+
+    fn error(status: reqwest::StatusCode, body: &[u8]) -> Error {
+        let detail = serde_json::from_slice::<ErrorBody>(body)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| status.to_string());
+        match status.as_u16() {
+            401 | 403 => Error::Relay(format!(
+                "the relay refused this device ({detail}); it may have been removed from the team"
+            )),
+            429 => Error::Relay(format!("rate limited by the relay ({detail}); try again shortly")),
+            _ => Error::Relay(format!("{} ({detail})", status.as_u16())),
+        }
+    }
+
+    /// Creates the team on the relay with its first event.
+    pub async fn put_team(&self, me: &DeviceIdentity, team: &Uuid, event: &[u8], now_ms: i64) -> Result<()> {
+        let path = format!("/v1/teams/{team}");
+        let (s, b) = self
+            .send(Some(me), reqwest::Method::PUT, &path, team, event.to_vec(), &[], now_ms)
+            .await?;
+        match s.as_u16() {
+            200 | 201 => Ok(()),
+            409 => Err(Error::Integrity(
+                "the relay already holds a different team with this id".into(),
+            )),
+            _ => Err(Self::error(s, &b)),
+        }
+    }
+
+    /// Appends one event at the relay's head.
+    pub async fn append(&self, me: &DeviceIdentity, team: &Uuid, event: &[u8], now_ms: i64) -> Result<Appended> {
+        let path = format!("/v1/teams/{team}/events");
+        let (s, b) = self
+            .send(Some(me), reqwest::Method::POST, &path, team, event.to_vec(), &[], now_ms)
+            .await?;
+        match s.as_u16() {
+            200 | 201 => {
+                serde_json::from_slice::<AppendOk>(&b)
+                    .map_err(|_| Error::Relay("malformed append answer".into()))?;
+                Ok(Appended::Ok)
+            }
+            409 => Ok(Appended::Conflict),
+            _ => Err(Self::error(s, &b)),
+        }
+    }
+
+    /// The relay's head.
+    pub async fn head(&self, me: &DeviceIdentity, team: &Uuid, now_ms: i64) -> Result<Head> {
+        let path = format!("/v1/teams/{team}/head");
+        let (s, b) = self
+            .send(Some(me), reqwest::Method::GET, &path, team, Vec::new(), &[], now_ms)
+            .await?;
+        if s.as_u16() == 404 {
+            return Ok(Head { seq: None, hash: None });
+        }
+        if !s.is_success() {
+            return Err(Self::error(s, &b));
+        }
+        serde_json::from_slice(&b).map_err(|_| Error::Relay("malformed head answer".into()))
+    }
+
+    /// Every event after `after` (from the start when `None`).
+    pub async fn pull(&self, me: &DeviceIdentity, team: &Uuid, after: Option<u64>, now_ms: i64) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        let mut cursor = after;
+        loop {
+            let path = match cursor {
+                Some(a) => format!("/v1/teams/{team}/events?after={a}&limit={}", relay_proto::MAX_PULL),
+                None => format!("/v1/teams/{team}/events?limit={}", relay_proto::MAX_PULL),
+            };
+            let (s, b) = self
+                .send(Some(me), reqwest::Method::GET, &path, team, Vec::new(), &[], now_ms)
+                .await?;
+            if !s.is_success() {
+                return Err(Self::error(s, &b));
+            }
+            let page = relay_proto::decode_event_list(&b)
+                .map_err(|_| Error::Integrity("the relay sent a malformed event list".into()))?;
+            let n = page.len();
+            out.extend(page);
+            if n < relay_proto::MAX_PULL as usize {
+                return Ok(out);
+            }
+            let last = out.len() as u64 - 1;
+            cursor = Some(after.map_or(last, |a| a + 1 + last));
+        }
+    }
+
+    /// Waits (long-poll) until the head passes `after`; `None` on timeout.
+    pub async fn wait(&self, me: &DeviceIdentity, team: &Uuid, after: Option<u64>, timeout_ms: u64, now_ms: i64) -> Result<Option<Head>> {
+        let path = match after {
+            Some(a) => format!("/v1/teams/{team}/wait?after={a}&timeout_ms={timeout_ms}"),
+            None => format!("/v1/teams/{team}/wait?timeout_ms={timeout_ms}"),
+        };
+        let (s, b) = self
+            .send(Some(me), reqwest::Method::GET, &path, team, Vec::new(), &[], now_ms)
+            .await?;
+        match s.as_u16() {
+            204 => Ok(None),
+            200 => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|_| Error::Relay("malformed wait answer".into())),
+            _ => Err(Self::error(s, &b)),
+        }
+    }
+
+    /// Submits a join request (authenticated by the invite's relay token, not a device key).
+    pub async fn post_join(&self, team: &Uuid, invite_id: &Uuid, token: &[u8], blob: &[u8]) -> Result<()> {
+        let path = format!("/v1/teams/{team}/joins/{invite_id}");
+        let (s, b) = self
+            .send(
+                None,
+                reqwest::Method::POST,
+                &path,
+                team,
+                blob.to_vec(),
+                &[(relay_proto::header::INVITE_TOKEN, relay_proto::hex(token))],
+                0,
+            )
+            .await?;
+        match s.as_u16() {
+            200 | 201 => Ok(()),
+            410 => Err(Error::Invalid(
+                "the relay does not accept this invite: it was already used, has expired, or is unknown; ask for a new one".into(),
+            )),
+            _ => Err(Self::error(s, &b)),
+        }
+    }
+
+    /// Join requests waiting at the relay (managers only).
+    pub async fn joins(&self, me: &DeviceIdentity, team: &Uuid, now_ms: i64) -> Result<Vec<JoinRequest>> {
+        let path = format!("/v1/teams/{team}/joins");
+        let (s, b) = self
+            .send(Some(me), reqwest::Method::GET, &path, team, Vec::new(), &[], now_ms)
+            .await?;
+        if !s.is_success() {
+            return Err(Self::error(s, &b));
+        }
+        serde_json::from_slice(&b).map_err(|_| Error::Relay("malformed join list".into()))
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_connect() {
+        "connection refused or host unreachable".into()
+    } else if e.is_timeout() {
+        "timed out".into()
+    } else {
+        "network error".into()
+    }
+}
+
+/// What a sync did.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct SyncReport {
+    /// Team.
+    pub team: String,
+    /// Events received.
+    pub pulled: usize,
+    /// Events sent.
+    pub pushed: usize,
+    /// Pending changes that could not be replayed on the new head, and why.
+    pub dropped: Vec<String>,
+    /// Join requests waiting for `hush admit`.
+    pub pending_joins: usize,
+    /// True while this device waits to be admitted.
+    pub waiting_for_admission: bool,
+    /// Team state code after the sync.
+    pub state_code: String,
+}
+
+fn relay_lied(what: impl std::fmt::Display) -> Error {
+    Error::Integrity(format!("the relay is misbehaving: {what}; local data was left unchanged"))
+}
+
+impl Session {
+    fn client_for(&self, tid: Uuid) -> Result<RelayClient> {
+        let t = self.team_ref(tid)?;
+        let relay = t
+            .settings
+            .relay
+            .as_deref()
+            .ok_or_else(|| Error::Invalid(format!("team `{}` has no relay", self.team_label(tid))))?;
+        RelayClient::new(relay, t.settings.allow_http)
+    }
+
+    /// Syncs every team that has a relay.
+    pub async fn sync_all(&mut self) -> Vec<(String, Result<SyncReport>)> {
+        let ids: Vec<Uuid> = self
+            .teams
+            .iter()
+            .filter(|(_, t)| t.settings.relay.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        let mut out = Vec::new();
+        for id in ids {
+            let r = self.sync_team(id).await;
+            out.push((self.team_label(id), r));
+        }
+        out
+    }
+
+    /// Pushes the outbox and pulls new events of one team.
+    pub async fn sync_team(&mut self, tid: Uuid) -> Result<SyncReport> {
+        let result = self.sync_team_inner(tid).await;
+        let now = (self.clock)();
+        if let Some(t) = self.teams.get_mut(&tid) {
+            match &result {
+                Ok(_) => {
+                    t.settings.last_sync_ms = Some(now);
+                    t.settings.relay_alert = None;
+                }
+                Err(Error::Integrity(m)) => t.settings.relay_alert = Some(m.clone()),
+                Err(_) => {}
+            }
+        }
+        if self.teams.contains_key(&tid) {
+            self.save_settings(tid).await?;
+        }
+        result
+    }
+
+    async fn sync_team_inner(&mut self, tid: Uuid) -> Result<SyncReport> {
+        let client = self.client_for(tid)?;
+        let mut report = SyncReport {
+            team: self.team_label(tid),
+            ..SyncReport::default()
+        };
+        if self.team_ref(tid)?.settings.joining.is_some() {
+            return self.sync_join(tid, &client, report).await;
+        }
+        let mut rounds = 0;
+        'sync: loop {
+            rounds += 1;
+            if rounds > 20 {
+                return Err(Error::Relay("the team changes too fast to catch up; try again".into()));
+            }
+            let now = (self.clock)();
+            let confirmed = self.store.confirmed_head(tid).await?;
+            let head = client.head(&self.identity, &tid, now).await?;
+            if let Some((cseq, chash)) = confirmed {
+                match head.seq {
+                    None => return Err(relay_lied("it lost the whole team log")),
+                    Some(s) if s < cseq => {
+                        return Err(relay_lied(format!(
+                            "it rolled the log back from event {cseq} to {s}"
+                        )));
+                    }
+                    Some(s) if s == cseq => {
+                        let theirs = head.hash.as_deref().and_then(relay_proto::unhex);
+                        if theirs.as_deref() != Some(chash.as_slice()) {
+                            return Err(relay_lied(format!(
+                                "its event {cseq} differs from the one this device verified (forked history)"
+                            )));
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            if head.seq.is_some() && head.seq != confirmed.map(|c| c.0) {
+                let pulled = client
+                    .pull(&self.identity, &tid, confirmed.map(|c| c.0), now)
+                    .await?;
+                report.pulled += pulled.len();
+                let dropped = self.integrate(tid, confirmed, pulled).await?;
+                report.dropped.extend(dropped);
+            }
+            // Push the outbox in order.
+            let confirmed = self.store.confirmed_head(tid).await?;
+            let pending: Vec<_> = self
+                .store
+                .events(tid, confirmed.map(|c| c.0))
+                .await?
+                .into_iter()
+                .filter(|r| r.pending)
+                .collect();
+            for row in pending {
+                let now = (self.clock)();
+                if row.seq == 0 {
+                    client.put_team(&self.identity, &tid, &row.bytes, now).await?;
+                } else {
+                    match client.append(&self.identity, &tid, &row.bytes, now).await? {
+                        Appended::Ok => {}
+                        Appended::Conflict => continue 'sync,
+                    }
+                }
+                self.store.mark_confirmed(tid, row.seq).await?;
+                report.pushed += 1;
+            }
+            break;
+        }
+        self.fetch_joins(tid, &client).await?;
+        let t = self.team_ref(tid)?;
+        report.pending_joins = t.settings.pending_joins.len();
+        report.state_code = t.state.state_code();
+        report.team = self.team_label(tid);
+        Ok(report)
+    }
+
+    /// Rebuilds a team's state from stored events (all, or only those the relay confirmed).
+    async fn rebuild(&self, tid: Uuid, confirmed_only: bool) -> Result<TeamState> {
+        let mut st = TeamState::new(tid);
+        let rows = self.store.events(tid, None).await?;
+        let events: Vec<SignedEvent> = rows
+            .iter()
+            .filter(|r| !(confirmed_only && r.pending))
+            .map(|r| SignedEvent::decode(&r.bytes))
+            .collect::<Result<_>>()?;
+        st.preload_keys(crate::session::bundled_keys(&events, &self.identity));
+        for ev in &events {
+            st.apply(ev, &self.identity, false)?;
+        }
+        Ok(st)
+    }
+
+    /// Verifies pulled events on top of the confirmed state, stores them, and rebases the outbox.
+    async fn integrate(&mut self, tid: Uuid, confirmed: Option<(u64, [u8; 32])>, pulled: Vec<Vec<u8>>) -> Result<Vec<String>> {
+        let pending_rows: Vec<_> = self
+            .store
+            .events(tid, confirmed.map(|c| c.0))
+            .await?
+            .into_iter()
+            .filter(|r| r.pending)
+            .collect();
+        // The changes waiting in the outbox, opened with the keys the current state holds.
+        let mut pending = Vec::new();
+        {
+            let st = &self.team_ref(tid)?.state;
+            for row in &pending_rows {
+                let ev = SignedEvent::decode(&row.bytes)?;
+                let key = st
+                    .key(KeyScope::Log, ev.envelope.epoch)
+                    .ok_or_else(|| Error::Integrity("no key for a pending event".into()))?;
+                pending.push((ev.open_body(key)?.payload, ev.public.clone()));
+            }
+        }
+        let mut base = if pending_rows.is_empty() {
+            self.rebuild(tid, false).await?
+        } else {
+            self.rebuild(tid, true).await?
+        };
+        let mut rows = Vec::with_capacity(pulled.len());
+        for bytes in pulled {
+            let ev = SignedEvent::decode(&bytes).map_err(|e| relay_lied(format!("malformed event ({e})")))?;
+            base.apply(&ev, &self.identity, true).map_err(relay_lied)?;
+            rows.push((ev.envelope.seq, ev.hash(), bytes));
+        }
+        let head = base
+            .head
+            .map(|(s, h)| (s, h, crate::session::checkpoint_mac(&self.account, &tid, s, &h)));
+        self.store.store_pulled(tid, &rows, head).await?;
+        if let Some(t) = self.teams.get_mut(&tid) {
+            t.state = base;
+        }
+        let mut dropped = Vec::new();
+        for (payload, public) in pending {
+            if let Err(e) = self.rebase_one(tid, payload, public).await {
+                dropped.push(e.to_string());
+            }
+        }
+        Ok(dropped)
+    }
+
+    /// Rebuilds one pending change on the current head.
+    async fn rebase_one(&mut self, tid: Uuid, payload: Payload, public: Public) -> Result<()> {
+        match payload {
+            Payload::TeamCreate { .. } => Err(relay_lied("it holds a different first event for this team")),
+            Payload::VaultCreate { vault_id, .. } | Payload::InviteCreate { invite_id: vault_id, .. }
+                if self.team_ref(tid)?.state.vaults.contains_key(&vault_id) =>
+            {
+                Ok(())
+            }
+            p @ (Payload::VaultCreate { .. } | Payload::InviteCreate { .. }) => self.append(tid, p, public).await,
+            Payload::SecretPut {
+                vault_id,
+                item_id,
+                version,
+                base_version,
+                key_epoch,
+                kind,
+                meta_ct,
+                value_ct,
+            } => {
+                let (meta, value) = {
+                    let st = &self.team_ref(tid)?.state;
+                    let key = st
+                        .key(KeyScope::Vault(vault_id), key_epoch)
+                        .ok_or_else(|| Error::Forbidden("a pending edit: this device lost access to its vault".into()))?;
+                    let slot = ItemSlot {
+                        team_id: tid,
+                        vault_id,
+                        item_id,
+                        version,
+                        key_epoch,
+                    };
+                    (slot.open_meta(key, &meta_ct)?, slot.open_value(key, &value_ct)?)
+                };
+                let st = &self.team_ref(tid)?.state;
+                let v = st
+                    .vaults
+                    .get(&vault_id)
+                    .ok_or_else(|| Error::NotFound("the vault of a pending edit".into()))?;
+                // A secret created offline on two devices under one name becomes one secret with a
+                // conflict, not two secrets with the same name.
+                let (target, base) = if v.items.contains_key(&item_id) {
+                    (item_id, base_version)
+                } else if let Some(existing) = v.find(&meta.name) {
+                    (existing.id, 0)
+                } else {
+                    (item_id, 0)
+                };
+                self.put_item(tid, vault_id, target, base, &meta, &value, kind)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| Error::Forbidden(format!("a pending edit of `{}` was dropped: {e}", meta.name)))
+            }
+            Payload::SecretDelete { vault_id, item_id, .. } => {
+                let st = &self.team_ref(tid)?.state;
+                let Some(item) = st.vaults.get(&vault_id).and_then(|v| v.items.get(&item_id)) else {
+                    return Ok(());
+                };
+                if item.deleted {
+                    return Ok(());
+                }
+                let payload = Payload::SecretDelete {
+                    vault_id,
+                    item_id,
+                    version: item.current().version,
+                };
+                self.append(tid, payload, Public::default()).await
+            }
+            Payload::Admit {
+                invite_id,
+                member,
+                role,
+                proof,
+            } => {
+                let (p, pubs) = self.build_admit(tid, invite_id, &member, role, proof)?;
+                self.append(tid, p, pubs).await
+            }
+            Payload::Remove { device_id, .. } => {
+                if self.team_ref(tid)?.state.active_member(&device_id).is_none() {
+                    return Ok(());
+                }
+                let (p, pubs) = self.build_remove(tid, device_id)?;
+                self.append(tid, p, pubs).await
+            }
+            Payload::Grant {
+                vault_id,
+                device_id,
+                role,
+            } => {
+                let (p, pubs) = self.build_grant(tid, vault_id, device_id, role)?;
+                self.append(tid, p, pubs).await
+            }
+            Payload::Revoke {
+                vault_id,
+                device_id,
+                ..
+            } => {
+                let has = self
+                    .team_ref(tid)?
+                    .state
+                    .vaults
+                    .get(&vault_id)
+                    .is_some_and(|v| v.access.contains_key(&device_id));
+                if !has {
+                    return Ok(());
+                }
+                let (p, pubs) = self.build_revoke(tid, vault_id, device_id)?;
+                self.append(tid, p, pubs).await
+            }
+        }
+    }
+
+    /// Collects join requests for the invites this device issued.
+    async fn fetch_joins(&mut self, tid: Uuid, client: &RelayClient) -> Result<()> {
+        let t = self.team_ref(tid)?;
+        if t.settings.invites.is_empty() {
+            return Ok(());
+        }
+        let now = (self.clock)();
+        let requests = client.joins(&self.identity, &tid, now).await?;
+        let mut found = Vec::new();
+        for r in requests {
+            let Some(inv) = t.settings.invites.iter().find(|i| i.invite_id == r.invite_id) else {
+                continue;
+            };
+            let Some(blob) = relay_proto::unhex(&r.blob) else {
+                continue;
+            };
+            // A request that does not open with the invite secret was not made with the code:
+            // ignore it (the relay or someone else tried to substitute keys).
+            let Ok(cert) = invite::open_join(&inv.secret, &tid, &inv.invite_id, &blob) else {
+                continue;
+            };
+            if t.state.members.contains_key(&cert.device_id) {
+                continue;
+            }
+            found.push(crate::settings::PendingJoin {
+                invite_id: r.invite_id,
+                cert,
+                received_ms: r.received_ms,
+            });
+        }
+        if let Some(t) = self.teams.get_mut(&tid) {
+            for f in found {
+                if !t.settings.pending_joins.iter().any(|p| p.invite_id == f.invite_id) {
+                    t.settings.pending_joins.push(f);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// First sync of a joining device: pull the whole log and accept it only if it contains the
+    /// event the inviter pinned and an admission of this device proven with the invite secret.
+    async fn sync_join(&mut self, tid: Uuid, client: &RelayClient, mut report: SyncReport) -> Result<SyncReport> {
+        let ticket = self
+            .team_ref(tid)?
+            .settings
+            .joining
+            .clone()
+            .ok_or_else(|| Error::Invalid("not joining".into()))?;
+        let now = (self.clock)();
+        let pulled = match client.pull(&self.identity, &tid, None, now).await {
+            Ok(p) => p,
+            Err(Error::Relay(_)) => {
+                report.waiting_for_admission = true;
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        };
+        let events: Vec<SignedEvent> = pulled
+            .iter()
+            .map(|b| SignedEvent::decode(b))
+            .collect::<Result<_>>()
+            .map_err(|e| relay_lied(format!("malformed event ({e})")))?;
+        let me = self.identity.cert();
+        let admitted = events.iter().any(|e| e.public.bundles.iter().any(|b| b.recipient == me.device_id));
+        if !admitted {
+            report.waiting_for_admission = true;
+            return Ok(report);
+        }
+        let mut st = TeamState::new(tid);
+        st.preload_keys(crate::session::bundled_keys(&events, &self.identity));
+        let mut proven = false;
+        let mut pinned_ok = false;
+        let mut rows = Vec::with_capacity(events.len());
+        for (ev, bytes) in events.iter().zip(pulled) {
+            let checked = st.check(ev, &self.identity, true).map_err(relay_lied)?;
+            if let Payload::Admit {
+                invite_id,
+                member,
+                proof,
+                ..
+            } = &checked.body().payload
+                && member.device_id == me.device_id
+            {
+                let want = invite::admit_proof(&ticket.secret, &tid, &ticket.invite_id, &me);
+                proven = *invite_id == ticket.invite_id && crate::crypto::ct_eq(&want, proof) && *member == me;
+            }
+            if ev.envelope.seq == ticket.pinned_seq {
+                pinned_ok = crate::crypto::ct_eq(&ev.hash(), &ticket.pinned_hash);
+            }
+            st.commit(checked);
+            rows.push((ev.envelope.seq, ev.hash(), bytes));
+        }
+        if !pinned_ok {
+            return Err(relay_lied("the team log it shows does not contain the event pinned in the invite"));
+        }
+        if !proven {
+            return Err(relay_lied("this device's admission is not proven with the invite secret"));
+        }
+        let head = st
+            .head
+            .map(|(s, h)| (s, h, crate::session::checkpoint_mac(&self.account, &tid, s, &h)));
+        self.store.store_pulled(tid, &rows, head).await?;
+        report.pulled = rows.len();
+        report.state_code = st.state_code();
+        report.team = st.name.clone();
+        if let Some(t) = self.teams.get_mut(&tid) {
+            t.state = st;
+            t.settings.joining = None;
+        }
+        Ok(report)
+    }
+
+    /// Waits until the relay has news for a team (for background sync); false on timeout.
+    pub async fn wait_for_changes(&self, tid: Uuid, timeout_ms: u64) -> Result<bool> {
+        let client = self.client_for(tid)?;
+        let head = self.team_ref(tid)?.state.head.map(|h| h.0);
+        let now = (self.clock)();
+        Ok(client
+            .wait(&self.identity, &tid, head, timeout_ms, now)
+            .await?
+            .is_some())
+    }
+
+    /// Resolves a member query (used by the CLI before destructive commands).
+    pub fn member_id(&self, team: Option<&str>, query: &str) -> Result<Uuid> {
+        let tid = self.active_team(team)?;
+        find_member(&self.team_ref(tid)?.state, query, false)
+    }
+}
