@@ -33,7 +33,9 @@ fn seq_bytes<const N: usize>(start: u8) -> [u8; N] {
 fn published() -> BTreeMap<String, String> {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md"))
         .expect("docs/PROTOCOL.md");
-    let start = doc.find("```vectors").expect("a ```vectors block in PROTOCOL.md");
+    let start = doc
+        .find("```vectors")
+        .expect("a ```vectors block in PROTOCOL.md");
     let block = &doc[start + "```vectors".len()..];
     let block = &block[..block.find("```").expect("closed block")];
     let mut map = BTreeMap::new();
@@ -48,7 +50,9 @@ fn published() -> BTreeMap<String, String> {
             map.insert(last.clone(), v.trim().to_owned());
         } else {
             // Continuation of a long hex value.
-            map.get_mut(&last).expect("continuation after a key").push_str(line);
+            map.get_mut(&last)
+                .expect("continuation after a key")
+                .push_str(line);
         }
     }
     map
@@ -73,7 +77,10 @@ fn computed() -> BTreeMap<String, String> {
     m.insert("identity.enc_pk".into(), hex(&cert.enc_pk));
     m.insert("identity.auth_pk".into(), hex(&cert.auth_pk));
     m.insert("identity.cert_sig".into(), hex(&cert.sig));
-    m.insert("identity.fingerprint".into(), fingerprint(&cert.sign_pk, &cert.enc_pk));
+    m.insert(
+        "identity.fingerprint".into(),
+        fingerprint(&cert.sign_pk, &cert.enc_pk),
+    );
 
     let kek = KdfParams::DEFAULT
         .derive(b"correct horse battery staple", &seq_bytes::<16>(0x00))
@@ -95,7 +102,12 @@ fn computed() -> BTreeMap<String, String> {
         .raw(slot.item_id.as_bytes())
         .u32(slot.version)
         .u32(slot.key_epoch);
-    let sealed = crypto::seal_with_nonce(&vault_key, &seq_bytes(0x40), w.as_slice(), b"sk_test_vector");
+    let sealed = crypto::seal_with_nonce(
+        &vault_key,
+        &seq_bytes(0x40),
+        w.as_slice(),
+        b"sk_test_vector",
+    );
     m.insert("item.value_sealed".into(), hex(&sealed));
     // The library's own slot opener agrees with the hand-built associated data.
     assert_eq!(
@@ -126,7 +138,8 @@ fn computed() -> BTreeMap<String, String> {
             manager: true,
         }],
     };
-    let ev = SignedEvent::seal_with(env, public, &body, &log_key, &id, &seq_bytes(0x60)).expect("event");
+    let ev =
+        SignedEvent::seal_with(env, public, &body, &log_key, &id, &seq_bytes(0x60)).expect("event");
     m.insert("event.bytes".into(), hex(ev.bytes()));
     m.insert("event.hash".into(), hex(&ev.hash()));
     m
@@ -142,7 +155,9 @@ fn published_vectors_match_the_implementation() {
     }
     let published = published();
     for (k, v) in &computed {
-        let p = published.get(k).unwrap_or_else(|| panic!("{k} is missing from docs/PROTOCOL.md"));
+        let p = published
+            .get(k)
+            .unwrap_or_else(|| panic!("{k} is missing from docs/PROTOCOL.md"));
         assert_eq!(p, v, "vector {k} differs from docs/PROTOCOL.md");
     }
 }
@@ -152,7 +167,9 @@ fn published_event_decodes_verifies_and_opens() {
     let published = published();
     let bytes = unhex(&published["event.bytes"]);
     let ev = SignedEvent::decode(&bytes).expect("decode");
-    let pk: [u8; 32] = unhex(&published["identity.sign_pk"]).try_into().expect("32 bytes");
+    let pk: [u8; 32] = unhex(&published["identity.sign_pk"])
+        .try_into()
+        .expect("32 bytes");
     ev.verify_signature(&pk).expect("signature");
     let body = ev.open_body(&Key32::from_bytes([0x55; 32])).expect("body");
     assert_eq!(body.time_ms, 1_767_225_600_000);
@@ -177,16 +194,26 @@ fn published_key_bundle_opens_with_the_recipient_key() {
             }],
         )
         .expect("seal");
-        println!("bundle.enc = {}\nbundle.ct = {}", hex(&fresh.enc), hex(&fresh.ct));
+        println!(
+            "bundle.enc = {}\nbundle.ct = {}",
+            hex(&fresh.enc),
+            hex(&fresh.ct)
+        );
     }
     let published = published();
     let bundle = KeyBundle {
         recipient: id.device_id,
-        enc: unhex(&published["bundle.enc"]).try_into().expect("32 bytes"),
+        enc: unhex(&published["bundle.enc"])
+            .try_into()
+            .expect("32 bytes"),
         ct: unhex(&published["bundle.ct"]),
     };
     let keys = bundle
-        .open(&Uuid::from_bytes([0x11; 16]), &id.device_id, id.encryption_secret())
+        .open(
+            &Uuid::from_bytes([0x11; 16]),
+            &id.device_id,
+            id.encryption_secret(),
+        )
         .expect("open bundle");
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].epoch, 0);

@@ -25,7 +25,18 @@ pub fn bin(name: &str) -> PathBuf {
         if std::env::var_os("HUSH_TESTS_NO_BUILD").is_none() {
             let release = dir.file_name().is_some_and(|n| n == "release");
             let mut cmd = std::process::Command::new(env!("CARGO"));
-            cmd.args(["build", "--quiet", "-p", "hush-cli", "--bin", "hush"]);
+            cmd.args([
+                "build",
+                "--quiet",
+                "-p",
+                "hush-cli",
+                "--bin",
+                "hush",
+                "-p",
+                "hush-relay",
+                "--bin",
+                "hush-relay",
+            ]);
             if release {
                 cmd.arg("--release");
             }
@@ -155,4 +166,99 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// True if `needle` occurs in `haystack`.
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A real `hush-relay` process on a loopback port, killed when dropped.
+pub struct Relay {
+    child: Option<std::process::Child>,
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
+    /// Database URL it serves.
+    pub database: String,
+    /// Keeps the SQLite file alive.
+    pub dir: tempfile::TempDir,
+    args: Vec<String>,
+}
+
+impl Relay {
+    /// A relay on a fresh SQLite database.
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("hush-relay-test-")
+            .tempdir()
+            .expect("temp dir");
+        let database = format!("sqlite://{}", dir.path().join("relay.db").display());
+        Self::start_on(database, dir, &[])
+    }
+
+    /// A relay on the given database URL with extra arguments.
+    pub fn start_on(database: String, dir: tempfile::TempDir, extra: &[&str]) -> Self {
+        let mut r = Relay {
+            child: None,
+            url: String::new(),
+            database,
+            dir,
+            args: extra.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        r.launch("127.0.0.1:0");
+        r
+    }
+
+    fn launch(&mut self, listen: &str) {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(bin("hush-relay"))
+            .args(["--listen", listen, "--database", &self.database])
+            .args(&self.args)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start hush-relay");
+        let stdout = child.stdout.take().expect("relay stdout");
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).expect("read relay stdout");
+            assert!(n > 0, "hush-relay exited before listening");
+            if let Some(addr) = line.trim().strip_prefix("hush-relay listening on ") {
+                self.url = format!("http://{addr}");
+                break;
+            }
+        }
+        // Keep draining so the relay never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        self.child = Some(child);
+    }
+
+    /// The `host:port` the relay listens on.
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// Kills the relay with SIGKILL (no graceful shutdown) and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the relay again on the same database and port.
+    pub fn restart(&mut self) {
+        self.kill();
+        let addr = self.addr().to_owned();
+        self.launch(&addr);
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

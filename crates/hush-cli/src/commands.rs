@@ -227,11 +227,17 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                     format_time_ms(out.expires_ms)
                 );
                 println!("{}", out.code);
-                eprintln!("When they have run `hush join`, run `hush sync`, compare the safety code in `hush members` with theirs, then `hush admit NAME`.");
+                eprintln!(
+                    "When they have run `hush join`, run `hush sync`, compare the safety code in `hush members` with theirs, then `hush admit NAME`."
+                );
             }
             Ok(0)
         }
-        Command::Join { code, name, allow_http } => {
+        Command::Join {
+            code,
+            name,
+            allow_http,
+        } => {
             let out = match ctx.one(Request::Join {
                 code,
                 label: name,
@@ -243,14 +249,18 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             if ctx.json {
                 ctx.print_json(&out)?;
             } else {
-                eprintln!("Join request sent. Read this safety code to the person who invited you; it must match theirs:");
+                eprintln!(
+                    "Join request sent. Read this safety code to the person who invited you; it must match theirs:"
+                );
                 println!("{}", out.safety_code);
                 eprintln!("Once they admit you, `hush sync` brings the team to this device.");
             }
             Ok(0)
         }
         Command::Members => {
-            let list = match ctx.one(Request::Members { team: ctx.team.clone() })? {
+            let list = match ctx.one(Request::Members {
+                team: ctx.team.clone(),
+            })? {
                 Response::Members(m) => m,
                 other => return Err(unexpected(&other).into()),
             };
@@ -258,36 +268,68 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 ctx.print_json(&list)?;
             } else {
                 for m in list {
-                    let code = m.safety_code.as_deref().map(|c| format!("\tsafety code {c}")).unwrap_or_default();
-                    println!("{}\t{}\t{}\t{}{code}", m.name, m.id, m.role.as_str(), m.status);
+                    let code = m
+                        .safety_code
+                        .as_deref()
+                        .map(|c| format!("\tsafety code {c}"))
+                        .unwrap_or_default();
+                    println!(
+                        "{}\t{}\t{}\t{}{code}",
+                        m.name,
+                        m.id,
+                        m.role.as_str(),
+                        m.status
+                    );
                 }
             }
             Ok(0)
         }
         Command::Admit { member } => {
-            let m = match ctx.one(Request::Admit { team: ctx.team.clone(), member })? {
+            let m = match ctx.one(Request::Admit {
+                team: ctx.team.clone(),
+                member,
+            })? {
                 Response::Member(m) => m,
                 other => return Err(unexpected(&other).into()),
             };
-            eprintln!("admitted {} as {}; `hush sync` to publish", m.name, m.role.as_str());
+            eprintln!(
+                "admitted {} as {}; `hush sync` to publish",
+                m.name,
+                m.role.as_str()
+            );
             Ok(0)
         }
         Command::Remove { member } => {
-            let (m, exposed) = match ctx.one(Request::RemoveMember { team: ctx.team.clone(), member })? {
+            let (m, exposed) = match ctx.one(Request::RemoveMember {
+                team: ctx.team.clone(),
+                member,
+            })? {
                 Response::Removed { member, exposed } => (member, exposed),
                 other => return Err(unexpected(&other).into()),
             };
             if ctx.json {
                 ctx.print_json(&serde_json::json!({ "removed": m, "exposed": exposed }))?;
             } else {
-                eprintln!("removed {}: the team and their vaults were re-keyed; `hush sync` to publish", m.name);
+                eprintln!(
+                    "removed {}: the team and their vaults were re-keyed; `hush sync` to publish",
+                    m.name
+                );
                 print_exposed(&exposed);
             }
             Ok(0)
         }
-        Command::Grant { vault, member, role } => {
+        Command::Grant {
+            vault,
+            member,
+            role,
+        } => {
             let role = VaultRole::parse(&role)?;
-            let a = match ctx.one(Request::Grant { team: ctx.team.clone(), vault: vault.clone(), member, role })? {
+            let a = match ctx.one(Request::Grant {
+                team: ctx.team.clone(),
+                vault: vault.clone(),
+                member,
+                role,
+            })? {
                 Response::Access(mut a) if a.len() == 1 => a.remove(0),
                 other => return Err(unexpected(&other).into()),
             };
@@ -295,7 +337,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Revoke { vault, member } => {
-            let exposed = match ctx.one(Request::Revoke { team: ctx.team.clone(), vault: vault.clone(), member: member.clone() })? {
+            let exposed = match ctx.one(Request::Revoke {
+                team: ctx.team.clone(),
+                vault: vault.clone(),
+                member: member.clone(),
+            })? {
                 Response::Exposed(e) => e,
                 other => return Err(unexpected(&other).into()),
             };
@@ -308,7 +354,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Access { vault } => {
-            let list = match ctx.one(Request::Access { team: ctx.team.clone(), vault })? {
+            let list = match ctx.one(Request::Access {
+                team: ctx.team.clone(),
+                vault,
+            })? {
                 Response::Access(a) => a,
                 other => return Err(unexpected(&other).into()),
             };
@@ -351,7 +400,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Resolve { address, keep } => {
             let address = Address::parse(&address)?;
-            let v = match ctx.one(Request::ResolveConflict { team: ctx.team.clone(), address: address.clone(), keep })? {
+            let v = match ctx.one(Request::ResolveConflict {
+                team: ctx.team.clone(),
+                address: address.clone(),
+                keep,
+            })? {
                 Response::Version(v) => v,
                 other => return Err(unexpected(&other).into()),
             };
@@ -440,7 +493,9 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
             }
         }
         TeamCommand::Status => {
-            let st = match ctx.one(Request::TeamStatus { team: ctx.team.clone() })? {
+            let st = match ctx.one(Request::TeamStatus {
+                team: ctx.team.clone(),
+            })? {
                 Response::Status(s) => s,
                 other => return Err(unexpected(&other).into()),
             };
@@ -448,16 +503,26 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
                 ctx.print_json(&st)?;
             } else {
                 println!("team:        {}", st.team);
-                println!("relay:       {}", st.relay.as_deref().unwrap_or("(none: local only)"));
+                println!(
+                    "relay:       {}",
+                    st.relay.as_deref().unwrap_or("(none: local only)")
+                );
                 println!(
                     "last sync:   {}",
-                    st.last_sync_ms.map_or_else(|| "never".to_owned(), |t| format!("{} UTC", format_time_ms(t)))
+                    st.last_sync_ms.map_or_else(
+                        || "never".to_owned(),
+                        |t| format!("{} UTC", format_time_ms(t))
+                    )
                 );
                 println!(
                     "head:        {}",
-                    st.head_seq.map_or_else(|| "(empty)".to_owned(), |s| format!("event {s}"))
+                    st.head_seq
+                        .map_or_else(|| "(empty)".to_owned(), |s| format!("event {s}"))
                 );
-                println!("state code:  {}  (compare with teammates: equal codes, same history)", st.state_code);
+                println!(
+                    "state code:  {}  (compare with teammates: equal codes, same history)",
+                    st.state_code
+                );
                 println!("outbox:      {} event(s) waiting to sync", st.outbox);
                 println!("conflicts:   {}", st.conflicts);
                 if st.joining {
@@ -543,7 +608,7 @@ fn sync(ctx: &Ctx) -> Result<i32> {
                         );
                     }
                 }
-                for d in &r.dropped {
+                for d in r.dropped.iter().chain(&r.alerts) {
                     eprintln!("hush: warning: {d}");
                 }
             }
@@ -692,7 +757,10 @@ fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
         };
         for nv in values {
             if is_env_name(&nv.name) {
-                conceal.push((nv.name.clone(), Zeroizing::new(nv.value.expose().to_owned())));
+                conceal.push((
+                    nv.name.clone(),
+                    Zeroizing::new(nv.value.expose().to_owned()),
+                ));
                 put(&mut env, nv.name, nv.value.into_zeroizing());
             } else {
                 eprintln!(

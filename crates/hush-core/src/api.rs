@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::address::Address;
 use crate::error::{Error, Result};
 use crate::event::{PutKind, TeamRole, VaultRole};
-use crate::membership::{AccessInfo, ConflictInfo, ExposedInfo, InviteOut, JoinOut, MemberInfo, TeamStatus};
-use crate::sync::SyncReport;
+use crate::membership::{
+    AccessInfo, ConflictInfo, ExposedInfo, InviteOut, JoinOut, MemberInfo, TeamStatus,
+};
 use crate::secret::{SecretString, expose_serde};
 use crate::session::{
     MetaUpdate, SearchHit, SecretInfo, Session, TeamInfo, VaultInfo, VersionInfo, WhoAmI,
 };
+use crate::sync::SyncReport;
 
 /// An operation on an unlocked store.
 #[derive(Debug, Serialize, Deserialize)]
@@ -413,14 +415,18 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
             )
         }
         Request::TeamStatus { team } => Response::Status(s.team_status(team.as_deref()).await?),
-        Request::Invite { team, role, ttl_ms } => Response::Invited(s.invite(team.as_deref(), role, ttl_ms).await?),
+        Request::Invite { team, role, ttl_ms } => {
+            Response::Invited(s.invite(team.as_deref(), role, ttl_ms).await?)
+        }
         Request::Join {
             code,
             label,
             allow_http,
         } => Response::Joined(s.join(&code, label.as_deref(), allow_http).await?),
         Request::Members { team } => Response::Members(s.members(team.as_deref())?),
-        Request::Admit { team, member } => Response::Member(s.admit(team.as_deref(), &member).await?),
+        Request::Admit { team, member } => {
+            Response::Member(s.admit(team.as_deref(), &member).await?)
+        }
         Request::RemoveMember { team, member } => {
             let (member, exposed) = s.remove_member(team.as_deref(), &member).await?;
             Response::Removed { member, exposed }
@@ -431,10 +437,18 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
             member,
             role,
         } => Response::Access(vec![s.grant(team.as_deref(), &vault, &member, role).await?]),
-        Request::Revoke { team, vault, member } => Response::Exposed(s.revoke(team.as_deref(), &vault, &member).await?),
+        Request::Revoke {
+            team,
+            vault,
+            member,
+        } => Response::Exposed(s.revoke(team.as_deref(), &vault, &member).await?),
         Request::Access { team, vault } => Response::Access(s.access(team.as_deref(), &vault)?),
         Request::Exposed => Response::Exposed(s.exposed()),
         Request::Conflicts => Response::Conflicts(s.conflicts()),
-        Request::ResolveConflict { team, address, keep } => Response::Version(s.resolve(team.as_deref(), &address, keep).await?),
+        Request::ResolveConflict {
+            team,
+            address,
+            keep,
+        } => Response::Version(s.resolve(team.as_deref(), &address, keep).await?),
     })
 }

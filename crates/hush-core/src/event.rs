@@ -162,7 +162,9 @@ impl KeyBundle {
 }
 
 /// A member's role in a team.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TeamRole {
     /// Created the team; cannot be removed by admins.
@@ -207,7 +209,9 @@ impl TeamRole {
 }
 
 /// A member's access to one vault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum VaultRole {
     /// Can decrypt the vault's secrets.
@@ -251,7 +255,9 @@ impl VaultRole {
             "read" => Ok(VaultRole::Read),
             "write" => Ok(VaultRole::Write),
             "admin" => Ok(VaultRole::Admin),
-            _ => Err(Error::Invalid(format!("unknown vault role {s:?}: use read, write or admin"))),
+            _ => Err(Error::Invalid(format!(
+                "unknown vault role {s:?}: use read, write or admin"
+            ))),
         }
     }
 }
@@ -320,7 +326,10 @@ impl Public {
                     auth_pk,
                     manager,
                 } => {
-                    w.u8(2).raw(device_id.as_bytes()).raw(auth_pk).u8(u8::from(*manager));
+                    w.u8(2)
+                        .raw(device_id.as_bytes())
+                        .raw(auth_pk)
+                        .u8(u8::from(*manager));
                 }
                 AclChange::Remove { device_id } => {
                     w.u8(3).raw(device_id.as_bytes());
@@ -330,7 +339,10 @@ impl Public {
                     token_hash,
                     expires_ms,
                 } => {
-                    w.u8(4).raw(invite_id.as_bytes()).raw(token_hash).i64(*expires_ms);
+                    w.u8(4)
+                        .raw(invite_id.as_bytes())
+                        .raw(token_hash)
+                        .i64(*expires_ms);
                 }
             }
         }
@@ -347,7 +359,9 @@ impl Public {
         for _ in 0..n {
             let tag = r.u8()?;
             if tag == 1 && !p.acl.is_empty() {
-                return Err(Error::Integrity("key bundles must precede ACL changes".into()));
+                return Err(Error::Integrity(
+                    "key bundles must precede ACL changes".into(),
+                ));
             }
             match tag {
                 1 => p.bundles.push(KeyBundle {
@@ -721,7 +735,14 @@ impl SignedEvent {
         log_key: &Key32,
         author: &DeviceIdentity,
     ) -> Result<Self> {
-        Self::seal_with(envelope, public, body, log_key, author, &crypto::random_array())
+        Self::seal_with(
+            envelope,
+            public,
+            body,
+            log_key,
+            author,
+            &crypto::random_array(),
+        )
     }
 
     /// [`SignedEvent::seal`] with a fixed body nonce (test vectors only).
@@ -734,7 +755,9 @@ impl SignedEvent {
         nonce: &[u8; crypto::NONCE_LEN],
     ) -> Result<Self> {
         if envelope.author != author.device_id {
-            return Err(Error::Invalid("event author is not the signing device".into()));
+            return Err(Error::Invalid(
+                "event author is not the signing device".into(),
+            ));
         }
         let mut w = Writer::new();
         envelope.encode(&mut w);

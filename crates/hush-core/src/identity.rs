@@ -45,7 +45,8 @@ impl DeviceIdentity {
         let sign_pk = self.signing.verifying_key().to_bytes();
         let enc_pk = self.encryption.public();
         let auth_pk = self.relay_auth.verifying_key().to_bytes();
-        let msg = DeviceCert::signed_bytes(&self.device_id, &sign_pk, &enc_pk, &auth_pk, &self.name);
+        let msg =
+            DeviceCert::signed_bytes(&self.device_id, &sign_pk, &enc_pk, &auth_pk, &self.name);
         DeviceCert {
             device_id: self.device_id,
             name: self.name.clone(),

@@ -62,7 +62,10 @@ impl InviteCode {
         let check = crypto::hash(b"hush/v1/invite-check", &[&body]);
         let mut all = body;
         all.extend_from_slice(&check[..4]);
-        format!("{PREFIX}{}", data_encoding::BASE32_NOPAD.encode(&all).to_lowercase())
+        format!(
+            "{PREFIX}{}",
+            data_encoding::BASE32_NOPAD.encode(&all).to_lowercase()
+        )
     }
 
     /// Parses a code, with a clear error for typos.
@@ -128,7 +131,12 @@ pub fn seal_join(secret: &Key32, team_id: &Uuid, invite_id: &Uuid, cert: &Device
 }
 
 /// Opens and verifies a join request.
-pub fn open_join(secret: &Key32, team_id: &Uuid, invite_id: &Uuid, blob: &[u8]) -> Result<DeviceCert> {
+pub fn open_join(
+    secret: &Key32,
+    team_id: &Uuid,
+    invite_id: &Uuid,
+    blob: &[u8],
+) -> Result<DeviceCert> {
     let key = crypto::subkey(secret, b"hush/v1/invite-join");
     let plain = crypto::open(&key, &join_ad(team_id, invite_id), blob, "join request")?;
     let mut r = Reader::new(&plain, "join request");
@@ -138,19 +146,34 @@ pub fn open_join(secret: &Key32, team_id: &Uuid, invite_id: &Uuid, blob: &[u8]) 
 }
 
 /// The admission proof for `cert`.
-pub fn admit_proof(secret: &Key32, team_id: &Uuid, invite_id: &Uuid, cert: &DeviceCert) -> [u8; 32] {
+pub fn admit_proof(
+    secret: &Key32,
+    team_id: &Uuid,
+    invite_id: &Uuid,
+    cert: &DeviceCert,
+) -> [u8; 32] {
     let mut w = Writer::new();
     w.raw(team_id.as_bytes()).raw(invite_id.as_bytes());
     cert.encode(&mut w);
-    crypto::mac(&crypto::subkey(secret, b"hush/v1/invite-admit"), &[w.as_slice()])
+    crypto::mac(
+        &crypto::subkey(secret, b"hush/v1/invite-admit"),
+        &[w.as_slice()],
+    )
 }
 
 /// The safety code both people compare before admission: 20 digits.
 pub fn safety_code(secret: &Key32, cert: &DeviceCert) -> String {
     let mut w = Writer::new();
     cert.encode(&mut w);
-    let h = crypto::hash(b"hush/v1/safety-code", &[secret.expose_bytes(), w.as_slice()]);
-    digit_groups(&h).split(' ').take(4).collect::<Vec<_>>().join(" ")
+    let h = crypto::hash(
+        b"hush/v1/safety-code",
+        &[secret.expose_bytes(), w.as_slice()],
+    );
+    digit_groups(&h)
+        .split(' ')
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -177,7 +200,10 @@ mod tests {
         assert!(s.starts_with("hush1") && !s.contains(char::is_whitespace));
         let back = InviteCode::decode(&format!("  {s}\n")).expect("decode");
         assert_eq!(back.secret.expose_bytes(), c.secret.expose_bytes());
-        assert_eq!((back.pinned_seq, back.relay.as_str()), (7, "https://relay.example"));
+        assert_eq!(
+            (back.pinned_seq, back.relay.as_str()),
+            (7, "https://relay.example")
+        );
         // One changed character anywhere is caught.
         let mut chars: Vec<char> = s.chars().collect();
         let i = chars.len() / 2;
@@ -194,14 +220,20 @@ mod tests {
         let c = code();
         let joiner = DeviceIdentity::generate("bob").expect("id");
         let blob = seal_join(&c.secret, &c.team_id, &c.invite_id, &joiner.cert());
-        assert_eq!(open_join(&c.secret, &c.team_id, &c.invite_id, &blob).ok(), Some(joiner.cert()));
+        assert_eq!(
+            open_join(&c.secret, &c.team_id, &c.invite_id, &blob).ok(),
+            Some(joiner.cert())
+        );
         assert!(open_join(&Key32::random(), &c.team_id, &c.invite_id, &blob).is_err());
         assert!(open_join(&c.secret, &c.team_id, &Uuid::new_v4(), &blob).is_err());
         // A relay substituting keys must build its own blob, which needs the secret.
         let mallory = DeviceIdentity::generate("bob").expect("id");
         let forged = seal_join(&Key32::random(), &c.team_id, &c.invite_id, &mallory.cert());
         assert!(open_join(&c.secret, &c.team_id, &c.invite_id, &forged).is_err());
-        assert_ne!(safety_code(&c.secret, &joiner.cert()), safety_code(&c.secret, &mallory.cert()));
+        assert_ne!(
+            safety_code(&c.secret, &joiner.cert()),
+            safety_code(&c.secret, &mallory.cert())
+        );
         assert_eq!(safety_code(&c.secret, &joiner.cert()).len(), 23);
     }
 }

@@ -116,10 +116,7 @@ pub struct TeamStatus {
 
 /// Finds a member by unique display name, else by device-id prefix.
 pub(crate) fn find_member(st: &TeamState, query: &str, active_only: bool) -> Result<Uuid> {
-    let pool = st
-        .members
-        .values()
-        .filter(|m| m.active || !active_only);
+    let pool = st.members.values().filter(|m| m.active || !active_only);
     let by_name: Vec<Uuid> = pool
         .clone()
         .filter(|m| m.cert.name == query)
@@ -135,7 +132,9 @@ pub(crate) fn find_member(st: &TeamState, query: &str, active_only: bool) -> Res
         .collect();
     match (by_name.len(), by_id.as_slice()) {
         (_, [one]) => Ok(*one),
-        (0, []) => Err(Error::NotFound(format!("member `{query}` (see `hush members`)"))),
+        (0, []) => Err(Error::NotFound(format!(
+            "member `{query}` (see `hush members`)"
+        ))),
         _ => Err(Error::Ambiguous(format!(
             "`{query}` matches several members; use a device id prefix from `hush members`"
         ))),
@@ -151,39 +150,51 @@ impl Session {
 
     pub(crate) async fn save_settings(&mut self, tid: Uuid) -> Result<()> {
         let key = crate::crypto::subkey(&self.account, b"hush/v1/settings");
-        let sealed = crate::crypto::seal(&key, tid.as_bytes(), &self.team_ref(tid)?.settings.encode());
+        let sealed =
+            crate::crypto::seal(&key, tid.as_bytes(), &self.team_ref(tid)?.settings.encode());
         self.store.update_team_settings(tid, &sealed).await
     }
 
     fn my_team_role(&self, st: &TeamState) -> Result<TeamRole> {
         st.active_member(&self.identity.device_id)
             .map(|m| m.role)
-            .ok_or_else(|| Error::Forbidden("this device is not an active member of the team".into()))
+            .ok_or_else(|| {
+                Error::Forbidden("this device is not an active member of the team".into())
+            })
     }
 
     fn require_manager(&self, st: &TeamState) -> Result<()> {
         if self.my_team_role(st)?.is_manager() {
             Ok(())
         } else {
-            Err(Error::Forbidden("only team owners and admins can do that".into()))
+            Err(Error::Forbidden(
+                "only team owners and admins can do that".into(),
+            ))
         }
     }
 
     /// Issues an invite and returns its one-line code. Needs the relay (the code pins the head).
-    pub async fn invite(&mut self, team: Option<&str>, role: TeamRole, ttl_ms: i64) -> Result<InviteOut> {
+    pub async fn invite(
+        &mut self,
+        team: Option<&str>,
+        role: TeamRole,
+        ttl_ms: i64,
+    ) -> Result<InviteOut> {
         let tid = self.active_team(team)?;
         let t = self.team_ref(tid)?;
-        let relay = t
-            .settings
-            .relay
-            .clone()
-            .ok_or_else(|| Error::Invalid("this team has no relay; create teams with --relay URL to share them".into()))?;
+        let relay = t.settings.relay.clone().ok_or_else(|| {
+            Error::Invalid(
+                "this team has no relay; create teams with --relay URL to share them".into(),
+            )
+        })?;
         self.require_manager(&t.state)?;
         if role == TeamRole::Owner {
             return Err(Error::Invalid("invite as member or admin".into()));
         }
         if ttl_ms <= 0 {
-            return Err(Error::Invalid("the invite must expire in the future".into()));
+            return Err(Error::Invalid(
+                "the invite must expire in the future".into(),
+            ));
         }
         let invite_id = Uuid::new_v4();
         let secret = Key32::random();
@@ -218,11 +229,10 @@ impl Session {
                 "the invite was recorded but could not reach the relay ({e}); run `hush sync` and invite again"
             ))
         })?;
-        let (pinned_seq, pinned_hash) = self
-            .store
-            .confirmed_head(tid)
-            .await?
-            .ok_or_else(|| Error::Invalid("the team log has not reached the relay yet".into()))?;
+        let (pinned_seq, pinned_hash) =
+            self.store.confirmed_head(tid).await?.ok_or_else(|| {
+                Error::Invalid("the team log has not reached the relay yet".into())
+            })?;
         Ok(InviteOut {
             code: InviteCode {
                 invite_id,
@@ -239,7 +249,12 @@ impl Session {
     }
 
     /// Sends a join request for an invite code; returns the safety code to compare.
-    pub async fn join(&mut self, code: &str, label: Option<&str>, allow_http: bool) -> Result<JoinOut> {
+    pub async fn join(
+        &mut self,
+        code: &str,
+        label: Option<&str>,
+        allow_http: bool,
+    ) -> Result<JoinOut> {
         let c = InviteCode::decode(code)?;
         if self.teams.contains_key(&c.team_id) {
             return Err(Error::Exists("that team on this device".into()));
@@ -254,7 +269,12 @@ impl Session {
         let cert = self.identity.cert();
         let blob = invite::seal_join(&c.secret, &c.team_id, &c.invite_id, &cert);
         client
-            .post_join(&c.team_id, &c.invite_id, &invite::relay_token(&c.secret), &blob)
+            .post_join(
+                &c.team_id,
+                &c.invite_id,
+                &invite::relay_token(&c.secret),
+                &blob,
+            )
             .await?;
         let label = label
             .map(str::to_owned)
@@ -273,7 +293,10 @@ impl Session {
         };
         let key = crate::crypto::subkey(&self.account, b"hush/v1/settings");
         self.store
-            .insert_team(c.team_id, &crate::crypto::seal(&key, c.team_id.as_bytes(), &settings.encode()))
+            .insert_team(
+                c.team_id,
+                &crate::crypto::seal(&key, c.team_id.as_bytes(), &settings.encode()),
+            )
             .await?;
         self.teams.insert(
             c.team_id,
@@ -282,6 +305,8 @@ impl Session {
                 settings,
             },
         );
+        self.store.select_team(c.team_id).await?;
+        self.selected = Some(c.team_id);
         Ok(JoinOut {
             team_id: c.team_id,
             safety_code: invite::safety_code(&c.secret, &cert),
@@ -306,7 +331,12 @@ impl Session {
             })
             .collect();
         for p in &t.settings.pending_joins {
-            let Some(inv) = t.settings.invites.iter().find(|i| i.invite_id == p.invite_id) else {
+            let Some(inv) = t
+                .settings
+                .invites
+                .iter()
+                .find(|i| i.invite_id == p.invite_id)
+            else {
                 continue;
             };
             out.push(MemberInfo {
@@ -321,7 +351,14 @@ impl Session {
         Ok(out)
     }
 
-    pub(crate) fn build_admit(&self, tid: Uuid, invite_id: Uuid, cert: &DeviceCert, role: TeamRole, proof: [u8; 32]) -> Result<(Payload, Public)> {
+    pub(crate) fn build_admit(
+        &self,
+        tid: Uuid,
+        invite_id: Uuid,
+        cert: &DeviceCert,
+        role: TeamRole,
+        proof: [u8; 32],
+    ) -> Result<(Payload, Public)> {
         let st = &self.team_ref(tid)?.state;
         self.require_manager(st)?;
         let keys = st.keys_for(KeyScope::Log);
@@ -355,14 +392,26 @@ impl Session {
             .enumerate()
             .filter(|(_, p)| {
                 p.cert.name == query
-                    || (query.len() >= 4 && p.cert.device_id.to_string().starts_with(&query.to_lowercase()))
+                    || (query.len() >= 4
+                        && p.cert
+                            .device_id
+                            .to_string()
+                            .starts_with(&query.to_lowercase()))
             })
             .map(|(i, _)| i)
             .collect();
         let idx = match matches.as_slice() {
             [i] => *i,
-            [] => return Err(Error::NotFound(format!("pending member `{query}` (run `hush sync`, then `hush members`)"))),
-            _ => return Err(Error::Ambiguous(format!("`{query}` matches several pending members; use a device id prefix"))),
+            [] => {
+                return Err(Error::NotFound(format!(
+                    "pending member `{query}` (run `hush sync`, then `hush members`)"
+                )));
+            }
+            _ => {
+                return Err(Error::Ambiguous(format!(
+                    "`{query}` matches several pending members; use a device id prefix"
+                )));
+            }
         };
         let pending = t.settings.pending_joins[idx].clone();
         let inv = t
@@ -373,13 +422,18 @@ impl Session {
             .cloned()
             .ok_or_else(|| Error::NotFound("the invite of that join request".into()))?;
         if inv.expires_ms < (self.clock)() {
-            return Err(Error::Invalid("the invite expired before admission; send a new one".into()));
+            return Err(Error::Invalid(
+                "the invite expired before admission; send a new one".into(),
+            ));
         }
         let proof = invite::admit_proof(&inv.secret, &tid, &inv.invite_id, &pending.cert);
-        let (payload, public) = self.build_admit(tid, inv.invite_id, &pending.cert, inv.role, proof)?;
+        let (payload, public) =
+            self.build_admit(tid, inv.invite_id, &pending.cert, inv.role, proof)?;
         self.append(tid, payload, public).await?;
         if let Some(t) = self.teams.get_mut(&tid) {
-            t.settings.pending_joins.retain(|p| p.invite_id != inv.invite_id);
+            t.settings
+                .pending_joins
+                .retain(|p| p.invite_id != inv.invite_id);
             t.settings.invites.retain(|i| i.invite_id != inv.invite_id);
         }
         self.save_settings(tid).await?;
@@ -395,18 +449,28 @@ impl Session {
         let st = &self.team_ref(tid)?.state;
         self.require_manager(st)?;
         if device == self.identity.device_id {
-            return Err(Error::Invalid("you cannot remove this device; ask another admin".into()));
+            return Err(Error::Invalid(
+                "you cannot remove this device; ask another admin".into(),
+            ));
         }
         let new_log_epoch = st.log_epoch + 1;
         let new_log_key = Key32::random();
         let mut rekeyed = Vec::new();
         let mut new_vault_keys = Vec::new();
-        for v in st.vaults.values().filter(|v| v.access.contains_key(&device)) {
+        for v in st
+            .vaults
+            .values()
+            .filter(|v| v.access.contains_key(&device))
+        {
             rekeyed.push((v.id, v.key_epoch + 1));
             new_vault_keys.push((v.id, v.key_epoch + 1, Key32::random()));
         }
         let mut bundles = Vec::new();
-        for m in st.members.values().filter(|m| m.active && m.cert.device_id != device) {
+        for m in st
+            .members
+            .values()
+            .filter(|m| m.active && m.cert.device_id != device)
+        {
             let mut keys = vec![GrantedKey {
                 scope: KeyScope::Log,
                 epoch: new_log_epoch,
@@ -421,7 +485,12 @@ impl Session {
                     });
                 }
             }
-            bundles.push(KeyBundle::seal(&tid, &self.identity.device_id, &m.cert, &keys)?);
+            bundles.push(KeyBundle::seal(
+                &tid,
+                &self.identity.device_id,
+                &m.cert,
+                &keys,
+            )?);
         }
         Ok((
             Payload::Remove {
@@ -438,7 +507,11 @@ impl Session {
 
     /// Removes a member: one event that re-keys the log and every vault they could read.
     /// Returns the secrets to rotate at their providers.
-    pub async fn remove_member(&mut self, team: Option<&str>, query: &str) -> Result<(MemberInfo, Vec<ExposedInfo>)> {
+    pub async fn remove_member(
+        &mut self,
+        team: Option<&str>,
+        query: &str,
+    ) -> Result<(MemberInfo, Vec<ExposedInfo>)> {
         let tid = self.active_team(team)?;
         let st = &self.team_ref(tid)?.state;
         let device = find_member(st, query, true)?;
@@ -449,13 +522,26 @@ impl Session {
             .into_iter()
             .find(|m| m.id == device)
             .ok_or_else(|| Error::Integrity("removed member missing".into()))?;
-        let exposed = self.exposed().into_iter().filter(|e| e.reason.starts_with(&info.name)).collect();
+        let exposed = self
+            .exposed()
+            .into_iter()
+            .filter(|e| e.reason.starts_with(&info.name))
+            .collect();
         Ok((info, exposed))
     }
 
-    pub(crate) fn build_grant(&self, tid: Uuid, vid: Uuid, device: Uuid, role: VaultRole) -> Result<(Payload, Public)> {
+    pub(crate) fn build_grant(
+        &self,
+        tid: Uuid,
+        vid: Uuid,
+        device: Uuid,
+        role: VaultRole,
+    ) -> Result<(Payload, Public)> {
         let st = &self.team_ref(tid)?.state;
-        let v = st.vaults.get(&vid).ok_or_else(|| Error::NotFound("vault".into()))?;
+        let v = st
+            .vaults
+            .get(&vid)
+            .ok_or_else(|| Error::NotFound("vault".into()))?;
         if v.access.get(&self.identity.device_id) != Some(&VaultRole::Admin) {
             return Err(Error::Forbidden(format!(
                 "only admins of vault `{}` can grant access",
@@ -468,7 +554,12 @@ impl Session {
         let mut bundles = Vec::new();
         if !v.access.contains_key(&device) {
             let keys = st.keys_for(KeyScope::Vault(vid));
-            bundles.push(KeyBundle::seal(&tid, &self.identity.device_id, &member.cert, &keys)?);
+            bundles.push(KeyBundle::seal(
+                &tid,
+                &self.identity.device_id,
+                &member.cert,
+                &keys,
+            )?);
         }
         Ok((
             Payload::Grant {
@@ -482,7 +573,13 @@ impl Session {
 
     /// Grants (or changes) a member's access to a vault. Cost is one key bundle, whatever the
     /// number of secrets in the vault.
-    pub async fn grant(&mut self, team: Option<&str>, vault: &str, query: &str, role: VaultRole) -> Result<AccessInfo> {
+    pub async fn grant(
+        &mut self,
+        team: Option<&str>,
+        vault: &str,
+        query: &str,
+        role: VaultRole,
+    ) -> Result<AccessInfo> {
         let (tid, vid) = self.locate_vault(team, None, vault)?;
         let device = find_member(&self.team_ref(tid)?.state, query, true)?;
         let (payload, public) = self.build_grant(tid, vid, device, role)?;
@@ -495,9 +592,17 @@ impl Session {
         })
     }
 
-    pub(crate) fn build_revoke(&self, tid: Uuid, vid: Uuid, device: Uuid) -> Result<(Payload, Public)> {
+    pub(crate) fn build_revoke(
+        &self,
+        tid: Uuid,
+        vid: Uuid,
+        device: Uuid,
+    ) -> Result<(Payload, Public)> {
         let st = &self.team_ref(tid)?.state;
-        let v = st.vaults.get(&vid).ok_or_else(|| Error::NotFound("vault".into()))?;
+        let v = st
+            .vaults
+            .get(&vid)
+            .ok_or_else(|| Error::NotFound("vault".into()))?;
         if v.access.get(&self.identity.device_id) != Some(&VaultRole::Admin) {
             return Err(Error::Forbidden(format!(
                 "only admins of vault `{}` can revoke access",
@@ -505,12 +610,21 @@ impl Session {
             )));
         }
         if !v.access.contains_key(&device) {
-            return Err(Error::NotFound(format!("{} has no access to that vault", st.display_name(&device))));
+            return Err(Error::NotFound(format!(
+                "{} has no access to that vault",
+                st.display_name(&device)
+            )));
         }
         if device == self.identity.device_id
-            && v.access.values().filter(|r| **r == VaultRole::Admin).count() == 1
+            && v.access
+                .values()
+                .filter(|r| **r == VaultRole::Admin)
+                .count()
+                == 1
         {
-            return Err(Error::Invalid("you are the vault's only admin; grant admin to someone else first".into()));
+            return Err(Error::Invalid(
+                "you are the vault's only admin; grant admin to someone else first".into(),
+            ));
         }
         let new_epoch = v.key_epoch + 1;
         let key = Key32::random();
@@ -540,7 +654,12 @@ impl Session {
     }
 
     /// Revokes a member's access to a vault: the vault key rotates; its secrets become exposed.
-    pub async fn revoke(&mut self, team: Option<&str>, vault: &str, query: &str) -> Result<Vec<ExposedInfo>> {
+    pub async fn revoke(
+        &mut self,
+        team: Option<&str>,
+        vault: &str,
+        query: &str,
+    ) -> Result<Vec<ExposedInfo>> {
         let (tid, vid) = self.locate_vault(team, None, vault)?;
         let device = find_member(&self.team_ref(tid)?.state, query, false)?;
         let (payload, public) = self.build_revoke(tid, vid, device)?;
@@ -578,7 +697,11 @@ impl Session {
                     if let Some(e) = &i.exposed {
                         out.push(ExposedInfo {
                             team: t.state.name.clone(),
-                            address: format!("{}/{}", v.name.as_deref().unwrap_or("?"), i.name().unwrap_or("?")),
+                            address: format!(
+                                "{}/{}",
+                                v.name.as_deref().unwrap_or("?"),
+                                i.name().unwrap_or("?")
+                            ),
                             reason: e.reason.clone(),
                             since_ms: e.since_ms,
                         });
@@ -595,10 +718,18 @@ impl Session {
         let mut out = Vec::new();
         for t in self.teams.values() {
             for v in t.state.vaults.values() {
-                for i in v.live_items().into_iter().filter(|i| !i.conflict.is_empty()) {
+                for i in v
+                    .live_items()
+                    .into_iter()
+                    .filter(|i| !i.conflict.is_empty())
+                {
                     out.push(ConflictInfo {
                         team: t.state.name.clone(),
-                        address: format!("{}/{}", v.name.as_deref().unwrap_or("?"), i.name().unwrap_or("?")),
+                        address: format!(
+                            "{}/{}",
+                            v.name.as_deref().unwrap_or("?"),
+                            i.name().unwrap_or("?")
+                        ),
                         versions: i.conflict.clone(),
                     });
                 }
@@ -615,7 +746,9 @@ impl Session {
         let (st, v) = self.vault_ref(tid, vid);
         let it = &v.items[&item_id];
         if it.conflict.is_empty() {
-            return Err(Error::Invalid(format!("`{addr}` has no conflict to resolve")));
+            return Err(Error::Invalid(format!(
+                "`{addr}` has no conflict to resolve"
+            )));
         }
         let kept = it
             .versions
@@ -628,7 +761,8 @@ impl Session {
             .clone()
             .ok_or_else(|| Error::Forbidden("that version cannot be read on this device".into()))?;
         let base = it.current().version;
-        self.put_item(tid, vid, item_id, base, &meta, &value, PutKind::Set).await
+        self.put_item(tid, vid, item_id, base, &meta, &value, PutKind::Set)
+            .await
     }
 
     /// Sync and membership status of a team.

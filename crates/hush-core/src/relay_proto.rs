@@ -2,14 +2,14 @@
 //!
 //! ```text
 //! GET  /v1/health                                   -> 200 "ok"                     (no auth)
-//! PUT  /v1/teams/{team}                body: event  -> 201 | 200 (same event again) | 409
+//! PUT  /v1/teams/{team}                body: event  -> 201 AppendOk | 200 AppendOk (same event) | 409
 //! POST /v1/teams/{team}/events         body: event  -> 200 AppendOk | 409 Head (not at the head)
 //! GET  /v1/teams/{team}/events?after=N&limit=M      -> 200 event list (binary, see below)
 //! GET  /v1/teams/{team}/head                        -> 200 Head
 //! GET  /v1/teams/{team}/wait?after=N&timeout_ms=T   -> 200 Head when head > N, 204 on timeout
 //! POST /v1/teams/{team}/joins/{invite}  body: blob  -> 201 | 410 (used/expired/unknown)
 //!                                       header x-hush-invite-token: hex token   (no device auth)
-//! GET  /v1/teams/{team}/joins                        -> 200 JoinList             (managers only)
+//! GET  /v1/teams/{team}/joins                        -> 200 [JoinRequest]        (managers only)
 //! ```
 //!
 //! Every other request is signed with the device's relay-auth key (Ed25519) over
@@ -132,10 +132,19 @@ impl AuthHeaders {
         body: &[u8],
         now_ms: i64,
     ) -> Result<()> {
-        if (now_ms - self.timestamp_ms).abs() > MAX_SKEW_MS {
-            return Err(Error::Forbidden("request timestamp is stale or in the future".into()));
+        if now_ms.abs_diff(self.timestamp_ms) > MAX_SKEW_MS.unsigned_abs() {
+            return Err(Error::Forbidden(
+                "request timestamp is stale or in the future".into(),
+            ));
         }
-        let msg = auth_message(method, path_and_query, team_id, body, self.timestamp_ms, &self.nonce);
+        let msg = auth_message(
+            method,
+            path_and_query,
+            team_id,
+            body,
+            self.timestamp_ms,
+            &self.nonce,
+        );
         verify_signature(auth_pk, &msg, &self.signature)
             .map_err(|_| Error::Forbidden("bad request signature".into()))
     }
@@ -224,24 +233,86 @@ mod tests {
         let me = DeviceIdentity::generate("a").expect("id");
         let team = Uuid::new_v4();
         let hs = sign_request(&me, "POST", "/v1/teams/x/events", &team, b"body", 1000);
-        let get = |n: &str| hs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone()).expect("header");
-        let a = AuthHeaders::parse(&get(header::DEVICE), &get(header::TIMESTAMP), &get(header::NONCE), &get(header::SIGNATURE))
-            .expect("parse");
+        let get = |n: &str| {
+            hs.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.clone())
+                .expect("header")
+        };
+        let a = AuthHeaders::parse(
+            &get(header::DEVICE),
+            &get(header::TIMESTAMP),
+            &get(header::NONCE),
+            &get(header::SIGNATURE),
+        )
+        .expect("parse");
         let pk = me.cert().auth_pk;
-        assert!(a.verify(&pk, "POST", "/v1/teams/x/events", &team, b"body", 1000).is_ok());
-        assert!(a.verify(&pk, "GET", "/v1/teams/x/events", &team, b"body", 1000).is_err());
-        assert!(a.verify(&pk, "POST", "/v1/teams/y/events", &team, b"body", 1000).is_err());
-        assert!(a.verify(&pk, "POST", "/v1/teams/x/events", &Uuid::new_v4(), b"body", 1000).is_err());
-        assert!(a.verify(&pk, "POST", "/v1/teams/x/events", &team, b"bodY", 1000).is_err());
-        assert!(a.verify(&pk, "POST", "/v1/teams/x/events", &team, b"body", 1000 + MAX_SKEW_MS + 1).is_err());
+        assert!(
+            a.verify(&pk, "POST", "/v1/teams/x/events", &team, b"body", 1000)
+                .is_ok()
+        );
+        assert!(
+            a.verify(&pk, "GET", "/v1/teams/x/events", &team, b"body", 1000)
+                .is_err()
+        );
+        assert!(
+            a.verify(&pk, "POST", "/v1/teams/y/events", &team, b"body", 1000)
+                .is_err()
+        );
+        assert!(
+            a.verify(
+                &pk,
+                "POST",
+                "/v1/teams/x/events",
+                &Uuid::new_v4(),
+                b"body",
+                1000
+            )
+            .is_err()
+        );
+        assert!(
+            a.verify(&pk, "POST", "/v1/teams/x/events", &team, b"bodY", 1000)
+                .is_err()
+        );
+        assert!(
+            a.verify(
+                &pk,
+                "POST",
+                "/v1/teams/x/events",
+                &team,
+                b"body",
+                1000 + MAX_SKEW_MS + 1
+            )
+            .is_err()
+        );
+        // A hostile timestamp cannot overflow the skew check.
+        let mut far = a.clone();
+        far.timestamp_ms = i64::MIN;
+        assert!(
+            far.verify(&pk, "POST", "/v1/teams/x/events", &team, b"body", i64::MAX)
+                .is_err()
+        );
         // The event-signing key is not the relay-auth key.
-        assert!(a.verify(&me.cert().sign_pk, "POST", "/v1/teams/x/events", &team, b"body", 1000).is_err());
+        assert!(
+            a.verify(
+                &me.cert().sign_pk,
+                "POST",
+                "/v1/teams/x/events",
+                &team,
+                b"body",
+                1000
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn event_lists_round_trip_and_reject_garbage() {
         let list = encode_event_list([&b"one"[..], &b"two"[..]]);
-        assert_eq!(decode_event_list(&list).ok(), Some(vec![b"one".to_vec(), b"two".to_vec()]));
+        assert_eq!(
+            decode_event_list(&list).ok(),
+            Some(vec![b"one".to_vec(), b"two".to_vec()])
+        );
         assert!(decode_event_list(&list[..list.len() - 1]).is_err());
         assert!(decode_event_list(&[0xff, 0xff, 0xff, 0xff]).is_err());
     }

@@ -25,7 +25,8 @@ use crate::codec::Writer;
 use crate::crypto::{self, KdfParams};
 use crate::error::{Error, Result};
 use crate::event::{
-    AclChange, Body, Envelope, GrantedKey, KeyBundle, KeyScope, Payload, Public, PutKind, SignedEvent,
+    AclChange, Body, Envelope, GrantedKey, KeyBundle, KeyScope, Payload, Public, PutKind,
+    SignedEvent,
 };
 use crate::identity::{DeviceIdentity, fingerprint};
 use crate::item::{ItemMeta, ItemSlot, vault_name_ad};
@@ -204,8 +205,17 @@ pub(crate) fn checkpoint_mac(account: &Key32, team: &Uuid, seq: u64, hash: &[u8;
 pub(crate) fn bundled_keys(events: &[SignedEvent], me: &DeviceIdentity) -> Vec<GrantedKey> {
     let mut keys = Vec::new();
     for ev in events {
-        for b in ev.public.bundles.iter().filter(|b| b.recipient == me.device_id) {
-            if let Ok(k) = b.open(&ev.envelope.team_id, &ev.envelope.author, me.encryption_secret()) {
+        for b in ev
+            .public
+            .bundles
+            .iter()
+            .filter(|b| b.recipient == me.device_id)
+        {
+            if let Ok(k) = b.open(
+                &ev.envelope.team_id,
+                &ev.envelope.author,
+                me.encryption_secret(),
+            ) {
                 keys.extend(k);
             }
         }
@@ -392,7 +402,8 @@ impl Session {
         }
         // A device that joined later holds keys for early events only through bundles that
         // come later in the log: read those first.
-        team.state.preload_keys(bundled_keys(&events, &self.identity));
+        team.state
+            .preload_keys(bundled_keys(&events, &self.identity));
         for ev in &events {
             team.state.apply(ev, &self.identity, false)?;
         }
@@ -403,7 +414,8 @@ impl Session {
     pub async fn refresh(&mut self) -> Result<()> {
         let stored = self.store.heads().await?;
         if stored != self.seen {
-            let fresh = Self::load(self.store.clone(), self.account.clone(), self.clock.clone()).await?;
+            let fresh =
+                Self::load(self.store.clone(), self.account.clone(), self.clock.clone()).await?;
             *self = fresh;
         } else {
             self.selected = self.store.header().await?.selected_team;
@@ -570,7 +582,11 @@ impl Session {
         crate::item::validate_name(name, "vault")?;
         let team_id = self.active_team(team)?;
         let t = &self.teams[&team_id];
-        if t.state.vaults.values().any(|v| v.name.as_deref() == Some(name)) {
+        if t.state
+            .vaults
+            .values()
+            .any(|v| v.name.as_deref() == Some(name))
+        {
             return Err(Error::Exists(format!(
                 "vault `{name}` in team `{}`",
                 t.state.name
@@ -598,7 +614,8 @@ impl Session {
             key_epoch: 0,
             name_ct,
         };
-        self.append(team_id, payload, Public::bundles(vec![bundle])).await?;
+        self.append(team_id, payload, Public::bundles(vec![bundle]))
+            .await?;
         self.vault_info(team_id, vault_id)
     }
 
@@ -688,7 +705,11 @@ impl Session {
         (st, &st.vaults[&vault_id])
     }
 
-    pub(crate) fn lookup(&self, team: Option<&str>, addr: &Address) -> Result<(Uuid, Uuid, Option<Uuid>)> {
+    pub(crate) fn lookup(
+        &self,
+        team: Option<&str>,
+        addr: &Address,
+    ) -> Result<(Uuid, Uuid, Option<Uuid>)> {
         let (tid, vid) = self.locate_vault(team, addr.team.as_deref(), &addr.vault)?;
         let (_, v) = self.vault_ref(tid, vid);
         Ok((tid, vid, v.find(&addr.name).map(|i| i.id)))
@@ -724,7 +745,11 @@ impl Session {
                     .values()
                     .find(|i| i.deleted && i.name() == Some(addr.name.as_str()));
                 match dead {
-                    Some(i) => (i.id, i.current().version, i.meta().cloned().unwrap_or_default()),
+                    Some(i) => (
+                        i.id,
+                        i.current().version,
+                        i.meta().cloned().unwrap_or_default(),
+                    ),
                     None => (
                         Uuid::new_v4(),
                         0,
@@ -760,6 +785,7 @@ impl Session {
     }
 
     /// Builds the payload of a new version of an item at the current head.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn build_put(
         &self,
         tid: Uuid,

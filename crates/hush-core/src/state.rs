@@ -359,7 +359,8 @@ impl TeamState {
         verify_signature: bool,
     ) -> Result<Checked> {
         let env = &ev.envelope;
-        let at = |what: &str| Error::Integrity(format!("event {} of the team log: {what}", env.seq));
+        let at =
+            |what: &str| Error::Integrity(format!("event {} of the team log: {what}", env.seq));
         if env.team_id != self.team_id {
             return Err(at("belongs to another team"));
         }
@@ -374,7 +375,12 @@ impl TeamState {
             return Err(at("sealed under an old log-key epoch"));
         }
         let mut keys = Vec::new();
-        for b in ev.public.bundles.iter().filter(|b| b.recipient == me.device_id) {
+        for b in ev
+            .public
+            .bundles
+            .iter()
+            .filter(|b| b.recipient == me.device_id)
+        {
             keys.extend(b.open(&env.team_id, &env.author, me.encryption_secret())?);
         }
         let key_of = |scope: KeyScope, epoch: u32| {
@@ -421,25 +427,32 @@ impl TeamState {
         };
         let expect_acl = |expected: Vec<AclChange>| -> Result<()> {
             let matches = ev.public.acl.len() == expected.len()
-                && ev.public.acl.iter().zip(&expected).all(|(a, b)| match (a, b) {
-                    (
-                        AclChange::Invite {
-                            invite_id: i1,
-                            expires_ms: e1,
-                            ..
-                        },
-                        AclChange::Invite {
-                            invite_id: i2,
-                            expires_ms: e2,
-                            ..
-                        },
-                    ) => i1 == i2 && e1 == e2,
-                    (x, y) => x == y,
-                });
+                && ev
+                    .public
+                    .acl
+                    .iter()
+                    .zip(&expected)
+                    .all(|(a, b)| match (a, b) {
+                        (
+                            AclChange::Invite {
+                                invite_id: i1,
+                                expires_ms: e1,
+                                ..
+                            },
+                            AclChange::Invite {
+                                invite_id: i2,
+                                expires_ms: e2,
+                                ..
+                            },
+                        ) => i1 == i2 && e1 == e2,
+                        (x, y) => x == y,
+                    });
             if matches {
                 Ok(())
             } else {
-                Err(at("relay-visible access changes do not match the sealed change"))
+                Err(at(
+                    "relay-visible access changes do not match the sealed change",
+                ))
             }
         };
         let author_role = author.map(|m| m.role);
@@ -497,7 +510,10 @@ impl TeamState {
                 if *key_epoch != vault.key_epoch {
                     return Err(at("written under an old vault-key epoch"));
                 }
-                let expected = vault.items.get(item_id).map_or(1, |i| i.current().version + 1);
+                let expected = vault
+                    .items
+                    .get(item_id)
+                    .map_or(1, |i| i.current().version + 1);
                 if *version != expected {
                     return Err(at(&format!(
                         "version {version} does not follow (expected {expected})"
@@ -638,9 +654,9 @@ impl TeamState {
                 expect_acl(vec![AclChange::Remove {
                     device_id: *device_id,
                 }])?;
-                let by = author_role.filter(|r| r.is_manager()).ok_or_else(|| {
-                    forbid("only owners and admins may remove members")
-                })?;
+                let by = author_role
+                    .filter(|r| r.is_manager())
+                    .ok_or_else(|| forbid("only owners and admins may remove members"))?;
                 let target = self
                     .active_member(device_id)
                     .ok_or_else(|| at("removes a device that is not an active member"))?;
@@ -661,7 +677,9 @@ impl TeamState {
                     .collect();
                 let got: BTreeSet<Uuid> = rekeyed.iter().map(|(v, _)| *v).collect();
                 if must != got || got.len() != rekeyed.len() {
-                    return Err(at("removal does not re-key exactly the vaults the member could read"));
+                    return Err(at(
+                        "removal does not re-key exactly the vaults the member could read",
+                    ));
                 }
                 for (v, e) in rekeyed {
                     if *e != self.vaults[v].key_epoch + 1 {
@@ -704,7 +722,9 @@ impl TeamState {
                 if *device_id == me.device_id
                     && key_of(KeyScope::Vault(*vault_id), vault.key_epoch).is_none()
                 {
-                    return Err(at("grants this device access without handing it the vault key"));
+                    return Err(at(
+                        "grants this device access without handing it the vault key",
+                    ));
                 }
                 Effect::Grant {
                     vault: *vault_id,
@@ -970,18 +990,30 @@ impl TeamState {
     }
 
     /// Checks and applies in one call.
-    pub fn apply(&mut self, ev: &SignedEvent, me: &DeviceIdentity, verify_signature: bool) -> Result<()> {
+    pub fn apply(
+        &mut self,
+        ev: &SignedEvent,
+        me: &DeviceIdentity,
+        verify_signature: bool,
+    ) -> Result<()> {
         let c = self.check(ev, me, verify_signature)?;
         self.commit(c);
         Ok(())
     }
 
     /// Opens a version's value.
-    pub fn open_value(&self, vault: &VaultState, item: &Item, version: &Version) -> Result<SecretString> {
+    pub fn open_value(
+        &self,
+        vault: &VaultState,
+        item: &Item,
+        version: &Version,
+    ) -> Result<SecretString> {
         let key = self
             .keys
             .get(&(KeyScope::Vault(vault.id), version.key_epoch))
-            .ok_or_else(|| Error::Forbidden("this device holds no key for that vault epoch".into()))?;
+            .ok_or_else(|| {
+                Error::Forbidden("this device holds no key for that vault epoch".into())
+            })?;
         ItemSlot {
             team_id: self.team_id,
             vault_id: vault.id,

@@ -407,10 +407,11 @@ impl Store {
 
     /// Number of events waiting in the outbox.
     pub async fn pending_count(&self, team_id: Uuid) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE team_id = ? AND pending = 1")
-            .bind(team_id.as_bytes().as_slice())
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE team_id = ? AND pending = 1")
+                .bind(team_id.as_bytes().as_slice())
+                .fetch_one(&self.pool)
+                .await?;
         u64_col(n)
     }
 
@@ -439,23 +440,27 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for (seq, hash, bytes) in pulled {
-            sqlx::query("INSERT INTO events (team_id, seq, hash, bytes, pending) VALUES (?, ?, ?, ?, 0)")
-                .bind(team_id.as_bytes().as_slice())
-                .bind(i64_col(*seq)?)
-                .bind(hash.as_slice())
-                .bind(bytes)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO events (team_id, seq, hash, bytes, pending) VALUES (?, ?, ?, ?, 0)",
+            )
+            .bind(team_id.as_bytes().as_slice())
+            .bind(i64_col(*seq)?)
+            .bind(hash.as_slice())
+            .bind(bytes)
+            .execute(&mut *tx)
+            .await?;
         }
         match head {
             Some((seq, hash, mac)) => {
-                sqlx::query("UPDATE teams SET head_seq = ?, head_hash = ?, head_mac = ? WHERE team_id = ?")
-                    .bind(i64_col(seq)?)
-                    .bind(hash.as_slice())
-                    .bind(mac.as_slice())
-                    .bind(team_id.as_bytes().as_slice())
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE teams SET head_seq = ?, head_hash = ?, head_mac = ? WHERE team_id = ?",
+                )
+                .bind(i64_col(seq)?)
+                .bind(hash.as_slice())
+                .bind(mac.as_slice())
+                .bind(team_id.as_bytes().as_slice())
+                .execute(&mut *tx)
+                .await?;
             }
             None => {
                 sqlx::query("UPDATE teams SET head_seq = NULL, head_hash = NULL, head_mac = NULL WHERE team_id = ?")

@@ -62,7 +62,11 @@ impl RelayClient {
                     "refusing plain http:// to {host}: use https://, or --allow-http if a trusted proxy terminates TLS"
                 )));
             }
-            other => return Err(Error::Invalid(format!("unsupported relay URL scheme {other:?}"))),
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unsupported relay URL scheme {other:?}"
+                )));
+            }
         }
         // One process-wide TLS provider (ring); a second install attempt is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -77,6 +81,7 @@ impl RelayClient {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         me: Option<&DeviceIdentity>,
@@ -91,7 +96,9 @@ impl RelayClient {
             .http
             .request(method.clone(), format!("{}{path_and_query}", self.base));
         if let Some(me) = me {
-            for (k, v) in relay_proto::sign_request(me, method.as_str(), path_and_query, team, &body, now_ms) {
+            for (k, v) in
+                relay_proto::sign_request(me, method.as_str(), path_and_query, team, &body, now_ms)
+            {
                 req = req.header(k, v);
             }
         }
@@ -119,16 +126,32 @@ impl RelayClient {
             401 | 403 => Error::Relay(format!(
                 "the relay refused this device ({detail}); it may have been removed from the team"
             )),
-            429 => Error::Relay(format!("rate limited by the relay ({detail}); try again shortly")),
+            429 => Error::Relay(format!(
+                "rate limited by the relay ({detail}); try again shortly"
+            )),
             _ => Error::Relay(format!("{} ({detail})", status.as_u16())),
         }
     }
 
     /// Creates the team on the relay with its first event.
-    pub async fn put_team(&self, me: &DeviceIdentity, team: &Uuid, event: &[u8], now_ms: i64) -> Result<()> {
+    pub async fn put_team(
+        &self,
+        me: &DeviceIdentity,
+        team: &Uuid,
+        event: &[u8],
+        now_ms: i64,
+    ) -> Result<()> {
         let path = format!("/v1/teams/{team}");
         let (s, b) = self
-            .send(Some(me), reqwest::Method::PUT, &path, team, event.to_vec(), &[], now_ms)
+            .send(
+                Some(me),
+                reqwest::Method::PUT,
+                &path,
+                team,
+                event.to_vec(),
+                &[],
+                now_ms,
+            )
             .await?;
         match s.as_u16() {
             200 | 201 => Ok(()),
@@ -140,10 +163,24 @@ impl RelayClient {
     }
 
     /// Appends one event at the relay's head.
-    pub async fn append(&self, me: &DeviceIdentity, team: &Uuid, event: &[u8], now_ms: i64) -> Result<Appended> {
+    pub async fn append(
+        &self,
+        me: &DeviceIdentity,
+        team: &Uuid,
+        event: &[u8],
+        now_ms: i64,
+    ) -> Result<Appended> {
         let path = format!("/v1/teams/{team}/events");
         let (s, b) = self
-            .send(Some(me), reqwest::Method::POST, &path, team, event.to_vec(), &[], now_ms)
+            .send(
+                Some(me),
+                reqwest::Method::POST,
+                &path,
+                team,
+                event.to_vec(),
+                &[],
+                now_ms,
+            )
             .await?;
         match s.as_u16() {
             200 | 201 => {
@@ -160,10 +197,21 @@ impl RelayClient {
     pub async fn head(&self, me: &DeviceIdentity, team: &Uuid, now_ms: i64) -> Result<Head> {
         let path = format!("/v1/teams/{team}/head");
         let (s, b) = self
-            .send(Some(me), reqwest::Method::GET, &path, team, Vec::new(), &[], now_ms)
+            .send(
+                Some(me),
+                reqwest::Method::GET,
+                &path,
+                team,
+                Vec::new(),
+                &[],
+                now_ms,
+            )
             .await?;
         if s.as_u16() == 404 {
-            return Ok(Head { seq: None, hash: None });
+            return Ok(Head {
+                seq: None,
+                hash: None,
+            });
         }
         if !s.is_success() {
             return Err(Self::error(s, &b));
@@ -172,40 +220,72 @@ impl RelayClient {
     }
 
     /// Every event after `after` (from the start when `None`).
-    pub async fn pull(&self, me: &DeviceIdentity, team: &Uuid, after: Option<u64>, now_ms: i64) -> Result<Vec<Vec<u8>>> {
+    pub async fn pull(
+        &self,
+        me: &DeviceIdentity,
+        team: &Uuid,
+        after: Option<u64>,
+        now_ms: i64,
+    ) -> Result<Vec<Vec<u8>>> {
         let mut out = Vec::new();
         let mut cursor = after;
         loop {
             let path = match cursor {
-                Some(a) => format!("/v1/teams/{team}/events?after={a}&limit={}", relay_proto::MAX_PULL),
+                Some(a) => format!(
+                    "/v1/teams/{team}/events?after={a}&limit={}",
+                    relay_proto::MAX_PULL
+                ),
                 None => format!("/v1/teams/{team}/events?limit={}", relay_proto::MAX_PULL),
             };
             let (s, b) = self
-                .send(Some(me), reqwest::Method::GET, &path, team, Vec::new(), &[], now_ms)
+                .send(
+                    Some(me),
+                    reqwest::Method::GET,
+                    &path,
+                    team,
+                    Vec::new(),
+                    &[],
+                    now_ms,
+                )
                 .await?;
             if !s.is_success() {
                 return Err(Self::error(s, &b));
             }
             let page = relay_proto::decode_event_list(&b)
                 .map_err(|_| Error::Integrity("the relay sent a malformed event list".into()))?;
-            let n = page.len();
-            out.extend(page);
-            if n < relay_proto::MAX_PULL as usize {
+            // The relay may cap a page by size; keep going until a page comes back empty.
+            if page.is_empty() {
                 return Ok(out);
             }
+            out.extend(page);
             let last = out.len() as u64 - 1;
             cursor = Some(after.map_or(last, |a| a + 1 + last));
         }
     }
 
     /// Waits (long-poll) until the head passes `after`; `None` on timeout.
-    pub async fn wait(&self, me: &DeviceIdentity, team: &Uuid, after: Option<u64>, timeout_ms: u64, now_ms: i64) -> Result<Option<Head>> {
+    pub async fn wait(
+        &self,
+        me: &DeviceIdentity,
+        team: &Uuid,
+        after: Option<u64>,
+        timeout_ms: u64,
+        now_ms: i64,
+    ) -> Result<Option<Head>> {
         let path = match after {
             Some(a) => format!("/v1/teams/{team}/wait?after={a}&timeout_ms={timeout_ms}"),
             None => format!("/v1/teams/{team}/wait?timeout_ms={timeout_ms}"),
         };
         let (s, b) = self
-            .send(Some(me), reqwest::Method::GET, &path, team, Vec::new(), &[], now_ms)
+            .send(
+                Some(me),
+                reqwest::Method::GET,
+                &path,
+                team,
+                Vec::new(),
+                &[],
+                now_ms,
+            )
             .await?;
         match s.as_u16() {
             204 => Ok(None),
@@ -217,7 +297,13 @@ impl RelayClient {
     }
 
     /// Submits a join request (authenticated by the invite's relay token, not a device key).
-    pub async fn post_join(&self, team: &Uuid, invite_id: &Uuid, token: &[u8], blob: &[u8]) -> Result<()> {
+    pub async fn post_join(
+        &self,
+        team: &Uuid,
+        invite_id: &Uuid,
+        token: &[u8],
+        blob: &[u8],
+    ) -> Result<()> {
         let path = format!("/v1/teams/{team}/joins/{invite_id}");
         let (s, b) = self
             .send(
@@ -240,10 +326,23 @@ impl RelayClient {
     }
 
     /// Join requests waiting at the relay (managers only).
-    pub async fn joins(&self, me: &DeviceIdentity, team: &Uuid, now_ms: i64) -> Result<Vec<JoinRequest>> {
+    pub async fn joins(
+        &self,
+        me: &DeviceIdentity,
+        team: &Uuid,
+        now_ms: i64,
+    ) -> Result<Vec<JoinRequest>> {
         let path = format!("/v1/teams/{team}/joins");
         let (s, b) = self
-            .send(Some(me), reqwest::Method::GET, &path, team, Vec::new(), &[], now_ms)
+            .send(
+                Some(me),
+                reqwest::Method::GET,
+                &path,
+                team,
+                Vec::new(),
+                &[],
+                now_ms,
+            )
             .await?;
         if !s.is_success() {
             return Err(Self::error(s, &b));
@@ -275,6 +374,8 @@ pub struct SyncReport {
     pub dropped: Vec<String>,
     /// Join requests waiting for `hush admit`.
     pub pending_joins: usize,
+    /// Things a person should know: join requests that did not authenticate, and similar.
+    pub alerts: Vec<String>,
     /// True while this device waits to be admitted.
     pub waiting_for_admission: bool,
     /// Team state code after the sync.
@@ -282,17 +383,17 @@ pub struct SyncReport {
 }
 
 fn relay_lied(what: impl std::fmt::Display) -> Error {
-    Error::Integrity(format!("the relay is misbehaving: {what}; local data was left unchanged"))
+    Error::Integrity(format!(
+        "the relay is misbehaving: {what}; local data was left unchanged"
+    ))
 }
 
 impl Session {
     fn client_for(&self, tid: Uuid) -> Result<RelayClient> {
         let t = self.team_ref(tid)?;
-        let relay = t
-            .settings
-            .relay
-            .as_deref()
-            .ok_or_else(|| Error::Invalid(format!("team `{}` has no relay", self.team_label(tid))))?;
+        let relay = t.settings.relay.as_deref().ok_or_else(|| {
+            Error::Invalid(format!("team `{}` has no relay", self.team_label(tid)))
+        })?;
         RelayClient::new(relay, t.settings.allow_http)
     }
 
@@ -345,7 +446,9 @@ impl Session {
         'sync: loop {
             rounds += 1;
             if rounds > 20 {
-                return Err(Error::Relay("the team changes too fast to catch up; try again".into()));
+                return Err(Error::Relay(
+                    "the team changes too fast to catch up; try again".into(),
+                ));
             }
             let now = (self.clock)();
             let confirmed = self.store.confirmed_head(tid).await?;
@@ -389,7 +492,9 @@ impl Session {
             for row in pending {
                 let now = (self.clock)();
                 if row.seq == 0 {
-                    client.put_team(&self.identity, &tid, &row.bytes, now).await?;
+                    client
+                        .put_team(&self.identity, &tid, &row.bytes, now)
+                        .await?;
                 } else {
                     match client.append(&self.identity, &tid, &row.bytes, now).await? {
                         Appended::Ok => {}
@@ -401,7 +506,7 @@ impl Session {
             }
             break;
         }
-        self.fetch_joins(tid, &client).await?;
+        report.alerts.extend(self.fetch_joins(tid, &client).await?);
         let t = self.team_ref(tid)?;
         report.pending_joins = t.settings.pending_joins.len();
         report.state_code = t.state.state_code();
@@ -426,7 +531,12 @@ impl Session {
     }
 
     /// Verifies pulled events on top of the confirmed state, stores them, and rebases the outbox.
-    async fn integrate(&mut self, tid: Uuid, confirmed: Option<(u64, [u8; 32])>, pulled: Vec<Vec<u8>>) -> Result<Vec<String>> {
+    async fn integrate(
+        &mut self,
+        tid: Uuid,
+        confirmed: Option<(u64, [u8; 32])>,
+        pulled: Vec<Vec<u8>>,
+    ) -> Result<Vec<String>> {
         let pending_rows: Vec<_> = self
             .store
             .events(tid, confirmed.map(|c| c.0))
@@ -453,13 +563,18 @@ impl Session {
         };
         let mut rows = Vec::with_capacity(pulled.len());
         for bytes in pulled {
-            let ev = SignedEvent::decode(&bytes).map_err(|e| relay_lied(format!("malformed event ({e})")))?;
+            let ev = SignedEvent::decode(&bytes)
+                .map_err(|e| relay_lied(format!("malformed event ({e})")))?;
             base.apply(&ev, &self.identity, true).map_err(relay_lied)?;
             rows.push((ev.envelope.seq, ev.hash(), bytes));
         }
-        let head = base
-            .head
-            .map(|(s, h)| (s, h, crate::session::checkpoint_mac(&self.account, &tid, s, &h)));
+        let head = base.head.map(|(s, h)| {
+            (
+                s,
+                h,
+                crate::session::checkpoint_mac(&self.account, &tid, s, &h),
+            )
+        });
         self.store.store_pulled(tid, &rows, head).await?;
         if let Some(t) = self.teams.get_mut(&tid) {
             t.state = base;
@@ -476,13 +591,17 @@ impl Session {
     /// Rebuilds one pending change on the current head.
     async fn rebase_one(&mut self, tid: Uuid, payload: Payload, public: Public) -> Result<()> {
         match payload {
-            Payload::TeamCreate { .. } => Err(relay_lied("it holds a different first event for this team")),
-            Payload::VaultCreate { vault_id, .. } | Payload::InviteCreate { invite_id: vault_id, .. }
-                if self.team_ref(tid)?.state.vaults.contains_key(&vault_id) =>
-            {
-                Ok(())
+            Payload::TeamCreate { .. } => {
+                Err(relay_lied("it holds a different first event for this team"))
             }
-            p @ (Payload::VaultCreate { .. } | Payload::InviteCreate { .. }) => self.append(tid, p, public).await,
+            Payload::VaultCreate { vault_id, .. }
+            | Payload::InviteCreate {
+                invite_id: vault_id,
+                ..
+            } if self.team_ref(tid)?.state.vaults.contains_key(&vault_id) => Ok(()),
+            p @ (Payload::VaultCreate { .. } | Payload::InviteCreate { .. }) => {
+                self.append(tid, p, public).await
+            }
             Payload::SecretPut {
                 vault_id,
                 item_id,
@@ -497,7 +616,11 @@ impl Session {
                     let st = &self.team_ref(tid)?.state;
                     let key = st
                         .key(KeyScope::Vault(vault_id), key_epoch)
-                        .ok_or_else(|| Error::Forbidden("a pending edit: this device lost access to its vault".into()))?;
+                        .ok_or_else(|| {
+                            Error::Forbidden(
+                                "a pending edit: this device lost access to its vault".into(),
+                            )
+                        })?;
                     let slot = ItemSlot {
                         team_id: tid,
                         vault_id,
@@ -505,7 +628,10 @@ impl Session {
                         version,
                         key_epoch,
                     };
-                    (slot.open_meta(key, &meta_ct)?, slot.open_value(key, &value_ct)?)
+                    (
+                        slot.open_meta(key, &meta_ct)?,
+                        slot.open_value(key, &value_ct)?,
+                    )
                 };
                 let st = &self.team_ref(tid)?.state;
                 let v = st
@@ -524,11 +650,19 @@ impl Session {
                 self.put_item(tid, vault_id, target, base, &meta, &value, kind)
                     .await
                     .map(|_| ())
-                    .map_err(|e| Error::Forbidden(format!("a pending edit of `{}` was dropped: {e}", meta.name)))
+                    .map_err(|e| {
+                        Error::Forbidden(format!(
+                            "a pending edit of `{}` was dropped: {e}",
+                            meta.name
+                        ))
+                    })
             }
-            Payload::SecretDelete { vault_id, item_id, .. } => {
+            Payload::SecretDelete {
+                vault_id, item_id, ..
+            } => {
                 let st = &self.team_ref(tid)?.state;
-                let Some(item) = st.vaults.get(&vault_id).and_then(|v| v.items.get(&item_id)) else {
+                let Some(item) = st.vaults.get(&vault_id).and_then(|v| v.items.get(&item_id))
+                else {
                     return Ok(());
                 };
                 if item.deleted {
@@ -551,7 +685,12 @@ impl Session {
                 self.append(tid, p, pubs).await
             }
             Payload::Remove { device_id, .. } => {
-                if self.team_ref(tid)?.state.active_member(&device_id).is_none() {
+                if self
+                    .team_ref(tid)?
+                    .state
+                    .active_member(&device_id)
+                    .is_none()
+                {
                     return Ok(());
                 }
                 let (p, pubs) = self.build_remove(tid, device_id)?;
@@ -586,24 +725,34 @@ impl Session {
     }
 
     /// Collects join requests for the invites this device issued.
-    async fn fetch_joins(&mut self, tid: Uuid, client: &RelayClient) -> Result<()> {
+    async fn fetch_joins(&mut self, tid: Uuid, client: &RelayClient) -> Result<Vec<String>> {
         let t = self.team_ref(tid)?;
+        let mut alerts = Vec::new();
         if t.settings.invites.is_empty() {
-            return Ok(());
+            return Ok(alerts);
         }
         let now = (self.clock)();
         let requests = client.joins(&self.identity, &tid, now).await?;
         let mut found = Vec::new();
         for r in requests {
-            let Some(inv) = t.settings.invites.iter().find(|i| i.invite_id == r.invite_id) else {
+            let Some(inv) = t
+                .settings
+                .invites
+                .iter()
+                .find(|i| i.invite_id == r.invite_id)
+            else {
                 continue;
             };
             let Some(blob) = relay_proto::unhex(&r.blob) else {
                 continue;
             };
             // A request that does not open with the invite secret was not made with the code:
-            // ignore it (the relay or someone else tried to substitute keys).
+            // the relay or someone else tried to substitute keys. Never admit it; say so.
             let Ok(cert) = invite::open_join(&inv.secret, &tid, &inv.invite_id, &blob) else {
+                alerts.push(format!(
+                    "a join request for invite {} does not authenticate with the invite's secret (substituted keys?); it was ignored: issue a new invite",
+                    r.invite_id
+                ));
                 continue;
             };
             if t.state.members.contains_key(&cert.device_id) {
@@ -617,17 +766,30 @@ impl Session {
         }
         if let Some(t) = self.teams.get_mut(&tid) {
             for f in found {
-                if !t.settings.pending_joins.iter().any(|p| p.invite_id == f.invite_id) {
+                if !t
+                    .settings
+                    .pending_joins
+                    .iter()
+                    .any(|p| p.invite_id == f.invite_id)
+                {
                     t.settings.pending_joins.push(f);
                 }
             }
+            if !alerts.is_empty() {
+                t.settings.relay_alert = Some(alerts.join("; "));
+            }
         }
-        Ok(())
+        Ok(alerts)
     }
 
     /// First sync of a joining device: pull the whole log and accept it only if it contains the
     /// event the inviter pinned and an admission of this device proven with the invite secret.
-    async fn sync_join(&mut self, tid: Uuid, client: &RelayClient, mut report: SyncReport) -> Result<SyncReport> {
+    async fn sync_join(
+        &mut self,
+        tid: Uuid,
+        client: &RelayClient,
+        mut report: SyncReport,
+    ) -> Result<SyncReport> {
         let ticket = self
             .team_ref(tid)?
             .settings
@@ -649,7 +811,9 @@ impl Session {
             .collect::<Result<_>>()
             .map_err(|e| relay_lied(format!("malformed event ({e})")))?;
         let me = self.identity.cert();
-        let admitted = events.iter().any(|e| e.public.bundles.iter().any(|b| b.recipient == me.device_id));
+        let admitted = events
+            .iter()
+            .any(|e| e.public.bundles.iter().any(|b| b.recipient == me.device_id));
         if !admitted {
             report.waiting_for_admission = true;
             return Ok(report);
@@ -670,7 +834,9 @@ impl Session {
                 && member.device_id == me.device_id
             {
                 let want = invite::admit_proof(&ticket.secret, &tid, &ticket.invite_id, &me);
-                proven = *invite_id == ticket.invite_id && crate::crypto::ct_eq(&want, proof) && *member == me;
+                proven = *invite_id == ticket.invite_id
+                    && crate::crypto::ct_eq(&want, proof)
+                    && *member == me;
             }
             if ev.envelope.seq == ticket.pinned_seq {
                 pinned_ok = crate::crypto::ct_eq(&ev.hash(), &ticket.pinned_hash);
@@ -679,14 +845,22 @@ impl Session {
             rows.push((ev.envelope.seq, ev.hash(), bytes));
         }
         if !pinned_ok {
-            return Err(relay_lied("the team log it shows does not contain the event pinned in the invite"));
+            return Err(relay_lied(
+                "the team log it shows does not contain the event pinned in the invite",
+            ));
         }
         if !proven {
-            return Err(relay_lied("this device's admission is not proven with the invite secret"));
+            return Err(relay_lied(
+                "this device's admission is not proven with the invite secret",
+            ));
         }
-        let head = st
-            .head
-            .map(|(s, h)| (s, h, crate::session::checkpoint_mac(&self.account, &tid, s, &h)));
+        let head = st.head.map(|(s, h)| {
+            (
+                s,
+                h,
+                crate::session::checkpoint_mac(&self.account, &tid, s, &h),
+            )
+        });
         self.store.store_pulled(tid, &rows, head).await?;
         report.pulled = rows.len();
         report.state_code = st.state_code();
@@ -707,6 +881,54 @@ impl Session {
             .wait(&self.identity, &tid, head, timeout_ms, now)
             .await?
             .is_some())
+    }
+
+    /// Every secret value this device's keys can open in a list of raw events (for example a
+    /// copy of a relay's database). Used to show what a removed member can still read.
+    pub fn decryptable_values(&self, tid: Uuid, events: &[Vec<u8>]) -> Vec<String> {
+        let Ok(t) = self.team_ref(tid) else {
+            return Vec::new();
+        };
+        let st = &t.state;
+        let mut out = Vec::new();
+        for bytes in events {
+            let Ok(ev) = SignedEvent::decode(bytes) else {
+                continue;
+            };
+            let Some(log_key) = st.key(KeyScope::Log, ev.envelope.epoch) else {
+                continue;
+            };
+            let Ok(body) = ev.open_body(log_key) else {
+                continue;
+            };
+            if let Payload::SecretPut {
+                vault_id,
+                item_id,
+                version,
+                key_epoch,
+                value_ct,
+                ..
+            } = body.payload
+                && let Some(k) = st.key(KeyScope::Vault(vault_id), key_epoch)
+            {
+                let slot = ItemSlot {
+                    team_id: tid,
+                    vault_id,
+                    item_id,
+                    version,
+                    key_epoch,
+                };
+                if let Ok(v) = slot.open_value(k, &value_ct) {
+                    out.push(v.expose().to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// The id of a team by name (or the selected one).
+    pub fn team_id(&self, team: Option<&str>) -> Result<Uuid> {
+        self.active_team(team)
     }
 
     /// Resolves a member query (used by the CLI before destructive commands).

@@ -1,0 +1,132 @@
+//! The `hush-relay` binary: parses flags into a [`Config`], sets up logging, and serves until
+//! SIGINT or SIGTERM.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use hush_relay::{Config, Db, RateLimits, TlsFiles};
+
+/// Hush relay: stores and orders end-to-end encrypted team events. It never sees secrets.
+#[derive(Debug, Parser)]
+#[command(name = "hush-relay", version)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port; the real one is printed).
+    #[arg(long, default_value = "127.0.0.1:8787", env = "HUSH_RELAY_LISTEN")]
+    listen: SocketAddr,
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB (default: relay.db in the data dir).
+    #[arg(long, env = "HUSH_RELAY_DATABASE")]
+    database: Option<String>,
+    /// TLS certificate chain (PEM); serves HTTPS together with --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Sustained requests per second per client IP.
+    #[arg(long, default_value_t = RateLimits::default().per_ip)]
+    rate_per_ip: f64,
+    /// Sustained requests per second per authenticated device.
+    #[arg(long, default_value_t = RateLimits::default().per_device)]
+    rate_per_device: f64,
+    /// Requests allowed in a burst.
+    #[arg(long, default_value_t = RateLimits::default().burst)]
+    burst: f64,
+}
+
+fn default_database() -> anyhow::Result<String> {
+    let dir = dirs::data_dir()
+        .context("no data directory for this user: pass --database sqlite://PATH")?
+        .join("hush-relay");
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(&dir)
+        .with_context(|| format!("could not create {}", dir.display()))?;
+    Ok(Db::sqlite_url(&dir.join("relay.db")))
+}
+
+fn config(args: Args) -> anyhow::Result<Config> {
+    for (name, v) in [
+        ("--rate-per-ip", args.rate_per_ip),
+        ("--rate-per-device", args.rate_per_device),
+        ("--burst", args.burst),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            bail!("{name} must be a positive number");
+        }
+    }
+    let database = match args.database {
+        Some(url) => url,
+        None => default_database()?,
+    };
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        _ => None,
+    };
+    Ok(Config {
+        listen: args.listen,
+        database,
+        tls,
+        limits: RateLimits {
+            per_ip: args.rate_per_ip,
+            per_device: args.rate_per_device,
+            burst: args.burst,
+        },
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "could not listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = config(Args::parse())?;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    hush_relay::serve(config, shutdown_signal(), |addr| {
+        let mut out = std::io::stdout().lock();
+        // Tests and supervisors wait for this line.
+        let _ = writeln!(out, "hush-relay listening on {addr}");
+        let _ = out.flush();
+    })
+    .await?;
+    Ok(())
+}

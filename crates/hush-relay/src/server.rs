@@ -1,0 +1,128 @@
+//! Listening, TLS and graceful shutdown around [`crate::app`].
+//!
+//! With a certificate and key the relay serves HTTPS through rustls (the `ring` provider); without
+//! them it serves plain HTTP, meant for loopback or for running behind a TLS-terminating reverse
+//! proxy. On shutdown the listener stops accepting, pending long-polls answer 204 at once, and
+//! in-flight requests get up to [`GRACE`] to finish.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum_server::tls_rustls::RustlsConfig;
+
+use crate::db::{Db, DbError};
+use crate::ratelimit::RateLimits;
+use crate::routes::app;
+use crate::state::AppState;
+
+/// Longest in-flight requests may run after shutdown starts.
+pub const GRACE: Duration = Duration::from_secs(30);
+
+/// Certificate chain and private key, PEM files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Private key (PEM).
+    pub key: PathBuf,
+}
+
+/// Everything `serve` needs, parsed before any I/O.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://...`.
+    pub database: String,
+    /// HTTPS when set.
+    pub tls: Option<TlsFiles>,
+    /// Rate limits.
+    pub limits: RateLimits,
+}
+
+/// Why the relay could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// The TLS certificate or key could not be loaded.
+    #[error("could not load the TLS certificate or key: {0}")]
+    Tls(#[source] std::io::Error),
+    /// The listen address could not be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("server error: {0}")]
+    Io(#[source] std::io::Error),
+}
+
+/// Opens the database, binds, calls `on_ready` with the bound address, and serves until
+/// `shutdown` resolves; then drains in-flight requests (up to [`GRACE`]).
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let db = Db::connect(&config.database).await?;
+    let state = AppState::new(db.clone(), config.limits);
+    let tls = match &config.tls {
+        Some(files) => {
+            // Ignore the error: it only means a provider is already installed in this process.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                RustlsConfig::from_pem_file(&files.cert, &files.key)
+                    .await
+                    .map_err(ServeError::Tls)?,
+            )
+        }
+        None => None,
+    };
+    let listener =
+        std::net::TcpListener::bind(config.listen).map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(ServeError::Io)?;
+    let handle = axum_server::Handle::new();
+    tokio::spawn({
+        let handle = handle.clone();
+        let state = state.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            state.begin_shutdown();
+            handle.graceful_shutdown(Some(GRACE));
+        }
+    });
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    tracing::info!(%addr, tls = tls.is_some(), backend = ?db.backend(), "listening");
+    on_ready(addr);
+    let result = match tls {
+        Some(tls) => {
+            axum_server::from_tcp_rustls(listener, tls)
+                .map_err(ServeError::Io)?
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+        None => {
+            axum_server::from_tcp(listener)
+                .map_err(ServeError::Io)?
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+    };
+    db.close().await;
+    result.map_err(ServeError::Io)
+}
