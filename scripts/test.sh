@@ -13,5 +13,9 @@ cargo fmt --all -- --check
 echo "== lint" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== PostgreSQL for the scale-out tests" >&2
+eval "$(./scripts/postgres-test.sh)"
+export HUSH_REQUIRE_POSTGRES=1
+
 echo "== tests" >&2
 cargo test --workspace --locked

@@ -1,14 +1,14 @@
 //! Team sharing through a real relay on loopback, with separate homes per member.
 
-use hush_tests::{Device, Relay, contains_bytes, files_under};
+use hush_tests::{Device, Relay, RelaySet, contains_bytes, files_under};
 
-/// Runs `hush invite` on `owner`, `hush join` on `newcomer`, compares the safety codes the two
-/// are shown, admits, and syncs both.
-pub fn invite_and_admit(owner: &Device, newcomer: &Device, name: &str) {
+/// Runs `hush invite` on `owner`, `hush join` on `newcomer` (through `relay_url`), compares the
+/// safety codes the two are shown, admits, and syncs both.
+pub fn invite_and_admit_via(owner: &Device, newcomer: &Device, name: &str, relay_url: &str) {
     let code = owner.out(&["invite", "--role", "member", "--expires", "1h"]);
     let code = code.trim();
     assert!(code.starts_with("hush1"), "{code}");
-    let joiner_code = newcomer.out(&["join", code]);
+    let joiner_code = newcomer.out(&["join", code, "--relay", relay_url]);
     let joiner_code = joiner_code.trim().to_owned();
     assert_eq!(joiner_code.split(' ').count(), 4, "{joiner_code}");
     owner.out(&["sync"]);
@@ -33,6 +33,18 @@ pub fn invite_and_admit(owner: &Device, newcomer: &Device, name: &str) {
     assert!(!status.contains("waiting to be admitted"), "{status}");
 }
 
+/// [`invite_and_admit_via`] through the relay in the code.
+pub fn invite_and_admit(owner: &Device, newcomer: &Device, name: &str) {
+    let url = owner.out(&["--json", "team", "status"]);
+    let url: serde_json::Value = serde_json::from_str(&url).expect("json");
+    invite_and_admit_via(
+        owner,
+        newcomer,
+        name,
+        url["relay"].as_str().expect("relay url"),
+    );
+}
+
 fn state_code(d: &Device) -> String {
     let s = d.out(&["team", "status"]);
     s.lines()
@@ -44,11 +56,21 @@ fn state_code(d: &Device) -> String {
 
 #[test]
 fn a_team_shares_through_the_relay_and_removal_rekeys() {
-    let relay = Relay::start();
+    sharing_and_removal(&RelaySet::sqlite());
+}
+
+#[test]
+fn postgres_two_relays_share_and_rekey() {
+    if let Some(set) = RelaySet::postgres_pair("postgres_two_relays_share_and_rekey") {
+        sharing_and_removal(&set);
+    }
+}
+
+fn sharing_and_removal(relays: &RelaySet) {
     let alice = Device::init("alice");
     let bob = Device::init("bob");
     let carol = Device::init("carol");
-    alice.out(&["team", "create", "acme", "--relay", &relay.url]);
+    alice.out(&["team", "create", "acme", "--relay", &relays.url(0)]);
     alice.out(&["vault", "create", "prod"]);
     alice.out(&["vault", "create", "staging"]);
     alice.out(&[
@@ -61,8 +83,8 @@ fn a_team_shares_through_the_relay_and_removal_rekeys() {
     alice.out(&["set", "staging/STAGING_TOKEN", "staging_secret_value"]);
     alice.out(&["sync"]);
 
-    invite_and_admit(&alice, &bob, "bob");
-    invite_and_admit(&alice, &carol, "carol");
+    invite_and_admit_via(&alice, &bob, "bob", &relays.url(1));
+    invite_and_admit_via(&alice, &carol, "carol", &relays.url(2));
 
     // Admission alone gives no vault: least privilege.
     assert_eq!(bob.out(&["--team", "acme", "ls"]), "");
@@ -171,7 +193,7 @@ fn a_team_shares_through_the_relay_and_removal_rekeys() {
     );
 
     // Even with the relay's raw database, carol's keys open nothing written after her removal.
-    let raw = relay_events(&relay);
+    let raw = relays.events();
     assert!(raw.len() > 10);
     let readable = carol_can_decrypt(&carol, &raw);
     assert!(
@@ -183,45 +205,32 @@ fn a_team_shares_through_the_relay_and_removal_rekeys() {
         "carol decrypted a value written after her removal"
     );
 
-    // The relay never saw a name, value, note or vault name.
-    for file in files_under(relay.dir.path()) {
-        let bytes = std::fs::read(&file).unwrap_or_default();
-        for needle in [
-            "STRIPE_KEY",
-            "sk_live_",
-            "staging_secret_value",
-            "stripe-note-text",
-            "STAGING_TOKEN",
-            "acme",
-            "prod",
-            "alice",
-            "carol",
-        ] {
+    // The relay never saw a name, value, note or vault name: not in its files, not in what it stores.
+    let needles = [
+        "STRIPE_KEY",
+        "sk_live_",
+        "staging_secret_value",
+        "stripe-note-text",
+        "STAGING_TOKEN",
+        "acme",
+        "prod",
+        "alice",
+        "carol",
+    ];
+    let mut blobs: Vec<Vec<u8>> = raw.clone();
+    for r in &relays.relays {
+        for file in files_under(r.dir.path()) {
+            blobs.push(std::fs::read(&file).unwrap_or_default());
+        }
+    }
+    for blob in &blobs {
+        for needle in needles {
             assert!(
-                !contains_bytes(&bytes, needle.as_bytes()),
-                "relay file {} contains {needle:?}",
-                file.display()
+                !contains_bytes(blob, needle.as_bytes()),
+                "the relay holds {needle:?} in plaintext"
             );
         }
     }
-}
-
-fn relay_events(relay: &Relay) -> Vec<Vec<u8>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&relay.database)
-            .await
-            .expect("relay db");
-        let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM events ORDER BY seq")
-            .fetch_all(&pool)
-            .await
-            .expect("events");
-        pool.close().await;
-        rows
-    })
 }
 
 fn carol_can_decrypt(carol: &Device, raw: &[Vec<u8>]) -> Vec<String> {
@@ -244,14 +253,24 @@ fn carol_can_decrypt(carol: &Device, raw: &[Vec<u8>]) -> Vec<String> {
 
 #[test]
 fn offline_edits_converge_with_the_loser_kept_as_a_conflict() {
-    let relay = Relay::start();
+    offline_conflict(&RelaySet::sqlite());
+}
+
+#[test]
+fn postgres_two_relays_offline_edits_converge() {
+    if let Some(set) = RelaySet::postgres_pair("postgres_two_relays_offline_edits_converge") {
+        offline_conflict(&set);
+    }
+}
+
+fn offline_conflict(relays: &RelaySet) {
     let alice = Device::init("alice");
     let bob = Device::init("bob");
-    alice.out(&["team", "create", "acme", "--relay", &relay.url]);
+    alice.out(&["team", "create", "acme", "--relay", &relays.url(0)]);
     alice.out(&["vault", "create", "prod"]);
     alice.out(&["set", "prod/API_KEY", "v1"]);
     alice.out(&["sync"]);
-    invite_and_admit(&alice, &bob, "bob");
+    invite_and_admit_via(&alice, &bob, "bob", &relays.url(1));
     alice.out(&["grant", "prod", "bob", "--role", "write"]);
     alice.out(&["sync"]);
     bob.out(&["sync"]);
@@ -342,4 +361,158 @@ fn reads_and_writes_work_offline_and_sync_later() {
         bob.out(&["--team", "acme", "get", "prod/K"]),
         "while-offline\n"
     );
+}
+
+/// Several members append at the same moment through both relays: the log stays one chain, no
+/// event is lost or duplicated, and everybody converges.
+fn concurrent_writers(relays: &RelaySet) {
+    let owner = Device::init("owner");
+    owner.out(&["team", "create", "acme", "--relay", &relays.url(0)]);
+    owner.out(&["vault", "create", "prod"]);
+    owner.out(&["sync"]);
+    let writers: Vec<Device> = (1..=3).map(|i| Device::init(&format!("w{i}"))).collect();
+    for (i, w) in writers.iter().enumerate() {
+        invite_and_admit_via(&owner, w, &format!("w{}", i + 1), &relays.url(i + 1));
+        owner.out(&["grant", "prod", &format!("w{}", i + 1), "--role", "write"]);
+        owner.out(&["sync"]);
+    }
+    for w in &writers {
+        w.out(&["sync"]);
+        // Keys stay unlocked so that the writers really race.
+        w.out(&["unlock"]);
+    }
+    std::thread::scope(|scope| {
+        for (i, w) in writers.iter().enumerate() {
+            scope.spawn(move || {
+                for round in 0..4 {
+                    w.out(&[
+                        "set",
+                        &format!("prod/W{}_R{round}", i + 1),
+                        &format!("value-{}-{round}", i + 1),
+                    ]);
+                    w.out(&["set", "prod/SHARED", &format!("shared-{}-{round}", i + 1)]);
+                    // A sync may lose the race and rebase; it must still succeed.
+                    w.out(&["sync"]);
+                }
+            });
+        }
+    });
+    for w in &writers {
+        w.out(&["sync"]);
+    }
+    owner.out(&["sync"]);
+    let expected: Vec<String> = (1..=3)
+        .flat_map(|i| (0..4).map(move |r| format!("prod/W{i}_R{r}")))
+        .collect();
+    let code = state_code(&owner);
+    for d in writers.iter().chain([&owner]) {
+        let ls = d.out(&["--team", "acme", "ls", "prod"]);
+        for name in &expected {
+            assert!(ls.lines().any(|l| l == name), "{name} missing: {ls}");
+        }
+        assert_eq!(state_code(d), code, "members disagree on the history");
+        let hist = d.out(&["--team", "acme", "history", "prod/SHARED"]);
+        assert_eq!(
+            hist.lines().count(),
+            12,
+            "every write of SHARED is kept: {hist}"
+        );
+    }
+    // The relay holds one contiguous chain without duplicates.
+    let events = relays.events();
+    let mut prev = [0u8; 32];
+    for (i, bytes) in events.iter().enumerate() {
+        let ev = hush_core::event::SignedEvent::decode(bytes).expect("decode");
+        assert_eq!(ev.envelope.seq, i as u64, "gap or duplicate at {i}");
+        assert_eq!(ev.envelope.prev, prev, "broken chain at {i}");
+        prev = ev.hash();
+    }
+}
+
+#[test]
+fn concurrent_writers_keep_one_chain() {
+    concurrent_writers(&RelaySet::sqlite());
+}
+
+#[test]
+fn postgres_two_relays_concurrent_writers_keep_one_chain() {
+    if let Some(set) =
+        RelaySet::postgres_pair("postgres_two_relays_concurrent_writers_keep_one_chain")
+    {
+        concurrent_writers(&set);
+    }
+}
+
+#[test]
+fn killing_the_relay_mid_push_loses_and_duplicates_nothing() {
+    let mut relay = Relay::start();
+    let alice = Device::init("alice");
+    alice.out(&["team", "create", "acme", "--relay", &relay.url]);
+    alice.out(&["vault", "create", "prod"]);
+    alice.out(&["sync"]);
+    alice.out(&["unlock"]);
+    for i in 0..40 {
+        alice.out(&["set", &format!("prod/K{i:02}"), &format!("v{i}")]);
+    }
+    // Start pushing 40 events, and kill the relay once some (not all) have arrived.
+    let mut sync = std::process::Command::new(hush_tests::bin("hush"))
+        .env("HUSH_HOME", alice.home())
+        .env_remove("HUSH_PASSWORD")
+        .arg("sync")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start sync");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let db = relay.database.clone();
+    let count = || {
+        rt.block_on(async {
+            let pool = sqlx::SqlitePool::connect(&db).await.expect("db");
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+                .fetch_one(&pool)
+                .await
+                .expect("count");
+            pool.close().await;
+            n
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while count() < 5 && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    relay.kill();
+    let _ = sync.wait();
+    let stored_at_kill = count();
+    assert!(stored_at_kill >= 5, "the push did not start");
+    relay.restart();
+    alice.out(&["sync"]);
+    assert!(alice.out(&["team", "status"]).contains("outbox:      0"));
+    let set = RelaySet::of(relay);
+    let raw = set.events();
+    assert_eq!(
+        raw.len(),
+        2 + 40,
+        "genesis + vault + 40 secrets, each exactly once"
+    );
+    let mut prev = [0u8; 32];
+    for (i, bytes) in raw.iter().enumerate() {
+        let ev = hush_core::event::SignedEvent::decode(bytes).expect("decode");
+        assert_eq!(ev.envelope.seq, i as u64);
+        assert_eq!(ev.envelope.prev, prev);
+        prev = ev.hash();
+    }
+    // A second device sees every value.
+    let bob = Device::init("bob");
+    invite_and_admit_via(&alice, &bob, "bob", &set.url(0));
+    alice.out(&["grant", "prod", "bob", "--role", "read"]);
+    alice.out(&["sync"]);
+    bob.out(&["sync"]);
+    assert_eq!(
+        bob.out(&["--team", "acme", "ls", "prod"]).lines().count(),
+        40
+    );
+    assert_eq!(bob.out(&["--team", "acme", "get", "prod/K39"]), "v39\n");
 }

@@ -262,3 +262,137 @@ impl Drop for Relay {
         self.kill();
     }
 }
+
+/// A fresh PostgreSQL database for one test, from `HUSH_TEST_POSTGRES_URL` (a URL whose role may
+/// CREATE DATABASE). `None`, after saying so, when PostgreSQL is not configured; a panic when
+/// `HUSH_REQUIRE_POSTGRES=1` (the README's test command sets it, so CI never skips).
+pub fn postgres_database(test: &str) -> Option<String> {
+    let Ok(admin) = std::env::var("HUSH_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("HUSH_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "{test}: HUSH_REQUIRE_POSTGRES=1 but HUSH_TEST_POSTGRES_URL is not set"
+        );
+        println!("{test}: skipped: set HUSH_TEST_POSTGRES_URL to run it against PostgreSQL");
+        return None;
+    };
+    let name = format!("hush_e2e_{}", uuid::Uuid::new_v4().simple());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to HUSH_TEST_POSTGRES_URL");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("CREATE DATABASE");
+        conn.close().await.ok();
+    });
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .expect("database URL with a path");
+    Some(format!("{base}/{name}"))
+}
+
+/// The relays a multi-member test runs against: one SQLite relay, or two relay processes sharing
+/// one PostgreSQL database. `url(i)` spreads members across them.
+pub struct RelaySet {
+    /// The relays.
+    pub relays: Vec<Relay>,
+    /// (admin URL, database name) of a PostgreSQL database to drop afterwards.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for RelaySet {
+    fn drop(&mut self) {
+        for r in &mut self.relays {
+            r.kill();
+        }
+        if let Some((admin, name)) = self.postgres.take() {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        }
+    }
+}
+
+impl RelaySet {
+    /// An existing relay.
+    pub fn of(relay: Relay) -> Self {
+        Self {
+            relays: vec![relay],
+            postgres: None,
+        }
+    }
+
+    /// One relay on SQLite.
+    pub fn sqlite() -> Self {
+        Self {
+            relays: vec![Relay::start()],
+            postgres: None,
+        }
+    }
+
+    /// Two relay processes on one fresh PostgreSQL database (None when not configured).
+    pub fn postgres_pair(test: &str) -> Option<Self> {
+        let db = postgres_database(test)?;
+        let a = Relay::start_on(db.clone(), tempfile::tempdir().expect("tmp"), &[]);
+        let b = Relay::start_on(db.clone(), tempfile::tempdir().expect("tmp"), &[]);
+        let admin = std::env::var("HUSH_TEST_POSTGRES_URL").expect("checked above");
+        let name = db.rsplit('/').next().expect("database name").to_owned();
+        Some(Self {
+            relays: vec![a, b],
+            postgres: Some((admin, name)),
+        })
+    }
+
+    /// The relay URL for member number `i`.
+    pub fn url(&self, i: usize) -> String {
+        self.relays[i % self.relays.len()].url.clone()
+    }
+
+    /// Every event the relays' database holds, in order.
+    pub fn events(&self) -> Vec<Vec<u8>> {
+        let db = self.relays[0].database.clone();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            if db.starts_with("postgres") {
+                let pool = sqlx::PgPool::connect(&db).await.expect("relay db");
+                let rows: Vec<Vec<u8>> =
+                    sqlx::query_scalar("SELECT bytes FROM events ORDER BY seq")
+                        .fetch_all(&pool)
+                        .await
+                        .expect("events");
+                pool.close().await;
+                rows
+            } else {
+                let pool = sqlx::SqlitePool::connect(&db).await.expect("relay db");
+                let rows: Vec<Vec<u8>> =
+                    sqlx::query_scalar("SELECT bytes FROM events ORDER BY seq")
+                        .fetch_all(&pool)
+                        .await
+                        .expect("events");
+                pool.close().await;
+                rows
+            }
+        })
+    }
+}

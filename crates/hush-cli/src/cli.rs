@@ -116,6 +116,10 @@ pub enum Command {
         /// A local name for the team until you are admitted.
         #[arg(long)]
         name: Option<String>,
+        /// Reach the team's relay at this URL instead of the one in the code (same relay
+        /// cluster behind another address).
+        #[arg(long)]
+        relay: Option<String>,
         /// Allow plain http:// to a non-loopback relay (only behind a TLS-terminating proxy).
         #[arg(long)]
         allow_http: bool,

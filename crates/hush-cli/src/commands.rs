@@ -236,11 +236,13 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Join {
             code,
             name,
+            relay,
             allow_http,
         } => {
             let out = match ctx.one(Request::Join {
                 code,
                 label: name,
+                relay,
                 allow_http,
             })? {
                 Response::Joined(j) => j,

@@ -153,6 +153,9 @@ pub enum Request {
         code: String,
         /// Local label until admitted.
         label: Option<String>,
+        /// Relay URL overriding the code's.
+        #[serde(default)]
+        relay: Option<String>,
         /// Allow plain http:// to a non-loopback relay.
         allow_http: bool,
     },
@@ -421,8 +424,12 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
         Request::Join {
             code,
             label,
+            relay,
             allow_http,
-        } => Response::Joined(s.join(&code, label.as_deref(), allow_http).await?),
+        } => Response::Joined(
+            s.join(&code, label.as_deref(), relay.as_deref(), allow_http)
+                .await?,
+        ),
         Request::Members { team } => Response::Members(s.members(team.as_deref())?),
         Request::Admit { team, member } => {
             Response::Member(s.admit(team.as_deref(), &member).await?)

@@ -253,9 +253,13 @@ impl Session {
         &mut self,
         code: &str,
         label: Option<&str>,
+        relay: Option<&str>,
         allow_http: bool,
     ) -> Result<JoinOut> {
-        let c = InviteCode::decode(code)?;
+        let mut c = InviteCode::decode(code)?;
+        if let Some(r) = relay {
+            c.relay = r.to_owned();
+        }
         if self.teams.contains_key(&c.team_id) {
             return Err(Error::Exists("that team on this device".into()));
         }
