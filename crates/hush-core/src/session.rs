@@ -181,6 +181,17 @@ pub struct Session {
     pub(crate) clock: Clock,
     /// What the store looked like when loaded (to notice writes by other processes).
     seen: Vec<(Uuid, Option<Vec<u8>>, Vec<u8>)>,
+    search_index: Option<SearchIndex>,
+    searcher: crate::search::Searcher,
+}
+
+/// Every team's head: (team id, (seq, hash)).
+type Heads = Vec<(Uuid, Option<(u64, [u8; 32])>)>;
+
+/// What search runs over, valid for the team heads it was built at.
+struct SearchIndex {
+    heads: Heads,
+    entries: Vec<(String, SecretInfo)>,
 }
 
 fn account_key_ad(device_id: &Uuid, kdf: &KdfParams, salt: &[u8; 16]) -> Vec<u8> {
@@ -301,6 +312,8 @@ impl Session {
             selected: None,
             clock,
             seen: Vec::new(),
+            search_index: None,
+            searcher: crate::search::Searcher::new(),
         };
         s.team_create(PERSONAL_TEAM, None, false).await?;
         Ok(s)
@@ -342,6 +355,8 @@ impl Session {
             selected: header.selected_team,
             clock,
             seen: Vec::new(),
+            search_index: None,
+            searcher: crate::search::Searcher::new(),
         };
         let settings_key = crypto::subkey(&s.account, b"hush/v1/settings");
         for row in s.store.teams().await? {
@@ -936,34 +951,45 @@ impl Session {
     }
 
     /// Ranked fuzzy search over vault names, secret names, notes and tags, across all teams.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
-        let mut infos = Vec::new();
-        for t in self.teams.values() {
-            for v in t.state.vaults.values() {
-                for i in v.live_items() {
-                    infos.push(Self::secret_info(&t.state, v, i));
+    pub fn search(&mut self, query: &str, limit: usize) -> Vec<SearchHit> {
+        let heads: Heads = self
+            .teams
+            .iter()
+            .map(|(id, t)| (*id, t.state.head))
+            .collect();
+        // The index (addresses, notes, tags of every readable live secret) is rebuilt only when
+        // some team's head moved, not on every keystroke.
+        if self.search_index.as_ref().map(|ix| &ix.heads) != Some(&heads) {
+            let mut entries = Vec::new();
+            for t in self.teams.values() {
+                for v in t.state.vaults.values() {
+                    for i in v.live_items() {
+                        let info = Self::secret_info(&t.state, v, i);
+                        entries.push((format!("{}/{}", info.vault, info.name), info));
+                    }
                 }
             }
+            self.search_index = Some(SearchIndex { heads, entries });
         }
-        let mut searcher = crate::search::Searcher::new();
-        let addresses: Vec<String> = infos
-            .iter()
-            .map(|s| format!("{}/{}", s.vault, s.name))
-            .collect();
-        let docs = infos
-            .iter()
-            .enumerate()
-            .map(|(id, s)| crate::search::SearchDoc {
-                id,
-                name: &addresses[id],
-                note: &s.meta.note,
-                tags: &s.meta.tags,
-            });
-        searcher
+        let Some(index) = &self.search_index else {
+            return Vec::new();
+        };
+        let docs =
+            index
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(id, (address, s))| crate::search::SearchDoc {
+                    id,
+                    name: address,
+                    note: &s.meta.note,
+                    tags: &s.meta.tags,
+                });
+        self.searcher
             .search(query, docs, limit)
             .into_iter()
             .map(|h| SearchHit {
-                secret: infos[h.id].clone(),
+                secret: index.entries[h.id].1.clone(),
                 score: h.score,
             })
             .collect()
