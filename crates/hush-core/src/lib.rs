@@ -5,6 +5,7 @@
 pub mod address;
 pub mod agent;
 pub mod api;
+pub mod audit;
 pub mod codec;
 pub mod crypto;
 pub mod dotenv;

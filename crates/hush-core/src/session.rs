@@ -106,6 +106,62 @@ pub struct SecretInfo {
     pub updated_ms: i64,
     /// Metadata of the current version.
     pub meta: ItemMeta,
+    /// Set when the value must be rotated (a member who could read it lost access).
+    #[serde(default)]
+    pub exposed: Option<crate::state::Exposure>,
+    /// Versions in conflict (empty when none).
+    #[serde(default)]
+    pub conflict: Vec<u32>,
+}
+
+/// Where a secret stands against its rotation period and expiry date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotationState {
+    /// No period and no expiry set.
+    None,
+    /// Within its period and far from expiry.
+    Ok,
+    /// Within 7 days of its rotation deadline or 14 days of its expiry.
+    Due,
+    /// Past its rotation period.
+    Overdue,
+    /// Past its expiry date.
+    Expired,
+}
+
+impl SecretInfo {
+    /// The rotation state at `now_ms`.
+    pub fn rotation_state(&self, now_ms: i64) -> RotationState {
+        const DAY: i64 = 86_400_000;
+        let today = now_ms.div_euclid(DAY);
+        let expiry = self
+            .meta
+            .expires
+            .as_deref()
+            .and_then(|d| crate::item::parse_date(d).ok());
+        if let Some(e) = expiry
+            && today > e
+        {
+            return RotationState::Expired;
+        }
+        let deadline = self
+            .meta
+            .rotate_every_days
+            .map(|d| self.updated_ms + i64::from(d) * DAY);
+        if let Some(dl) = deadline
+            && now_ms > dl
+        {
+            return RotationState::Overdue;
+        }
+        let due_rotation = deadline.is_some_and(|dl| now_ms > dl - 7 * DAY);
+        let due_expiry = expiry.is_some_and(|e| today > e - 14);
+        match (deadline, expiry) {
+            (None, None) => RotationState::None,
+            _ if due_rotation || due_expiry => RotationState::Due,
+            _ => RotationState::Ok,
+        }
+    }
 }
 
 /// One version in a history listing.
@@ -898,6 +954,8 @@ impl Session {
             version: cur.version,
             updated_ms: cur.time_ms,
             meta: cur.meta.clone().unwrap_or_default(),
+            exposed: item.exposed.clone(),
+            conflict: item.conflict.clone(),
         }
     }
 
@@ -1153,4 +1211,43 @@ fn dirs_home() -> Option<PathBuf> {
 /// Zeroizing helper for reading a password-like line.
 pub fn zeroizing_string(s: String) -> Zeroizing<String> {
     Zeroizing::new(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(updated_ms: i64, rotate: Option<u32>, expires: Option<&str>) -> SecretInfo {
+        SecretInfo {
+            team: "t".into(),
+            vault: "v".into(),
+            name: "K".into(),
+            version: 1,
+            updated_ms,
+            meta: ItemMeta {
+                name: "K".into(),
+                rotate_every_days: rotate,
+                expires: expires.map(str::to_owned),
+                ..ItemMeta::default()
+            },
+            exposed: None,
+            conflict: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rotation_states() {
+        const DAY: i64 = 86_400_000;
+        let t0 = crate::item::parse_date("2030-01-01").expect("date") * DAY;
+        assert_eq!(info(t0, None, None).rotation_state(t0), RotationState::None);
+        assert_eq!(info(t0, Some(90), None).rotation_state(t0 + 10 * DAY), RotationState::Ok);
+        assert_eq!(info(t0, Some(90), None).rotation_state(t0 + 85 * DAY), RotationState::Due);
+        assert_eq!(info(t0, Some(90), None).rotation_state(t0 + 91 * DAY), RotationState::Overdue);
+        let exp = Some("2030-02-01");
+        assert_eq!(info(t0, None, exp).rotation_state(t0), RotationState::Ok);
+        assert_eq!(info(t0, None, exp).rotation_state(t0 + 25 * DAY), RotationState::Due);
+        // The expiry day itself is still usable.
+        assert_eq!(info(t0, None, exp).rotation_state(t0 + 31 * DAY), RotationState::Due);
+        assert_eq!(info(t0, None, exp).rotation_state(t0 + 32 * DAY), RotationState::Expired);
+    }
 }
