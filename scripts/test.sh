@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
+echo "== web UI (the desktop app embeds ui/dist at compile time)" >&2
+./scripts/ui.sh
+
 echo "== format" >&2
 cargo fmt --all -- --check
 

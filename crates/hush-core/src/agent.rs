@@ -146,6 +146,74 @@ pub async fn serve(session: Session, idle: Duration, ready: impl FnOnce()) -> Re
     Ok(())
 }
 
+/// Why [`serve_shared`] stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// The `stop` future completed (the owner locked).
+    Stopped,
+    /// A client sent [`Request::Lock`] (`hush lock`): the owner should lock now.
+    LockRequested,
+}
+
+/// Serves the agent protocol for a session owned by someone else (the desktop app), until
+/// `stop` completes or a client asks to lock.
+///
+/// Unlike [`serve`], this neither owns nor closes the session and has no idle timeout: the
+/// owner decides when to lock, and a request that arrives after it took the session out of
+/// `session` is answered "locked". `on_request` is called for every request served. The socket
+/// is created as in [`serve`] (0600, peer uid checked) and removed on return if it is still the
+/// one this call created.
+pub async fn serve_shared(
+    home: &Path,
+    session: Arc<Mutex<Option<Session>>>,
+    stop: impl std::future::Future<Output = ()>,
+    on_request: impl Fn() + Send + Sync + 'static,
+    ready: impl FnOnce(),
+) -> Result<Stopped> {
+    use std::os::unix::fs::MetadataExt;
+    let path = socket_path(home);
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path)
+        .map_err(|e| Error::io(format!("cannot listen on {}", path.display()), e))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io("cannot restrict the agent socket", e))?;
+    }
+    let ours = std::fs::metadata(&path).map(|m| (m.dev(), m.ino())).ok();
+    ready();
+    let (activity_tx, mut activity_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
+    let my_uid = nix::unistd::getuid().as_raw();
+    tokio::pin!(stop);
+    let why = loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let peer_ok = stream.peer_cred().map(|c| c.uid() == my_uid).unwrap_or(false);
+                if !peer_ok {
+                    continue;
+                }
+                let session = session.clone();
+                let activity = activity_tx.clone();
+                tokio::spawn(async move {
+                    let _ = serve_connection(stream, session, activity).await;
+                });
+            }
+            msg = activity_rx.recv() => match msg {
+                Some(true) => break Stopped::LockRequested,
+                Some(false) => on_request(),
+                None => {}
+            },
+            () = &mut stop => break Stopped::Stopped,
+        }
+    };
+    drop(listener);
+    if std::fs::metadata(&path).map(|m| (m.dev(), m.ino())).ok() == ours {
+        let _ = std::fs::remove_file(&path);
+    }
+    Ok(why)
+}
+
 async fn serve_connection(
     mut stream: UnixStream,
     session: Arc<Mutex<Option<Session>>>,

@@ -263,6 +263,13 @@ impl RelayClient {
         }
     }
 
+    fn wait_path(team: &Uuid, after: Option<u64>, timeout_ms: u64) -> String {
+        match after {
+            Some(a) => format!("/v1/teams/{team}/wait?after={a}&timeout_ms={timeout_ms}"),
+            None => format!("/v1/teams/{team}/wait?timeout_ms={timeout_ms}"),
+        }
+    }
+
     /// Waits (long-poll) until the head passes `after`; `None` on timeout.
     pub async fn wait(
         &self,
@@ -272,10 +279,7 @@ impl RelayClient {
         timeout_ms: u64,
         now_ms: i64,
     ) -> Result<Option<Head>> {
-        let path = match after {
-            Some(a) => format!("/v1/teams/{team}/wait?after={a}&timeout_ms={timeout_ms}"),
-            None => format!("/v1/teams/{team}/wait?timeout_ms={timeout_ms}"),
-        };
+        let path = Self::wait_path(team, after, timeout_ms);
         let (s, b) = self
             .send(
                 Some(me),
@@ -287,12 +291,16 @@ impl RelayClient {
                 now_ms,
             )
             .await?;
+        Self::wait_answer(s, &b)
+    }
+
+    fn wait_answer(s: reqwest::StatusCode, b: &[u8]) -> Result<Option<Head>> {
         match s.as_u16() {
             204 => Ok(None),
-            200 => serde_json::from_slice(&b)
+            200 => serde_json::from_slice(b)
                 .map(Some)
                 .map_err(|_| Error::Relay("malformed wait answer".into())),
-            _ => Err(Self::error(s, &b)),
+            _ => Err(Self::error(s, b)),
         }
     }
 
@@ -883,6 +891,27 @@ impl Session {
             .is_some())
     }
 
+    /// A long-poll for a team, signed now so that it can be sent without the session (a
+    /// background task waits on the relay for up to `timeout_ms` without holding the lock that
+    /// commands need). It holds no key material: only the request's signature headers, which
+    /// the relay accepts once (nonce) and only within its clock window.
+    pub fn change_wait(&self, tid: Uuid, timeout_ms: u64) -> Result<ChangeWait> {
+        let client = self.client_for(tid)?;
+        let after = self.team_ref(tid)?.state.head.map(|h| h.0);
+        let path = RelayClient::wait_path(&tid, after, timeout_ms);
+        let headers =
+            relay_proto::sign_request(&self.identity, "GET", &path, &tid, &[], (self.clock)());
+        Ok(ChangeWait {
+            client,
+            team: tid,
+            path,
+            headers: headers
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        })
+    }
+
     /// Every secret value this device's keys can open in a list of raw events (for example a
     /// copy of a relay's database). Used to show what a removed member can still read.
     pub fn decryptable_values(&self, tid: Uuid, events: &[Vec<u8>]) -> Vec<String> {
@@ -935,5 +964,42 @@ impl Session {
     pub fn member_id(&self, team: Option<&str>, query: &str) -> Result<Uuid> {
         let tid = self.active_team(team)?;
         find_member(&self.team_ref(tid)?.state, query, false)
+    }
+}
+
+/// A signed long-poll request made by [`Session::change_wait`].
+pub struct ChangeWait {
+    client: RelayClient,
+    team: Uuid,
+    path: String,
+    headers: Vec<(String, String)>,
+}
+
+impl ChangeWait {
+    /// The team it waits on.
+    pub fn team(&self) -> Uuid {
+        self.team
+    }
+
+    /// Sends the request: true when the relay's head moved past this device's, false on timeout.
+    pub async fn send(self) -> Result<bool> {
+        let extra: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        let (s, b) = self
+            .client
+            .send(
+                None,
+                reqwest::Method::GET,
+                &self.path,
+                &self.team,
+                Vec::new(),
+                &extra,
+                0,
+            )
+            .await?;
+        Ok(RelayClient::wait_answer(s, &b)?.is_some())
     }
 }

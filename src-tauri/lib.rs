@@ -1,0 +1,117 @@
+//! Hush desktop: a thin Tauri v2 shell over `hush-core`.
+//!
+//! The web view (`ui/`) talks to it only through the commands of `docs/DESKTOP-IPC.md`
+//! ([`commands`]), each one call into the core. The shell adds what only a desktop app needs:
+//! copying to the clipboard without the value passing through JavaScript ([`clipboard`]),
+//! locking on idle, sleep and screen lock ([`lock`]), background sync ([`sync`]) and serving
+//! the CLI's agent socket while unlocked ([`agent`]).
+
+mod agent;
+mod clipboard;
+mod commands;
+mod dto;
+mod error;
+mod events;
+mod lock;
+mod sensitive;
+mod state;
+mod sync;
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tauri::{Emitter, Manager};
+
+use crate::events::{Emit, Event};
+use crate::state::Desktop;
+
+include!("command_list.rs");
+
+macro_rules! command_names {
+    ($($c:ident),*) => {
+        &[$(stringify!($c)),*]
+    };
+}
+
+/// Every IPC command, in contract order.
+pub const COMMANDS: &[&str] = with_commands!(command_names);
+
+macro_rules! command_handler {
+    ($($c:ident),*) => {
+        tauri::generate_handler![$(commands::$c),*]
+    };
+}
+
+/// The data directory: `HUSH_HOME` (as for the CLI), else the platform default.
+pub fn resolve_home() -> Result<PathBuf, String> {
+    match std::env::var_os("HUSH_HOME") {
+        Some(h) if h.is_empty() => Err("HUSH_HOME is empty".into()),
+        Some(h) => {
+            let h = PathBuf::from(h);
+            if h.is_absolute() {
+                Ok(h)
+            } else {
+                std::env::current_dir()
+                    .map(|d| d.join(h))
+                    .map_err(|e| format!("cannot read the current directory: {e}"))
+            }
+        }
+        None => hush_core::session::Session::default_home()
+            .ok_or_else(|| "cannot find a data directory: set HUSH_HOME".into()),
+    }
+}
+
+/// Adds the commands and the state to a builder (the real runtime's, or Tauri's mock
+/// runtime's in tests); the setup hook calls [`attach`].
+pub fn configure<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    home: PathBuf,
+) -> tauri::Builder<R> {
+    builder
+        .manage(Desktop::new(home, hush_core::session::system_clock()))
+        .setup(|app| {
+            attach(app.handle());
+            Ok(())
+        })
+        .invoke_handler(with_commands!(command_handler))
+}
+
+/// Connects the state to the running app: events go to the web view, and the idle timer and
+/// the sleep/screen-lock watchers start.
+pub fn attach<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let desktop = app.state::<Desktop>();
+    let handle = app.clone();
+    let emit: Emit = Arc::new(move |ev: Event| {
+        let _ = handle.emit(ev.name(), ev.payload());
+    });
+    desktop.set_emit(emit);
+    lock::spawn(&desktop);
+}
+
+/// Runs the app.
+pub fn run() {
+    let home = match resolve_home() {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("hush-desktop: {e}");
+            std::process::exit(2);
+        }
+    };
+    let app = match configure(tauri::Builder::default(), home).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("hush-desktop: cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|app, event| {
+        if let tauri::RunEvent::Exit = event
+            && let Some(d) = app.try_state::<Desktop>()
+        {
+            // Zeroize keys, clear a pending clipboard value, remove the agent socket.
+            tauri::async_runtime::block_on(d.lock(dto::LockReason::User));
+        }
+    });
+}

@@ -1,0 +1,753 @@
+// An in-memory fake of the Rust shell implementing docs/DESKTOP-IPC.md, for Playwright
+// (bundled and injected with `page.addInitScript`) and for Vitest (installed in jsdom).
+//
+// It keeps secret values only inside `versions[].value` and checks every response except
+// `reveal_secret` for any stored value before returning it: a leak throws.
+import { mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+
+type Json = Record<string, unknown>;
+
+interface Version {
+  version: number;
+  timeMs: number;
+  author: string;
+  kind: 'set' | 'rotation';
+  value: string;
+}
+
+interface Secret {
+  team: string;
+  vault: string;
+  name: string;
+  note: string;
+  tags: string[];
+  url?: string;
+  scope?: string;
+  expires?: number;
+  rotateEveryDays?: number;
+  exposed?: { reason: string; sinceMs: number };
+  versions: Version[];
+  /** Versions in conflict (concurrent edits), if any. */
+  conflict?: number[];
+  deleted: boolean;
+}
+
+interface Member {
+  name: string;
+  id: string;
+  role: string;
+  status: 'active' | 'pending' | 'removed';
+  fingerprint: string;
+  safetyCode?: string;
+}
+
+interface Access {
+  name: string;
+  id: string;
+  role: 'read' | 'write' | 'admin';
+}
+
+interface SyncStatus {
+  state: 'online' | 'offline' | 'syncing' | 'local' | 'misbehaving';
+  lastSyncMs?: number;
+  conflicts: number;
+  outbox: number;
+  alert?: string;
+  teams: { team: string; state: string; lastSyncMs?: number }[];
+}
+
+export interface FakeOptions {
+  /** "fresh": no identity; "empty": identity, no team; "team": a seeded team (default). */
+  scenario?: 'fresh' | 'empty' | 'team';
+  unlocked?: boolean;
+  password?: string;
+  now?: () => number;
+}
+
+export interface CopyRecord {
+  team: string;
+  vault: string;
+  name: string;
+  format: string;
+}
+
+export interface CallRecord {
+  cmd: string;
+  args: Json;
+}
+
+const DAY = 86_400_000;
+const ME_ID = 'dev-ada-7f3c';
+
+class FakeError {
+  constructor(
+    readonly code: string,
+    readonly message: string,
+  ) {}
+}
+
+function fail(code: string, message: string): never {
+  throw new FakeError(code, message);
+}
+
+function str(args: Json, key: string): string {
+  const v = args[key];
+  if (typeof v !== 'string' || v === '') fail('invalid', `Missing argument "${key}".`);
+  return v;
+}
+
+function fingerprintFor(seed: string): string {
+  // FNV-1a over "<seed>#<block>": deterministic, different for every seed.
+  let out = '';
+  for (let block = 0; out.length < 30; block++) {
+    let h = 2166136261;
+    for (const c of `${seed}#${block}`) {
+      h ^= c.charCodeAt(0);
+      h = Math.imul(h, 16777619) >>> 0;
+    }
+    out += String(h % 100000).padStart(5, '0');
+  }
+  return out.slice(0, 30);
+}
+
+export class FakeBackend {
+  readonly copies: CopyRecord[] = [];
+  readonly calls: CallRecord[] = [];
+  readonly password: string;
+  now: () => number;
+
+  identity: { name: string; deviceId: string; fingerprint: string } | null = null;
+  unlocked = false;
+  settings = { clipboardClearSecs: 30, autoLockMins: 10 };
+  teams: { id: string; name: string; relay: string | null }[] = [];
+  vaults: { team: string; id: string; name: string }[] = [];
+  secrets: Secret[] = [];
+  members = new Map<string, Member[]>();
+  access = new Map<string, Access[]>();
+  activityLog = new Map<string, { seq: number; timeMs: number; actor: string; action: string; target: string }[]>();
+  exposedList: { team: string; address: string; reason: string; sinceMs: number }[] = [];
+  sync: SyncStatus;
+  private seq = 100;
+  private inviteSeq = 0;
+
+  constructor(opts: FakeOptions = {}) {
+    this.now = opts.now ?? (() => Date.now());
+    this.password = opts.password ?? 'correct horse battery staple';
+    const scenario = opts.scenario ?? 'team';
+    this.sync = { state: 'local', conflicts: 0, outbox: 0, teams: [] };
+    if (scenario !== 'fresh') {
+      this.identity = { name: 'Ada Lovelace', deviceId: ME_ID, fingerprint: fingerprintFor('ada') };
+      this.unlocked = opts.unlocked ?? true;
+    }
+    if (scenario === 'team') this.seed();
+  }
+
+  // ---- seed --------------------------------------------------------------------------------
+
+  private seed(): void {
+    const now = this.now();
+    this.teams = [
+      { id: 'acme', name: 'Acme', relay: 'https://relay.acme.dev' },
+      { id: 'side', name: 'Side project', relay: null },
+    ];
+    this.vaults = [
+      { team: 'acme', id: 'production', name: 'production' },
+      { team: 'acme', id: 'staging', name: 'staging' },
+      { team: 'acme', id: 'ci', name: 'ci' },
+      { team: 'side', id: 'default', name: 'default' },
+    ];
+    const mk = (
+      team: string,
+      vault: string,
+      name: string,
+      value: string,
+      extra: Partial<Secret> & { ageDays?: number; author?: string } = {},
+    ): void => {
+      const { ageDays = 3, author = 'Ada Lovelace', ...rest } = extra;
+      const t = now - ageDays * DAY;
+      this.secrets.push({
+        team,
+        vault,
+        name,
+        note: '',
+        tags: [],
+        deleted: false,
+        versions: [
+          { version: 1, timeMs: t - 40 * DAY, author: 'Grace Hopper', kind: 'set', value: `${value}-old` },
+          { version: 2, timeMs: t, author, kind: 'set', value },
+        ],
+        ...rest,
+      });
+    };
+    mk('acme', 'production', 'STRIPE_SECRET_KEY', 'sk_live_51HxQpLmNoPqRsTuV', {
+      note: 'Live Stripe key for the billing service.',
+      tags: ['billing', 'payments'],
+      url: 'https://dashboard.stripe.com/apikeys',
+      scope: 'billing-api only; restricted key with charges:write',
+      rotateEveryDays: 90,
+      ageDays: 12,
+    });
+    mk('acme', 'production', 'DATABASE_URL', 'postgres://app:Xk9vTq2@db.internal:5432/app', {
+      note: 'Primary Postgres (read/write).',
+      tags: ['postgres'],
+      rotateEveryDays: 30,
+      ageDays: 27,
+    });
+    mk('acme', 'production', 'OPENAI_API_KEY', 'sk-proj-AbCdEf0123456789', {
+      note: 'Used by the summariser worker.',
+      tags: ['ai'],
+      url: 'https://platform.openai.com/api-keys',
+      rotateEveryDays: 60,
+      ageDays: 75,
+    });
+    mk('acme', 'production', 'AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY', {
+      note: 'IAM user deploy-bot.',
+      tags: ['aws', 'deploy'],
+      scope: 'deploy-bot: s3:PutObject, ecs:UpdateService',
+      exposed: { reason: 'Linus Torvalds was removed and could read it', sinceMs: now - 2 * DAY },
+    });
+    mk('acme', 'production', 'SENTRY_DSN', 'https://abc123@o1.ingest.sentry.io/42', {
+      tags: ['observability'],
+      conflict: [2, 3],
+    });
+    const sentry = this.secrets[this.secrets.length - 1];
+    sentry?.versions.push({ version: 3, timeMs: now - 2 * DAY, author: 'Grace Hopper', kind: 'set', value: 'https://def456@o1.ingest.sentry.io/42' });
+    mk('acme', 'production', 'SENDGRID_API_KEY', 'SG.xxYYzz-0987654321', {
+      tags: ['email'],
+      expires: now - 1 * DAY,
+      ageDays: 200,
+    });
+    mk('acme', 'staging', 'STRIPE_SECRET_KEY', 'sk_test_51HxQpLmTEST', { tags: ['billing'], ageDays: 40 });
+    mk('acme', 'staging', 'DATABASE_URL', 'postgres://app:stage@db.staging:5432/app', { tags: ['postgres'] });
+    mk('acme', 'staging', 'FEATURE_FLAGS_TOKEN', 'ff_tok_8842', { note: 'LaunchDarkly SDK key' });
+    mk('acme', 'ci', 'GITHUB_TOKEN', 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', {
+      note: 'Fine-grained token for release automation.',
+      tags: ['github', 'ci'],
+      url: 'https://github.com/settings/tokens',
+      rotateEveryDays: 90,
+      ageDays: 5,
+    });
+    mk('acme', 'ci', 'NPM_TOKEN', 'npm_a1b2c3d4e5f6', { tags: ['ci'], expires: now + 20 * DAY });
+    mk('side', 'default', 'CLOUDFLARE_API_TOKEN', 'cf-Zx81Q', { tags: ['dns'] });
+
+    const m = (name: string, role: string, status: Member['status'], id: string, safetyCode?: string): Member => {
+      const base: Member = { name, id, role, status, fingerprint: fingerprintFor(id) };
+      return safetyCode === undefined ? base : { ...base, safetyCode };
+    };
+    this.members.set('acme', [
+      m('Ada Lovelace', 'owner', 'active', ME_ID),
+      m('Grace Hopper', 'admin', 'active', 'dev-grace-19ab'),
+      m('Linus Torvalds', 'member', 'removed', 'dev-linus-44c1'),
+      m('Ken Thompson', 'member', 'active', 'dev-ken-0b2e'),
+      m('Margaret Hamilton', 'member', 'pending', 'dev-margaret-5d0f', '48213 90577 16342'),
+    ]);
+    this.members.set('side', [m('Ada Lovelace', 'owner', 'active', ME_ID)]);
+    this.access.set('acme/production', [
+      { name: 'Ada Lovelace', id: ME_ID, role: 'admin' },
+      { name: 'Grace Hopper', id: 'dev-grace-19ab', role: 'write' },
+      { name: 'Ken Thompson', id: 'dev-ken-0b2e', role: 'read' },
+    ]);
+    this.access.set('acme/staging', [
+      { name: 'Ada Lovelace', id: ME_ID, role: 'admin' },
+      { name: 'Ken Thompson', id: 'dev-ken-0b2e', role: 'write' },
+    ]);
+    this.access.set('acme/ci', [{ name: 'Ada Lovelace', id: ME_ID, role: 'admin' }]);
+    this.access.set('side/default', [{ name: 'Ada Lovelace', id: ME_ID, role: 'admin' }]);
+    this.exposedList.push({
+      team: 'acme',
+      address: 'production/AWS_SECRET_ACCESS_KEY',
+      reason: 'Linus Torvalds was removed and could read it',
+      sinceMs: now - 2 * DAY,
+    });
+    const log = (team: string, ago: number, actor: string, action: string, target: string): void => {
+      const list = this.activityLog.get(team) ?? [];
+      list.unshift({ seq: ++this.seq, timeMs: now - ago, actor, action, target });
+      this.activityLog.set(team, list);
+    };
+    log('acme', 9 * DAY, 'Ada Lovelace', 'created vault', 'production');
+    log('acme', 8 * DAY, 'Ada Lovelace', 'admitted', 'Grace Hopper');
+    log('acme', 5 * DAY, 'Grace Hopper', 'set secret', 'ci/GITHUB_TOKEN');
+    log('acme', 2 * DAY, 'Ada Lovelace', 'removed member', 'Linus Torvalds');
+    log('acme', 2 * DAY - 60_000, 'Grace Hopper', 'set secret', 'production/SENTRY_DSN');
+    log('acme', 3_600_000, 'Ken Thompson', 'copied', 'staging/DATABASE_URL');
+    log('side', 30 * DAY, 'Ada Lovelace', 'created team', 'Side project');
+    this.sync = {
+      state: 'online',
+      lastSyncMs: now - 2 * 60_000,
+      conflicts: 1,
+      outbox: 0,
+      teams: [
+        { team: 'acme', state: 'online', lastSyncMs: now - 2 * 60_000 },
+        { team: 'side', state: 'local' },
+      ],
+    };
+  }
+
+  // ---- helpers for tests ---------------------------------------------------------------------
+
+  /** Every stored value (all versions): used by the leak check. */
+  allValues(): string[] {
+    return this.secrets.flatMap((s) => s.versions.map((v) => v.value));
+  }
+
+  setSync(patch: Partial<SyncStatus>): void {
+    this.sync = { ...this.sync, ...patch };
+    if (patch.alert === undefined && patch.state !== undefined && patch.state !== 'misbehaving') delete this.sync.alert;
+    void emit('hush://sync', this.syncStatus());
+  }
+
+  fireLocked(reason: 'idle' | 'sleep' | 'user'): void {
+    this.unlocked = false;
+    void emit('hush://locked', { reason });
+  }
+
+  /** A teammate adds a secret; a background sync pulls it and emits `hush://changed`. */
+  teammateSets(team: string, vault: string, name: string, value: string): void {
+    this.write({ team, vault, name, value, author: 'Grace Hopper' });
+    this.sync.lastSyncMs = this.now();
+    void emit('hush://changed', { teams: [team] });
+  }
+
+  clipboardCleared(): void {
+    void emit('hush://clipboard-cleared', {});
+  }
+
+  /** Someone used an invite code: they appear as pending with a safety code. */
+  simulateJoin(team: string, name: string): void {
+    const list = this.members.get(team) ?? [];
+    const id = `dev-${name.toLowerCase().replace(/\W+/g, '-')}`;
+    list.push({ name, id, role: 'member', status: 'pending', fingerprint: fingerprintFor(id), safetyCode: '77031 52468 90914' });
+    this.members.set(team, list);
+    void emit('hush://changed', { teams: [team] });
+  }
+
+  // ---- the contract --------------------------------------------------------------------------
+
+  handle(cmd: string, rawArgs: unknown): unknown {
+    const args: Json = typeof rawArgs === 'object' && rawArgs !== null ? (rawArgs as Json) : {};
+    this.calls.push({ cmd, args: redact(args) });
+    const out = this.dispatch(cmd, args);
+    if (cmd !== 'reveal_secret' && out !== undefined && out !== null) {
+      const text = JSON.stringify(out);
+      for (const v of this.allValues()) {
+        if (v.length >= 6 && text.includes(v)) throw new Error(`fake backend: ${cmd} would leak a secret value`);
+      }
+    }
+    return out === undefined ? null : JSON.parse(JSON.stringify(out));
+  }
+
+  private needUnlocked(): void {
+    if (!this.identity) fail('not_initialized', 'Create an identity first.');
+    if (!this.unlocked) fail('locked', 'Hush is locked.');
+  }
+
+  private dispatch(cmd: string, a: Json): unknown {
+    switch (cmd) {
+      case 'app_state':
+        return { initialized: this.identity !== null, unlocked: this.unlocked, home: '/home/ada/.hush', settings: this.settings };
+      case 'init_identity': {
+        if (this.identity) fail('exists', 'An identity already exists on this device.');
+        const name = str(a, 'name');
+        str(a, 'password');
+        this.identity = { name, deviceId: ME_ID, fingerprint: fingerprintFor(name) };
+        this.unlocked = true;
+        return this.identity;
+      }
+      case 'unlock': {
+        if (!this.identity) fail('not_initialized', 'Create an identity first.');
+        if (a.password !== this.password) fail('wrong_password', 'That password does not unlock this device.');
+        this.unlocked = true;
+        return this.identity;
+      }
+      case 'lock':
+        this.unlocked = false;
+        return null;
+      case 'note_activity':
+        return null;
+    }
+    this.needUnlocked();
+    const me = this.identity?.name ?? 'me';
+    switch (cmd) {
+      case 'whoami':
+        return this.identity;
+      case 'list_teams':
+        return this.teams.map((t, i) => ({ ...t, selected: i === 0, vaults: this.vaults.filter((v) => v.team === t.id).length }));
+      case 'create_team': {
+        const name = str(a, 'name');
+        const id = name.toLowerCase().replace(/\W+/g, '-');
+        if (this.teams.some((t) => t.id === id)) fail('exists', `A team named ${name} already exists.`);
+        const relay = typeof a.relay === 'string' && a.relay !== '' ? a.relay : null;
+        this.teams.push({ id, name, relay });
+        this.members.set(id, [{ name: me, id: ME_ID, role: 'owner', status: 'active', fingerprint: this.identity?.fingerprint ?? '' }]);
+        this.log(id, 'created team', name);
+        return { id, name, relay, selected: false, vaults: 0 };
+      }
+      case 'list_vaults': {
+        const team = typeof a.team === 'string' ? a.team : undefined;
+        return this.vaults.filter((v) => team === undefined || v.team === team).map((v) => this.vaultInfo(v));
+      }
+      case 'create_vault': {
+        const team = this.team(str(a, 'team'));
+        const name = str(a, 'name').trim();
+        if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) fail('invalid', 'Vault names use letters, digits, dots, dashes and underscores.');
+        if (this.vaults.some((v) => v.team === team && v.id === name)) fail('exists', `The vault ${name} already exists.`);
+        const v = { team, id: name, name };
+        this.vaults.push(v);
+        this.access.set(`${team}/${name}`, [{ name: me, id: ME_ID, role: 'admin' }]);
+        this.log(team, 'created vault', name);
+        return this.vaultInfo(v);
+      }
+      case 'list_secrets':
+        return this.live().map((s) => this.row(s));
+      case 'search_secrets':
+        return this.search(typeof a.query === 'string' ? a.query : '', typeof a.limit === 'number' ? a.limit : 50);
+      case 'secret_detail': {
+        const s = this.secret(a);
+        return {
+          row: this.row(s),
+          history: [...s.versions].reverse().map(({ version, timeMs, author, kind }) => ({ version, timeMs, author, kind })),
+          access: this.access.get(`${s.team}/${s.vault}`) ?? [],
+        };
+      }
+      case 'reveal_secret': {
+        const s = this.secret(a);
+        const version = typeof a.version === 'number' ? a.version : undefined;
+        const v = version === undefined ? s.versions[s.versions.length - 1] : s.versions.find((x) => x.version === version);
+        if (!v) fail('not_found', `Version ${String(version)} does not exist.`);
+        return v.value;
+      }
+      case 'copy_secret': {
+        const s = this.secret(a);
+        const format = str(a, 'format');
+        if (!['value', 'reference', 'env'].includes(format)) fail('invalid', `Unknown format ${format}.`);
+        this.copies.push({ team: s.team, vault: s.vault, name: s.name, format });
+        this.log(s.team, 'copied', `${s.vault}/${s.name}`);
+        return { clearAfterSecs: this.settings.clipboardClearSecs };
+      }
+      case 'set_secret': {
+        const value = a.value;
+        if (typeof value !== 'string' || value === '') fail('invalid', 'A secret needs a value.');
+        const name = str(a, 'name');
+        if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) fail('invalid', 'Names start with a letter or underscore and use letters, digits, _ . -');
+        return this.write({
+          team: this.team(str(a, 'team')),
+          vault: str(a, 'vault'),
+          name,
+          value,
+          author: me,
+          note: typeof a.note === 'string' ? a.note : undefined,
+          tags: Array.isArray(a.tags) ? a.tags.filter((t): t is string => typeof t === 'string') : undefined,
+          url: typeof a.url === 'string' ? a.url : undefined,
+          scope: typeof a.scope === 'string' ? a.scope : undefined,
+          expires: typeof a.expires === 'number' ? a.expires : undefined,
+          rotateEveryDays: typeof a.rotateEveryDays === 'number' ? a.rotateEveryDays : undefined,
+        });
+      }
+      case 'delete_secret': {
+        const s = this.secret(a);
+        s.deleted = true;
+        this.log(s.team, 'deleted secret', `${s.vault}/${s.name}`);
+        return null;
+      }
+      case 'members':
+        return this.members.get(this.team(str(a, 'team'))) ?? [];
+      case 'invite': {
+        const team = this.team(str(a, 'team'));
+        const role = str(a, 'role');
+        if (role !== 'member' && role !== 'admin') fail('invalid', 'Role must be member or admin.');
+        const hours = typeof a.expiresHours === 'number' ? a.expiresHours : 24;
+        this.inviteSeq++;
+        this.log(team, 'invited', `a new ${role}`);
+        return { code: `hush-inv-${team}-7K3M-Q9XD-${this.inviteSeq}F2P`, expiresMs: this.now() + hours * 3_600_000 };
+      }
+      case 'join_team': {
+        const code = str(a, 'code').trim();
+        if (!code.startsWith('hush-inv-')) fail('invalid', 'That is not a Hush invite code.');
+        if (code.includes('expired')) fail('expired', 'This invite has expired. Ask for a new one.');
+        const teamId = code.split('-')[2] ?? 'team';
+        if (!this.teams.some((t) => t.id === teamId)) {
+          this.teams.push({ id: teamId, name: teamId.charAt(0).toUpperCase() + teamId.slice(1), relay: 'https://relay.example.com' });
+        }
+        return { teamId, safetyCode: '31415 92653 58979' };
+      }
+      case 'admit_member': {
+        const m = this.member(a);
+        if (m.status !== 'pending') fail('invalid', `${m.name} is not waiting to join.`);
+        m.status = 'active';
+        delete m.safetyCode;
+        this.log(this.team(str(a, 'team')), 'admitted', m.name);
+        return m;
+      }
+      case 'remove_member': {
+        const team = this.team(str(a, 'team'));
+        const m = this.member(a);
+        if (m.id === ME_ID) fail('forbidden', 'You cannot remove yourself.');
+        m.status = 'removed';
+        const exposed: { team: string; address: string; reason: string; sinceMs: number }[] = [];
+        for (const [key, rows] of this.access) {
+          const [t, vault] = key.split('/');
+          if (t !== team || !rows.some((r) => r.id === m.id)) continue;
+          this.access.set(key, rows.filter((r) => r.id !== m.id));
+          for (const s of this.live().filter((x) => x.team === team && x.vault === vault)) {
+            const e = { team, address: `${s.vault}/${s.name}`, reason: `${m.name} was removed and could read it`, sinceMs: this.now() };
+            s.exposed = { reason: e.reason, sinceMs: e.sinceMs };
+            exposed.push(e);
+          }
+        }
+        this.exposedList.push(...exposed);
+        this.log(team, 'removed member', m.name);
+        return { member: m, exposed };
+      }
+      case 'vault_access': {
+        const key = `${this.team(str(a, 'team'))}/${str(a, 'vault')}`;
+        return this.access.get(key) ?? [];
+      }
+      case 'grant_access': {
+        const team = this.team(str(a, 'team'));
+        const vault = str(a, 'vault');
+        const m = this.member(a);
+        const role = str(a, 'role');
+        if (!['read', 'write', 'admin'].includes(role)) fail('invalid', 'Role must be read, write or admin.');
+        if (m.status !== 'active') fail('invalid', `${m.name} is not an active member.`);
+        const key = `${team}/${vault}`;
+        const rows = (this.access.get(key) ?? []).filter((r) => r.id !== m.id);
+        const row: Access = { name: m.name, id: m.id, role: role as Access['role'] };
+        rows.push(row);
+        this.access.set(key, rows);
+        this.log(team, `granted ${role}`, `${vault} to ${m.name}`);
+        return row;
+      }
+      case 'revoke_access': {
+        const team = this.team(str(a, 'team'));
+        const vault = str(a, 'vault');
+        const m = this.member(a);
+        const key = `${team}/${vault}`;
+        this.access.set(key, (this.access.get(key) ?? []).filter((r) => r.id !== m.id));
+        const exposed = this.live()
+          .filter((s) => s.team === team && s.vault === vault)
+          .map((s) => {
+            const e = { team, address: `${s.vault}/${s.name}`, reason: `${m.name} had access and may have copied it`, sinceMs: this.now() };
+            s.exposed = { reason: e.reason, sinceMs: e.sinceMs };
+            return e;
+          });
+        this.exposedList.push(...exposed);
+        this.log(team, 'revoked access', `${vault} from ${m.name}`);
+        return exposed;
+      }
+      case 'activity': {
+        const limit = typeof a.limit === 'number' ? a.limit : 50;
+        return (this.activityLog.get(this.team(str(a, 'team'))) ?? []).slice(0, limit);
+      }
+      case 'exposed':
+        return this.exposedList;
+      case 'conflicts':
+        return this.live()
+          .filter((s) => s.conflict !== undefined)
+          .map((s) => ({ team: s.team, address: `${s.vault}/${s.name}`, versions: s.conflict ?? [] }));
+      case 'resolve_conflict': {
+        const s = this.secret(a);
+        const keep = a.keep;
+        if (typeof keep !== 'number' || !s.conflict?.includes(keep)) fail('invalid', 'Pick one of the conflicting versions.');
+        const kept = s.versions.find((v) => v.version === keep);
+        delete s.conflict;
+        const version = (s.versions[s.versions.length - 1]?.version ?? 0) + 1;
+        s.versions.push({ version, timeMs: this.now(), author: me, kind: 'set', value: kept?.value ?? '' });
+        this.sync.conflicts = this.live().filter((x) => x.conflict !== undefined).length;
+        this.log(s.team, 'resolved conflict', `${s.vault}/${s.name}`);
+        return version;
+      }
+      case 'sync_now': {
+        if (this.sync.state === 'offline') fail('offline', 'The relay is unreachable. Changes stay in the outbox until you are back online.');
+        this.sync = { ...this.sync, state: this.sync.state === 'local' ? 'local' : 'online', lastSyncMs: this.now(), outbox: 0 };
+        if (this.sync.state !== 'misbehaving') delete this.sync.alert;
+        void emit('hush://sync', this.syncStatus());
+        return this.syncStatus();
+      }
+      case 'sync_status':
+        return this.syncStatus();
+      case 'update_settings': {
+        const s = a.settings as { clipboardClearSecs?: unknown; autoLockMins?: unknown } | undefined;
+        const c = s?.clipboardClearSecs;
+        const l = s?.autoLockMins;
+        if (typeof c !== 'number' || c < 5 || c > 600) fail('invalid', 'Clipboard clearing must be between 5 and 600 seconds.');
+        if (typeof l !== 'number' || l < 1 || l > 240) fail('invalid', 'Auto-lock must be between 1 and 240 minutes.');
+        this.settings = { clipboardClearSecs: c, autoLockMins: l };
+        return this.settings;
+      }
+      default:
+        fail('invalid', `Unknown command ${cmd}.`);
+    }
+  }
+
+  private syncStatus(): SyncStatus {
+    return { ...this.sync, conflicts: this.live().filter((s) => s.conflict !== undefined).length };
+  }
+
+  private log(team: string, action: string, target: string): void {
+    const list = this.activityLog.get(team) ?? [];
+    list.unshift({ seq: ++this.seq, timeMs: this.now(), actor: this.identity?.name ?? 'me', action, target });
+    this.activityLog.set(team, list);
+  }
+
+  private team(id: string): string {
+    if (!this.teams.some((t) => t.id === id)) fail('not_found', `No team ${id}.`);
+    return id;
+  }
+
+  private member(a: Json): Member {
+    const team = this.team(str(a, 'team'));
+    const id = str(a, 'member');
+    const m = (this.members.get(team) ?? []).find((x) => x.id === id);
+    if (!m) fail('not_found', `No member ${id} in ${team}.`);
+    return m;
+  }
+
+  private live(): Secret[] {
+    return this.secrets.filter((s) => !s.deleted);
+  }
+
+  private secret(a: Json): Secret {
+    const team = str(a, 'team');
+    const vault = str(a, 'vault');
+    const name = str(a, 'name');
+    const s = this.live().find((x) => x.team === team && x.vault === vault && x.name === name);
+    if (!s) fail('not_found', `${vault}/${name} does not exist (it may have been deleted).`);
+    return s;
+  }
+
+  private vaultInfo(v: { team: string; id: string; name: string }): Json {
+    return { ...v, secrets: this.live().filter((s) => s.team === v.team && s.vault === v.id).length };
+  }
+
+  private write(w: {
+    team: string;
+    vault: string;
+    name: string;
+    value: string;
+    author: string;
+    note?: string | undefined;
+    tags?: string[] | undefined;
+    url?: string | undefined;
+    scope?: string | undefined;
+    expires?: number | undefined;
+    rotateEveryDays?: number | undefined;
+  }): number {
+    if (!this.vaults.some((v) => v.team === w.team && v.id === w.vault)) fail('not_found', `No vault ${w.vault}.`);
+    let s = this.live().find((x) => x.team === w.team && x.vault === w.vault && x.name === w.name);
+    const isNew = s === undefined;
+    if (!s) {
+      s = { team: w.team, vault: w.vault, name: w.name, note: '', tags: [], versions: [], deleted: false };
+      this.secrets.push(s);
+    }
+    const prev = s.versions[s.versions.length - 1];
+    const version = (prev?.version ?? 0) + 1;
+    const kind = prev !== undefined && prev.value !== w.value ? 'rotation' : 'set';
+    s.versions.push({ version, timeMs: this.now(), author: w.author, kind: isNew ? 'set' : kind, value: w.value });
+    s.note = w.note ?? s.note;
+    s.tags = w.tags ?? s.tags;
+    const opt = (k: 'url' | 'scope', v: string | undefined): void => {
+      if (v === undefined) return;
+      if (v !== '') s[k] = v;
+      else if (k === 'url') delete s.url;
+      else delete s.scope;
+    };
+    opt('url', w.url);
+    opt('scope', w.scope);
+    if (w.expires !== undefined) s.expires = w.expires;
+    if (w.rotateEveryDays !== undefined) s.rotateEveryDays = w.rotateEveryDays;
+    if (kind === 'rotation') delete s.exposed;
+    this.log(w.team, isNew ? 'created secret' : 'updated secret', `${w.vault}/${w.name}`);
+    return version;
+  }
+
+  private rotation(s: Secret, updatedMs: number): string {
+    const now = this.now();
+    if (s.expires !== undefined && s.expires < now) return 'expired';
+    if (s.rotateEveryDays === undefined) return s.expires !== undefined ? 'ok' : 'none';
+    const age = (now - updatedMs) / DAY;
+    if (age > s.rotateEveryDays) return 'overdue';
+    if (age > s.rotateEveryDays * 0.8) return 'due';
+    return 'ok';
+  }
+
+  private row(s: Secret): Json {
+    const last = s.versions[s.versions.length - 1];
+    const updatedMs = last?.timeMs ?? 0;
+    const row: Json = {
+      team: s.team,
+      vault: s.vault,
+      name: s.name,
+      version: last?.version ?? 0,
+      updatedMs,
+      note: s.note,
+      tags: s.tags,
+      conflict: s.conflict !== undefined,
+      rotation: this.rotation(s, updatedMs),
+    };
+    if (s.url !== undefined) row.url = s.url;
+    if (s.scope !== undefined) row.scope = s.scope;
+    if (s.expires !== undefined) row.expires = s.expires;
+    if (s.rotateEveryDays !== undefined) row.rotateEveryDays = s.rotateEveryDays;
+    if (s.exposed !== undefined) row.exposed = s.exposed;
+    return row;
+  }
+
+  private search(query: string, limit: number): Json[] {
+    const q = query.trim().toLowerCase();
+    const rows = this.live();
+    if (q === '') {
+      return rows
+        .slice()
+        .sort((x, y) => x.name.localeCompare(y.name) || x.vault.localeCompare(y.vault))
+        .slice(0, limit)
+        .map((s) => this.row(s));
+    }
+    const scored: { s: Secret; score: number }[] = [];
+    for (const s of rows) {
+      const name = s.name.toLowerCase();
+      const hay = [s.vault, s.note, ...s.tags, s.scope ?? ''].join(' ').toLowerCase();
+      let score = 0;
+      if (name === q) score = 100;
+      else if (name.startsWith(q)) score = 80;
+      else if (name.includes(q)) score = 60;
+      else if (hay.includes(q)) score = 30;
+      else if (subsequence(q.replace(/\s+/g, ''), name)) score = 10;
+      if (score > 0) scored.push({ s, score });
+    }
+    return scored
+      .sort((x, y) => y.score - x.score || x.s.name.localeCompare(y.s.name))
+      .slice(0, limit)
+      .map((x) => this.row(x.s));
+  }
+}
+
+function subsequence(q: string, s: string): boolean {
+  let i = 0;
+  for (const c of s) if (c === q[i]) i++;
+  return i === q.length;
+}
+
+function redact(a: Json): Json {
+  const out: Json = { ...a };
+  if ('password' in out) out.password = '<redacted>';
+  if ('value' in out) out.value = '<redacted>';
+  return out;
+}
+
+/** Installs the fake as the Tauri IPC (errors reject with `{ code, message }`). */
+export function installFakeBackend(opts: FakeOptions = {}): FakeBackend {
+  const backend = new FakeBackend(opts);
+  mockIPC(
+    (cmd, args) => {
+      try {
+        return backend.handle(cmd, args);
+      } catch (e) {
+        if (e instanceof FakeError) throw { code: e.code, message: e.message };
+        throw e;
+      }
+    },
+    { shouldMockEvents: true },
+  );
+  return backend;
+}

@@ -1,0 +1,119 @@
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { mount, unmount } from 'svelte';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installFakeBackend, type FakeBackend } from '../../../e2e/fake-backend';
+import { settle } from '../../test/helpers';
+import { store } from '../store.svelte';
+import SecretDetail from './SecretDetail.svelte';
+import SecretList from './SecretList.svelte';
+
+let fake: FakeBackend;
+let target: HTMLElement;
+let components: Record<string, unknown>[] = [];
+
+beforeEach(async () => {
+  fake = installFakeBackend({ scenario: 'team' });
+  await store.boot();
+  target = document.createElement('div');
+  document.body.appendChild(target);
+  components = [mount(SecretList, { target }), mount(SecretDetail, { target })];
+  await settle();
+});
+
+afterEach(() => {
+  for (const c of components) void unmount(c);
+  target.remove();
+  store.wipe();
+  store.dispose();
+  clearMocks();
+});
+
+function input(): HTMLInputElement {
+  const el = target.querySelector<HTMLInputElement>('input[aria-label="Search secrets"]');
+  if (!el) throw new Error('no search input');
+  return el;
+}
+
+function activeText(): string {
+  return target.querySelector('[role=option][aria-selected=true]')?.textContent ?? '';
+}
+
+function key(k: string, init: KeyboardEventInit = {}): void {
+  input().dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true, ...init }));
+}
+
+describe('SecretList keyboard navigation', () => {
+  it('moves with arrows, clamps at the ends and points aria-activedescendant at the row', async () => {
+    expect(target.querySelectorAll('[role=option]')).toHaveLength(12);
+    expect(activeText()).toContain('AWS_SECRET_ACCESS_KEY');
+    key('ArrowDown');
+    await settle();
+    expect(activeText()).toContain('CLOUDFLARE_API_TOKEN');
+    expect(input().getAttribute('aria-activedescendant')).toBe('row-1');
+    key('ArrowUp');
+    key('ArrowUp');
+    await settle();
+    expect(activeText()).toContain('AWS_SECRET_ACCESS_KEY');
+    key('PageDown');
+    key('PageDown');
+    await settle();
+    expect(activeText()).toContain('STRIPE_SECRET_KEY');
+    expect(input().getAttribute('aria-activedescendant')).toBe('row-11');
+  });
+
+  it('typing filters through search_secrets and Enter copies the active row', async () => {
+    const el = input();
+    el.value = 'npm';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    await settle();
+    expect(target.querySelectorAll('[role=option]')).toHaveLength(1);
+    key('Enter');
+    await settle();
+    expect(fake.copies).toEqual([{ team: 'acme', vault: 'ci', name: 'NPM_TOKEN', format: 'value' }]);
+  });
+
+  it('Ctrl+C copies unless text is selected in the box', async () => {
+    key('c', { ctrlKey: true });
+    await settle();
+    expect(fake.copies).toHaveLength(1);
+    const el = input();
+    el.value = 'aws';
+    el.setSelectionRange(0, 3);
+    key('c', { ctrlKey: true });
+    await settle();
+    expect(fake.copies).toHaveLength(1);
+  });
+
+  it('shows an empty state when nothing matches', async () => {
+    const el = input();
+    el.value = 'no-such-thing';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    await settle();
+    expect(target.textContent).toContain('No secrets match “no-such-thing”');
+  });
+});
+
+describe('SecretDetail reveal', () => {
+  it('reveal shows the value; hide removes it from the DOM and the store', async () => {
+    key('ArrowDown');
+    await settle();
+    const reveal = target.querySelector<HTMLButtonElement>('button[aria-label="Reveal value"]');
+    reveal?.click();
+    await settle();
+    expect(target.textContent).toContain('cf-Zx81Q');
+    target.querySelector<HTMLButtonElement>('button[aria-label="Hide value"]')?.click();
+    await settle();
+    expect(target.textContent).not.toContain('cf-Zx81Q');
+    expect(store.revealed).toBeNull();
+  });
+
+  it('moving the selection drops the revealed value', async () => {
+    target.querySelector<HTMLButtonElement>('button[aria-label="Reveal value"]')?.click();
+    await settle();
+    expect(target.textContent).toContain('wJalrXUtnFEMI');
+    key('ArrowDown');
+    await settle();
+    expect(target.textContent).not.toContain('wJalrXUtnFEMI');
+    expect(store.revealed).toBeNull();
+  });
+});

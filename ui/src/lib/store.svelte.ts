@@ -1,0 +1,520 @@
+// All UI state lives here. Components read it and call its methods; only this module and
+// the components' dialogs call `api`. A revealed secret value is held in exactly one field,
+// `revealed`, and is dropped on hide, on selection change, on lock and on `hush://locked`.
+import { api, errorTitle, handlingFor, HushError, subscribe, toHushError, type SecretAddress } from './api';
+import { parseAddress, plural, secretKey } from './format';
+import type {
+  ConflictInfo,
+  CopyFormat,
+  LockReason,
+  SecretDetail,
+  SecretRow,
+  Settings,
+  SyncStatus,
+  TeamInfo,
+  VaultInfo,
+  WhoAmI,
+} from './types';
+
+export type Phase = 'loading' | 'onboarding' | 'locked' | 'main';
+
+export type View =
+  | { kind: 'secrets' }
+  | { kind: 'members'; team: string }
+  | { kind: 'access'; team: string; vault: string }
+  | { kind: 'activity'; team: string };
+
+export interface Filter {
+  team?: string;
+  vault?: string;
+}
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'success' | 'error' | 'warning';
+  title: string;
+  detail?: string;
+}
+
+export type Dialog =
+  | { kind: 'settings' }
+  | { kind: 'newVault'; team?: string }
+  | { kind: 'newTeam' }
+  | { kind: 'joinTeam' }
+  | { kind: 'secretForm'; mode: 'create' }
+  | { kind: 'secretForm'; mode: 'edit'; row: SecretRow }
+  | { kind: 'deleteSecret'; row: SecretRow }
+  | { kind: 'resolveConflict'; row: SecretRow };
+
+export interface Revealed {
+  key: string;
+  version?: number;
+  value: string;
+}
+
+export const SEARCH_LIMIT = 500;
+export const PALETTE_LIMIT = 8;
+export const ACTIVITY_THROTTLE_MS = 10_000;
+
+const DEFAULT_SETTINGS: Settings = { clipboardClearSecs: 30, autoLockMins: 10 };
+
+export interface StoreDeps {
+  api: typeof api;
+  now: () => number;
+  nextFrame: (cb: () => void) => void;
+  subscribe: typeof subscribe;
+}
+
+const defaultDeps = (): StoreDeps => ({
+  api,
+  now: () => Date.now(),
+  nextFrame: (cb) => {
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => cb());
+    else setTimeout(cb, 0);
+  },
+  subscribe,
+});
+
+export class HushStore {
+  phase = $state<Phase>('loading');
+  lockReason = $state<LockReason | null>(null);
+  home = $state('');
+  settings = $state<Settings>({ ...DEFAULT_SETTINGS });
+
+  me = $state<WhoAmI | null>(null);
+  teams = $state<TeamInfo[]>([]);
+  vaults = $state<VaultInfo[]>([]);
+
+  view = $state<View>({ kind: 'secrets' });
+  filter = $state<Filter>({});
+  query = $state('');
+  results = $state<SecretRow[]>([]);
+  resultsLoaded = $state(false);
+  selectedKey = $state<string | null>(null);
+  detail = $state<SecretDetail | null>(null);
+  detailError = $state<string | null>(null);
+  revealed = $state<Revealed | null>(null);
+
+  sync = $state<SyncStatus | null>(null);
+  conflicts = $state<ConflictInfo[]>([]);
+  /** Bumped on `hush://changed` so open pages (members, activity) reload. */
+  changeTick = $state(0);
+
+  toasts = $state<Toast[]>([]);
+  paletteOpen = $state(false);
+  dialog = $state<Dialog | null>(null);
+  now = $state(0);
+
+  readonly visible: SecretRow[] = $derived(
+    this.results.filter(
+      (r) =>
+        (this.filter.team === undefined || r.team === this.filter.team) &&
+        (this.filter.vault === undefined || r.vault === this.filter.vault),
+    ),
+  );
+  readonly activeIndex: number = $derived(
+    this.selectedKey === null ? -1 : this.visible.findIndex((r) => secretKey(r) === this.selectedKey),
+  );
+  readonly selected: SecretRow | null = $derived(this.activeIndex >= 0 ? (this.visible[this.activeIndex] ?? null) : null);
+  readonly totalSecrets: number = $derived(this.vaults.reduce((n, v) => n + v.secrets, 0));
+
+  private deps: StoreDeps;
+  private searchScheduled = false;
+  private searchSeq = 0;
+  private detailSeq = 0;
+  private lastActivity = Number.NEGATIVE_INFINITY;
+  private toastSeq = 0;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(deps: Partial<StoreDeps> = {}) {
+    this.deps = { ...defaultDeps(), ...deps };
+    this.now = this.deps.now();
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  async boot(): Promise<void> {
+    if (this.unsubscribe === null) {
+      try {
+        this.unsubscribe = await this.deps.subscribe({
+          changed: () => void this.onChanged(),
+          sync: (s) => this.onSync(s),
+          locked: (e) => this.onLocked(e.reason),
+          clipboardCleared: () => this.toast('info', 'Clipboard cleared'),
+        });
+      } catch {
+        this.unsubscribe = () => undefined;
+      }
+    }
+    try {
+      const st = await this.deps.api.appState();
+      this.home = st.home;
+      this.settings = st.settings;
+      if (!st.initialized) this.phase = 'onboarding';
+      else if (!st.unlocked) this.phase = 'locked';
+      else await this.enterMain(await this.deps.api.whoami());
+    } catch (e) {
+      this.fail(e);
+      this.phase = 'locked';
+    }
+  }
+
+  dispose(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  async enterMain(me: WhoAmI): Promise<void> {
+    this.me = me;
+    this.lockReason = null;
+    this.phase = 'main';
+    await Promise.all([this.loadTree(), this.runSearch(), this.loadSync()]);
+  }
+
+  /** Throws a `HushError` on failure so the unlock form can branch on `code`. */
+  async unlock(password: string): Promise<void> {
+    const me = await this.deps.api.unlock(password);
+    await this.enterMain(me);
+  }
+
+  async lock(): Promise<void> {
+    this.wipe();
+    this.phase = 'locked';
+    this.lockReason = 'user';
+    try {
+      await this.deps.api.lock();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private onLocked(reason: LockReason): void {
+    if (this.phase === 'onboarding') return;
+    this.wipe();
+    this.phase = 'locked';
+    this.lockReason = reason;
+  }
+
+  /** Forgets everything that came from the vault: lists, details, revealed values, search. */
+  wipe(): void {
+    this.searchSeq++;
+    this.detailSeq++;
+    this.revealed = null;
+    this.detail = null;
+    this.detailError = null;
+    this.selectedKey = null;
+    this.results = [];
+    this.resultsLoaded = false;
+    this.query = '';
+    this.filter = {};
+    this.view = { kind: 'secrets' };
+    this.teams = [];
+    this.vaults = [];
+    this.conflicts = [];
+    this.sync = null;
+    this.me = null;
+    this.paletteOpen = false;
+    this.dialog = null;
+    this.toasts = [];
+  }
+
+  // ---- loading ---------------------------------------------------------------------------
+
+  async loadTree(): Promise<void> {
+    try {
+      const [teams, vaults] = await Promise.all([this.deps.api.listTeams(), this.deps.api.listVaults()]);
+      if (this.phase !== 'main') return;
+      this.teams = teams;
+      this.vaults = vaults;
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async loadSync(): Promise<void> {
+    try {
+      const s = await this.deps.api.syncStatus();
+      if (this.phase !== 'main') return;
+      this.onSync(s);
+      await this.loadConflicts();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async loadConflicts(): Promise<void> {
+    try {
+      const c = await this.deps.api.conflicts();
+      if (this.phase === 'main') this.conflicts = c;
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private onSync(s: SyncStatus): void {
+    if (this.phase !== 'main') return;
+    const before = this.sync?.conflicts ?? 0;
+    this.sync = s;
+    this.now = this.deps.now();
+    if (s.conflicts !== before) void this.loadConflicts();
+  }
+
+  private async onChanged(): Promise<void> {
+    if (this.phase !== 'main') return;
+    this.changeTick++;
+    await Promise.all([this.loadTree(), this.runSearch(), this.loadConflicts()]);
+    if (this.selected) await this.loadDetail(this.selected, false);
+  }
+
+  async syncNow(): Promise<void> {
+    if (this.sync) this.sync = { ...this.sync, state: 'syncing' };
+    try {
+      const s = await this.deps.api.syncNow();
+      this.onSync(s);
+      await Promise.all([this.loadTree(), this.runSearch(), this.loadConflicts()]);
+    } catch (e) {
+      this.fail(e);
+      await this.loadSync();
+    }
+  }
+
+  tick(): void {
+    this.now = this.deps.now();
+  }
+
+  // ---- search & selection -------------------------------------------------------------------
+
+  /** Called on every keystroke: the input updates at once, the search runs on the next frame. */
+  setQuery(q: string): void {
+    this.query = q;
+    if (this.searchScheduled) return;
+    this.searchScheduled = true;
+    this.deps.nextFrame(() => {
+      this.searchScheduled = false;
+      void this.runSearch();
+    });
+  }
+
+  async runSearch(): Promise<void> {
+    const seq = ++this.searchSeq;
+    try {
+      const rows = await this.deps.api.searchSecrets(this.query, SEARCH_LIMIT);
+      if (seq !== this.searchSeq || this.phase !== 'main') return;
+      this.results = rows;
+      this.resultsLoaded = true;
+      this.reconcileSelection();
+    } catch (e) {
+      if (seq === this.searchSeq) this.fail(e);
+    }
+  }
+
+  /** Keeps the selection if it is still visible, else selects the first row. */
+  private reconcileSelection(): void {
+    if (this.activeIndex >= 0) return;
+    const first = this.visible[0];
+    if (first) void this.select(first);
+    else this.clearSelection();
+  }
+
+  clearSelection(): void {
+    this.detailSeq++;
+    this.selectedKey = null;
+    this.detail = null;
+    this.detailError = null;
+    this.revealed = null;
+  }
+
+  async select(row: SecretRow): Promise<void> {
+    const key = secretKey(row);
+    if (key !== this.selectedKey) {
+      this.revealed = null;
+      this.selectedKey = key;
+      this.detail = null;
+    }
+    await this.loadDetail(row, true);
+  }
+
+  move(delta: number): void {
+    const n = this.visible.length;
+    if (n === 0) return;
+    const from = this.activeIndex < 0 ? (delta > 0 ? -1 : n) : this.activeIndex;
+    const to = Math.min(n - 1, Math.max(0, from + delta));
+    const row = this.visible[to];
+    if (row && to !== this.activeIndex) void this.select(row);
+  }
+
+  moveToEdge(end: 'first' | 'last'): void {
+    const row = end === 'first' ? this.visible[0] : this.visible[this.visible.length - 1];
+    if (row) void this.select(row);
+  }
+
+  async loadDetail(a: SecretAddress, clearError: boolean): Promise<void> {
+    const seq = ++this.detailSeq;
+    if (clearError) this.detailError = null;
+    try {
+      const d = await this.deps.api.secretDetail(a);
+      if (seq !== this.detailSeq || this.selectedKey !== secretKey(a)) return;
+      this.detail = d;
+      this.detailError = null;
+    } catch (e) {
+      if (seq !== this.detailSeq) return;
+      const err = toHushError(e);
+      if (handlingFor(err.code) === 'relock') return this.fail(err);
+      this.detailError = err.message;
+    }
+  }
+
+  setFilter(f: Filter): void {
+    this.view = { kind: 'secrets' };
+    this.filter = f;
+    this.reconcileSelection();
+  }
+
+  showView(v: View): void {
+    this.view = v;
+  }
+
+  // ---- values ------------------------------------------------------------------------------
+
+  /** The only path by which a secret value enters the web view. */
+  async reveal(row: SecretRow, version?: number): Promise<void> {
+    const key = secretKey(row);
+    try {
+      const value = await this.deps.api.revealSecret(row, version);
+      if (this.selectedKey !== key || this.phase !== 'main') return;
+      this.revealed = version === undefined ? { key, value } : { key, version, value };
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  hide(): void {
+    this.revealed = null;
+  }
+
+  async copy(row: SecretAddress, format: CopyFormat = 'value'): Promise<void> {
+    try {
+      const r = await this.deps.api.copySecret(row, format);
+      const what = format === 'value' ? 'Copied' : format === 'reference' ? 'Reference copied' : 'Env line copied';
+      this.toast('success', `${what} — clears in ${r.clearAfterSecs} s`);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  // ---- mutations ---------------------------------------------------------------------------
+
+  async afterSecretSaved(a: SecretAddress, verb: string): Promise<void> {
+    this.toast('success', `${verb} ${a.name}`);
+    this.dialog = null;
+    await Promise.all([this.loadTree(), this.runSearch()]);
+    const row = this.visible.find((r) => secretKey(r) === secretKey(a));
+    if (row) await this.select(row);
+  }
+
+  async deleteSecret(row: SecretRow): Promise<void> {
+    try {
+      await this.deps.api.deleteSecret(row);
+      this.dialog = null;
+      if (this.selectedKey === secretKey(row)) this.clearSelection();
+      this.toast('success', `Deleted ${row.name}`);
+      await Promise.all([this.loadTree(), this.runSearch()]);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  conflictFor(row: SecretRow): ConflictInfo | undefined {
+    return this.conflicts.find((c) => {
+      if (c.team !== row.team) return false;
+      const a = parseAddress(c.address);
+      return a.name === row.name && (a.vault === '' || a.vault === row.vault);
+    });
+  }
+
+  async resolveConflict(row: SecretRow, keep: number): Promise<void> {
+    try {
+      const v = await this.deps.api.resolveConflict(row, keep);
+      this.dialog = null;
+      this.toast('success', `Kept version ${keep} of ${row.name}`, `Saved as version ${v}.`);
+      await Promise.all([this.runSearch(), this.loadConflicts(), this.loadDetail(row, true)]);
+      const s = await this.deps.api.syncStatus();
+      this.onSync(s);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async saveSettings(s: Settings): Promise<boolean> {
+    try {
+      this.settings = await this.deps.api.updateSettings(s);
+      this.toast('success', 'Settings saved');
+      return true;
+    } catch (e) {
+      this.fail(e);
+      return false;
+    }
+  }
+
+  // ---- activity & toasts -------------------------------------------------------------------
+
+  /** Tells the shell the user is active, at most once per `ACTIVITY_THROTTLE_MS`. */
+  noteActivity(): void {
+    if (this.phase !== 'main') return;
+    const t = this.deps.now();
+    if (t - this.lastActivity < ACTIVITY_THROTTLE_MS) return;
+    this.lastActivity = t;
+    this.deps.api.noteActivity().catch(() => undefined);
+  }
+
+  toast(kind: Toast['kind'], title: string, detail?: string): void {
+    const id = ++this.toastSeq;
+    const t: Toast = detail === undefined ? { id, kind, title } : { id, kind, title, detail };
+    this.toasts = [...this.toasts.slice(-3), t];
+    setTimeout(() => this.dismiss(id), kind === 'error' ? 8000 : 4000);
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  /** Reports an error by code: relock on `locked`, a toast otherwise. */
+  fail(e: unknown): void {
+    const err = e instanceof HushError ? e : toHushError(e);
+    const h = handlingFor(err.code);
+    if (h === 'relock') {
+      this.onLocked('user');
+      this.lockReason = null;
+      return;
+    }
+    if (h === 'missing') void this.runSearch();
+    this.toast(h === 'offline' ? 'warning' : 'error', h === 'offline' ? 'Offline — saved locally' : errorTitle(err.code), err.message);
+  }
+
+  // ---- lookups -----------------------------------------------------------------------------
+
+  teamName(id: string): string {
+    return this.teams.find((t) => t.id === id)?.name ?? id;
+  }
+
+  vaultName(team: string, id: string): string {
+    return this.vaults.find((v) => v.team === team && v.id === id)?.name ?? id;
+  }
+
+  vaultsOf(team: string): VaultInfo[] {
+    return this.vaults.filter((v) => v.team === team);
+  }
+
+  describeFilter(): string {
+    const { team, vault } = this.filter;
+    if (team !== undefined && vault !== undefined) return this.vaultName(team, vault);
+    if (team !== undefined) return this.teamName(team);
+    return 'All secrets';
+  }
+
+  countLabel(): string {
+    return plural(this.visible.length, 'secret');
+  }
+}
+
+export const store = new HushStore();

@@ -1,0 +1,146 @@
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installFakeBackend, type FakeBackend } from '../../e2e/fake-backend';
+import { settle } from '../test/helpers';
+import { ACTIVITY_THROTTLE_MS, HushStore } from './store.svelte';
+
+let fake: FakeBackend;
+let clock = 1_000_000;
+let store: HushStore;
+
+beforeEach(async () => {
+  fake = installFakeBackend({ scenario: 'team' });
+  clock = 1_000_000;
+  store = new HushStore({ now: () => clock, nextFrame: (cb) => setTimeout(cb, 0) });
+  await store.boot();
+  await settle();
+});
+
+afterEach(() => {
+  store.dispose();
+  clearMocks();
+});
+
+function row(name: string, vault?: string) {
+  const r = store.results.find((x) => x.name === name && (vault === undefined || x.vault === vault));
+  if (!r) throw new Error(`no row ${name}`);
+  return r;
+}
+
+describe('HushStore', () => {
+  it('boots into main with teams, vaults, results and a first selection', () => {
+    expect(store.phase).toBe('main');
+    expect(store.teams.map((t) => t.id)).toEqual(['acme', 'side']);
+    expect(store.totalSecrets).toBe(12);
+    expect(store.results).toHaveLength(12);
+    expect(store.selected?.name).toBe('AWS_SECRET_ACCESS_KEY');
+  });
+
+  it('reveal then hide drops the value', async () => {
+    const r = row('GITHUB_TOKEN');
+    await store.select(r);
+    await store.reveal(r);
+    expect(store.revealed?.value).toMatch(/^ghp_/);
+    store.hide();
+    expect(store.revealed).toBeNull();
+  });
+
+  it('changing the selection drops a revealed value', async () => {
+    const r = row('GITHUB_TOKEN');
+    await store.select(r);
+    await store.reveal(r);
+    store.move(1);
+    expect(store.revealed).toBeNull();
+  });
+
+  it('lock wipes lists, detail, revealed value, search and dialogs', async () => {
+    store.setQuery('git');
+    await settle();
+    const r = row('GITHUB_TOKEN');
+    await store.select(r);
+    await store.reveal(r);
+    store.paletteOpen = true;
+    store.dialog = { kind: 'settings' };
+    await store.lock();
+    expect(store.phase).toBe('locked');
+    expect(store.lockReason).toBe('user');
+    expect(store.revealed).toBeNull();
+    expect(store.detail).toBeNull();
+    expect(store.results).toEqual([]);
+    expect(store.visible).toEqual([]);
+    expect(store.query).toBe('');
+    expect(store.teams).toEqual([]);
+    expect(store.vaults).toEqual([]);
+    expect(store.me).toBeNull();
+    expect(store.paletteOpen).toBe(false);
+    expect(store.dialog).toBeNull();
+    expect(fake.unlocked).toBe(false);
+  });
+
+  it('the hush://locked event wipes state and records the reason', async () => {
+    const r = row('GITHUB_TOKEN');
+    await store.select(r);
+    await store.reveal(r);
+    await emit('hush://locked', { reason: 'idle' });
+    await settle();
+    expect(store.phase).toBe('locked');
+    expect(store.lockReason).toBe('idle');
+    expect(store.revealed).toBeNull();
+    expect(store.results).toEqual([]);
+  });
+
+  it('a late search result after lock is ignored', async () => {
+    store.setQuery('stripe');
+    await store.lock();
+    await settle();
+    expect(store.results).toEqual([]);
+  });
+
+  it('search coalesces keystrokes into one call per frame', async () => {
+    const before = fake.calls.filter((c) => c.cmd === 'search_secrets').length;
+    store.setQuery('s');
+    store.setQuery('st');
+    store.setQuery('stripe');
+    expect(store.query).toBe('stripe');
+    await settle();
+    const after = fake.calls.filter((c) => c.cmd === 'search_secrets');
+    expect(after.length - before).toBe(1);
+    expect(after[after.length - 1]?.args).toEqual({ query: 'stripe', limit: 500 });
+    expect(store.results.map((x) => x.name)).toEqual(['STRIPE_SECRET_KEY', 'STRIPE_SECRET_KEY']);
+  });
+
+  it('note_activity is throttled', async () => {
+    const count = () => fake.calls.filter((c) => c.cmd === 'note_activity').length;
+    store.noteActivity();
+    store.noteActivity();
+    clock += ACTIVITY_THROTTLE_MS - 1;
+    store.noteActivity();
+    await settle(1);
+    expect(count()).toBe(1);
+    clock += 1;
+    store.noteActivity();
+    await settle(1);
+    expect(count()).toBe(2);
+  });
+
+  it('copy goes through copy_secret and toasts the clear delay', async () => {
+    await store.copy(row('NPM_TOKEN'), 'value');
+    expect(fake.copies).toEqual([{ team: 'acme', vault: 'ci', name: 'NPM_TOKEN', format: 'value' }]);
+    expect(store.toasts.at(-1)?.title).toBe('Copied — clears in 30 s');
+  });
+
+  it('an error with code "locked" relocks instead of toasting', async () => {
+    fake.unlocked = false;
+    await store.copy(row('NPM_TOKEN'), 'value');
+    expect(store.phase).toBe('locked');
+    expect(store.results).toEqual([]);
+  });
+
+  it('filters by vault and keeps the selection within it', async () => {
+    store.setFilter({ team: 'acme', vault: 'ci' });
+    await settle();
+    expect(store.visible.map((r) => r.name)).toEqual(['GITHUB_TOKEN', 'NPM_TOKEN']);
+    expect(store.selected?.vault).toBe('ci');
+  });
+});
