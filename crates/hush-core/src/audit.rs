@@ -66,7 +66,9 @@ impl Session {
             let name = |d: &Uuid| st.display_name(d);
             let (action, target) = match &body.payload {
                 Payload::TeamCreate { name, .. } => ("created_team", name.clone()),
-                Payload::VaultCreate { vault_id, .. } => ("created_vault", vault_name(st, vault_id)),
+                Payload::VaultCreate { vault_id, .. } => {
+                    ("created_vault", vault_name(st, vault_id))
+                }
                 Payload::SecretPut {
                     vault_id,
                     item_id,
@@ -85,7 +87,9 @@ impl Session {
                     item_id,
                     version,
                 } => ("deleted", item_name(st, vault_id, item_id, *version)),
-                Payload::InviteCreate { role, .. } => ("invited", format!("a new {}", role.as_str())),
+                Payload::InviteCreate { role, .. } => {
+                    ("invited", format!("a new {}", role.as_str()))
+                }
                 Payload::Admit { member, role, .. } => {
                     ("admitted", format!("{} as {}", member.name, role.as_str()))
                 }
@@ -96,7 +100,12 @@ impl Session {
                     role,
                 } => (
                     "granted",
-                    format!("{} {} on {}", name(device_id), role.as_str(), vault_name(st, vault_id)),
+                    format!(
+                        "{} {} on {}",
+                        name(device_id),
+                        role.as_str(),
+                        vault_name(st, vault_id)
+                    ),
                 ),
                 Payload::Revoke {
                     vault_id,

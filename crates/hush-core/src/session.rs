@@ -1240,14 +1240,32 @@ mod tests {
         const DAY: i64 = 86_400_000;
         let t0 = crate::item::parse_date("2030-01-01").expect("date") * DAY;
         assert_eq!(info(t0, None, None).rotation_state(t0), RotationState::None);
-        assert_eq!(info(t0, Some(90), None).rotation_state(t0 + 10 * DAY), RotationState::Ok);
-        assert_eq!(info(t0, Some(90), None).rotation_state(t0 + 85 * DAY), RotationState::Due);
-        assert_eq!(info(t0, Some(90), None).rotation_state(t0 + 91 * DAY), RotationState::Overdue);
+        assert_eq!(
+            info(t0, Some(90), None).rotation_state(t0 + 10 * DAY),
+            RotationState::Ok
+        );
+        assert_eq!(
+            info(t0, Some(90), None).rotation_state(t0 + 85 * DAY),
+            RotationState::Due
+        );
+        assert_eq!(
+            info(t0, Some(90), None).rotation_state(t0 + 91 * DAY),
+            RotationState::Overdue
+        );
         let exp = Some("2030-02-01");
         assert_eq!(info(t0, None, exp).rotation_state(t0), RotationState::Ok);
-        assert_eq!(info(t0, None, exp).rotation_state(t0 + 25 * DAY), RotationState::Due);
+        assert_eq!(
+            info(t0, None, exp).rotation_state(t0 + 25 * DAY),
+            RotationState::Due
+        );
         // The expiry day itself is still usable.
-        assert_eq!(info(t0, None, exp).rotation_state(t0 + 31 * DAY), RotationState::Due);
-        assert_eq!(info(t0, None, exp).rotation_state(t0 + 32 * DAY), RotationState::Expired);
+        assert_eq!(
+            info(t0, None, exp).rotation_state(t0 + 31 * DAY),
+            RotationState::Due
+        );
+        assert_eq!(
+            info(t0, None, exp).rotation_state(t0 + 32 * DAY),
+            RotationState::Expired
+        );
     }
 }

@@ -937,3 +937,29 @@ impl Session {
         find_member(&self.team_ref(tid)?.state, query, false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        for ok in [
+            "https://relay.example.com",
+            "http://127.0.0.1:8787",
+            "http://localhost:8787",
+            "http://[::1]:8787",
+        ] {
+            assert!(RelayClient::new(ok, false).is_ok(), "{ok}");
+        }
+        let e = RelayClient::new("http://relay.example.com", false)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("refusing plain http://"), "{e}");
+        assert!(RelayClient::new("http://10.0.0.5:8787", false).is_err());
+        assert!(RelayClient::new("http://relay.example.com", true).is_ok());
+        assert!(RelayClient::new("ftp://relay.example.com", true).is_err());
+        assert!(RelayClient::new("not a url", true).is_err());
+    }
+}
