@@ -225,11 +225,24 @@ impl RelayClient {
         me: &DeviceIdentity,
         team: &Uuid,
         after: Option<u64>,
+        until: u64,
         now_ms: i64,
     ) -> Result<Vec<Vec<u8>>> {
+        // Exactly the events between our position and the head the relay announced: a relay
+        // that keeps sending pages, or stops short, is caught instead of believed.
+        let first = after.map_or(0, |a| a + 1);
+        let expected = until
+            .checked_add(1)
+            .and_then(|end| end.checked_sub(first))
+            .ok_or_else(|| {
+                Error::Integrity("the relay announced a head behind this device".into())
+            })?;
         let mut out = Vec::new();
         let mut cursor = after;
         loop {
+            if out.len() as u64 == expected {
+                return Ok(out);
+            }
             let path = match cursor {
                 Some(a) => format!(
                     "/v1/teams/{team}/events?after={a}&limit={}",
@@ -253,9 +266,15 @@ impl RelayClient {
             }
             let page = relay_proto::decode_event_list(&b)
                 .map_err(|_| Error::Integrity("the relay sent a malformed event list".into()))?;
-            // The relay may cap a page by size; keep going until a page comes back empty.
+            // The relay may cap a page by size; keep going until the announced head.
             if page.is_empty() {
-                return Ok(out);
+                return Err(relay_lied(format!(
+                    "it announced event {until} but served only {} of the {expected} events after this device's position",
+                    out.len()
+                )));
+            }
+            if out.len() as u64 + page.len() as u64 > expected {
+                return Err(relay_lied("it served more events than its announced head"));
             }
             out.extend(page);
             let last = out.len() as u64 - 1;
@@ -419,9 +438,11 @@ impl Session {
         let now = (self.clock)();
         if let Some(t) = self.teams.get_mut(&tid) {
             match &result {
-                Ok(_) => {
+                Ok(report) => {
                     t.settings.last_sync_ms = Some(now);
-                    t.settings.relay_alert = None;
+                    // A clean sync clears an old alert, unless this sync raised a new one.
+                    t.settings.relay_alert =
+                        Some(report.alerts.join("; ")).filter(|a| !a.is_empty());
                 }
                 Err(Error::Integrity(m)) => t.settings.relay_alert = Some(m.clone()),
                 Err(_) => {}
@@ -473,8 +494,9 @@ impl Session {
                 }
             }
             if head.seq.is_some() && head.seq != confirmed.map(|c| c.0) {
+                let until = head.seq.unwrap_or_default();
                 let pulled = client
-                    .pull(&self.identity, &tid, confirmed.map(|c| c.0), now)
+                    .pull(&self.identity, &tid, confirmed.map(|c| c.0), until, now)
                     .await?;
                 report.pulled += pulled.len();
                 let dropped = self.integrate(tid, confirmed, pulled).await?;
@@ -797,7 +819,19 @@ impl Session {
             .clone()
             .ok_or_else(|| Error::Invalid("not joining".into()))?;
         let now = (self.clock)();
-        let pulled = match client.pull(&self.identity, &tid, None, now).await {
+        let head = match client.head(&self.identity, &tid, now).await {
+            Ok(h) => h,
+            Err(Error::Relay(_)) => {
+                report.waiting_for_admission = true;
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(until) = head.seq else {
+            report.waiting_for_admission = true;
+            return Ok(report);
+        };
+        let pulled = match client.pull(&self.identity, &tid, None, until, now).await {
             Ok(p) => p,
             Err(Error::Relay(_)) => {
                 report.waiting_for_admission = true;
