@@ -538,28 +538,7 @@ fn alert(d: &Device) -> Option<String> {
 /// Runs `hush invite` on `owner` and `hush join` on `newcomer`, compares the safety codes, admits,
 /// and syncs both. Returns the invite code.
 fn invite_and_admit(owner: &Device, newcomer: &Device, name: &str) -> String {
-    let code = owner.out(&["invite", "--role", "member", "--expires", "1h"]);
-    let code = code.trim().to_owned();
-    assert!(code.starts_with("hush1"), "{code}");
-    let joiner_code = newcomer.out(&["join", &code]);
-    let joiner_code = joiner_code.trim().to_owned();
-    assert_eq!(joiner_code.split(' ').count(), 4, "{joiner_code}");
-    owner.out(&["sync"]);
-    let members = owner.out(&["members"]);
-    let line = members
-        .lines()
-        .find(|l| l.starts_with(&format!("{name}\t")) && l.contains("pending"))
-        .unwrap_or_else(|| panic!("{name} is not pending: {members}"));
-    assert!(
-        line.ends_with(&format!("safety code {joiner_code}")),
-        "codes differ: {line} vs {joiner_code}"
-    );
-    owner.out(&["admit", name]);
-    owner.out(&["sync"]);
-    newcomer.out(&["sync"]);
-    let st = status(newcomer);
-    assert!(!st.contains("waiting to be admitted"), "{st}");
-    code
+    hush_tests::invite_and_admit(owner, newcomer, name, None)
 }
 
 /// What a member sees and what its store holds.
