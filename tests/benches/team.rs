@@ -6,12 +6,14 @@
 //! 1. `Session::grant` on a vault of 1k and of 10k secrets (building, signing and storing the
 //!    grant event locally), with and without a key bundle, and the ratio of the two sizes.
 //! 2. `Session::revoke` and `Session::remove_member` on the same two vaults (both re-key).
-//! 3. The relay: pushing a 10k-event outbox with `Session::sync_team` (one append per event), the
-//!    bare `RelayClient::append` of pre-sealed events and `RelayClient::pull` of the whole log, and
-//!    per-append latency with 1, 16 and 64 concurrent clients, each on its own team and all on one
-//!    team (where they race for the head and retry).
+//! 3. The relay: pushing a 10k-event outbox with `Session::sync_team` (one append per event),
+//!    `RelayClient::pull` of that whole log by a member, the bare `RelayClient::append` of
+//!    pre-sealed events one by one (the one-client case), and per-append latency with 16 and 64
+//!    concurrent clients, each on its own team and all on one team (where they race for the head
+//!    and retry as a client does).
 //! 4. A newly admitted device: its first `sync_team` (pull and verify the whole log) until `get`
-//!    of a secret in the 10k vault returns.
+//!    of a secret in the 10k vault returns; then the same member's next `sync_team` when a
+//!    teammate changed one secret.
 //!
 //! Run with `cargo bench -p hush-tests --bench team`, after `eval "$(scripts/postgres-test.sh)"`
 //! for the PostgreSQL rows (they are skipped, with a note, when `HUSH_TEST_POSTGRES_URL` is not
@@ -21,8 +23,8 @@
 //! 10k-event push), so this is a plain harness rather than Criterion: each figure is repeated a few
 //! times on fresh members or devices and reported as median, minimum and maximum, followed by
 //! ratios between figures of the same run. The relays run with their rate limits lifted: with the
-//! defaults (50 requests/s per device after a burst of 200), pushing 10k events is refused long
-//! before the end.
+//! defaults (50 requests/s per device after a burst of 200), one `sync_team` of a 1000-event outbox
+//! stops with "rate limited" after about 240 events.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -242,6 +244,11 @@ impl Report {
             "join/sqlite",
         );
         for b in ["sqlite", "postgres"] {
+            self.ratio(
+                &format!("{b}: member's next sync (1 event) vs first sync (whole log)"),
+                &format!("next-sync/{b}"),
+                &format!("join/{b}"),
+            );
             self.ratio(
                 &format!("{b}: new device usable vs bare pull of the same log"),
                 &format!("join/{b}"),
@@ -468,7 +475,8 @@ async fn access_figures(owner: &mut Session, small: &[String], large: &[String],
 }
 
 /// Figures 1–4 through one relay: an owner with a 10k-secret vault (and, with `access`, a 1k one
-/// and the access figures), its outbox pushed, then [`JOINERS`] new devices.
+/// and the access figures), its outbox pushed, the whole log pulled by a member's bare client,
+/// then [`JOINERS`] new devices, each timed on its first sync and on its next one.
 async fn team_figures(backend: &str, relay_url: &str, access: bool, r: &mut Report) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut owner = init_session(&dir.path().join("owner"), "owner").await;
@@ -568,6 +576,7 @@ async fn team_figures(backend: &str, relay_url: &str, access: bool, r: &mut Repo
 
     let probe = Address::parse(PROBE).expect("a valid address");
     let mut join = Samples::default();
+    let mut next = Samples::default();
     let mut pulled = 0;
     for j in 0..JOINERS {
         let name = format!("new{j}");
@@ -596,6 +605,25 @@ async fn team_figures(backend: &str, relay_url: &str, access: bool, r: &mut Repo
         })
         .await;
         assert_eq!(got.expose(), VALUE);
+
+        // The same member's next sync, when a teammate changed one secret.
+        let fresh = Address::parse(&format!("{LARGE_VAULT}/NEW_{j}")).expect("a valid address");
+        owner
+            .set(
+                Some(TEAM),
+                &fresh,
+                &value(),
+                MetaUpdate::default(),
+                PutKind::Set,
+            )
+            .await
+            .expect("set");
+        owner.sync_team(tid).await.expect("push one event");
+        let report = timed(&mut next, joiner.sync_team(jt))
+            .await
+            .expect("next sync");
+        assert_eq!(report.pulled, 1, "one new event");
+        joiner.get(Some(TEAM), &fresh).expect("the new secret");
         joiner.close().await;
     }
     r.add(
@@ -603,6 +631,12 @@ async fn team_figures(backend: &str, relay_url: &str, access: bool, r: &mut Repo
         format!("new device: first `sync_team` until `get` works ({backend})"),
         join,
         format!("pulls and verifies {pulled} events"),
+    );
+    r.add(
+        &format!("next-sync/{backend}"),
+        format!("member's next `sync_team`, 1 new event ({backend})"),
+        next,
+        format!("a team of {} events", pulled + 1),
     );
     owner.close().await;
 }
@@ -748,7 +782,7 @@ async fn append_all(
     lat
 }
 
-/// Figure 3 with the bare client: sequential appends, full-log pulls, and concurrent clients.
+/// Figure 3 with the bare client on teams of its own: sequential appends, then concurrent clients.
 async fn relay_figures(backend: &str, url: &str, r: &mut Report) {
     let client = RelayClient::new(url, false).expect("relay client");
     let me = DeviceIdentity::generate("raw").expect("identity");

@@ -92,6 +92,22 @@ impl RelayClient {
         extra: &[(&str, String)],
         now_ms: i64,
     ) -> Result<(reqwest::StatusCode, Vec<u8>)> {
+        self.send_attempt(me, method, path_and_query, team, body, extra, now_ms, 0)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_attempt(
+        &self,
+        me: Option<&DeviceIdentity>,
+        method: reqwest::Method,
+        path_and_query: &str,
+        team: &Uuid,
+        body: Vec<u8>,
+        extra: &[(&str, String)],
+        now_ms: i64,
+        attempt: u32,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>)> {
         let mut req = self
             .http
             .request(method.clone(), format!("{}{path_and_query}", self.base));
@@ -106,11 +122,34 @@ impl RelayClient {
             req = req.header(*k, v);
         }
         let resp = req
-            .body(body)
+            .body(body.clone())
             .send()
             .await
             .map_err(|e| Error::Offline(describe(&e)))?;
         let status = resp.status();
+        // Rate limited: wait as long as the relay asks (a little, a few times), then re-sign and
+        // retry, so a large outbox is pushed at the relay's pace instead of failing halfway.
+        if status.as_u16() == 429 && attempt < 5 {
+            let wait = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1)
+                .clamp(1, 10);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            return Box::pin(self.send_attempt(
+                me,
+                method,
+                path_and_query,
+                team,
+                body,
+                extra,
+                now_ms + 1000 * wait as i64,
+                attempt + 1,
+            ))
+            .await;
+        }
         let bytes = resp
             .bytes()
             .await
@@ -243,12 +282,12 @@ impl RelayClient {
             if out.len() as u64 == expected {
                 return Ok(out);
             }
+            // Ask for no more than what is left up to the announced head: others may append
+            // meanwhile, and those events belong to the next round.
+            let limit = (expected - out.len() as u64).min(u64::from(relay_proto::MAX_PULL));
             let path = match cursor {
-                Some(a) => format!(
-                    "/v1/teams/{team}/events?after={a}&limit={}",
-                    relay_proto::MAX_PULL
-                ),
-                None => format!("/v1/teams/{team}/events?limit={}", relay_proto::MAX_PULL),
+                Some(a) => format!("/v1/teams/{team}/events?after={a}&limit={limit}"),
+                None => format!("/v1/teams/{team}/events?limit={limit}"),
             };
             let (s, b) = self
                 .send(
@@ -273,8 +312,8 @@ impl RelayClient {
                     out.len()
                 )));
             }
-            if out.len() as u64 + page.len() as u64 > expected {
-                return Err(relay_lied("it served more events than its announced head"));
+            if page.len() as u64 > limit {
+                return Err(relay_lied("it served more events than were asked for"));
             }
             out.extend(page);
             let last = out.len() as u64 - 1;
@@ -399,6 +438,37 @@ pub struct SyncReport {
     pub waiting_for_admission: bool,
     /// Team state code after the sync.
     pub state_code: String,
+}
+
+/// A verified event ready to store: (seq, hash, bytes).
+type PulledRow = (u64, [u8; 32], Vec<u8>);
+
+/// Verifies pulled events in order on `base` (which they then extend), returning the rows to
+/// store. The first must extend the last event this device verified from the relay.
+fn verify_pulled(
+    base: &mut TeamState,
+    confirmed: Option<(u64, [u8; 32])>,
+    pulled: Vec<Vec<u8>>,
+    me: &DeviceIdentity,
+) -> Result<Vec<PulledRow>> {
+    let mut rows = Vec::with_capacity(pulled.len());
+    for (i, bytes) in pulled.into_iter().enumerate() {
+        let ev = SignedEvent::decode(&bytes)
+            .map_err(|e| relay_lied(format!("malformed event ({e})")))?;
+        if i == 0
+            && let Some((cseq, chash)) = confirmed
+            && ev.envelope.seq == cseq + 1
+            && ev.envelope.prev != chash
+        {
+            return Err(relay_lied(format!(
+                "its event {} does not extend event {cseq} that this device verified (hash chain broken: tampered or forked history)",
+                ev.envelope.seq
+            )));
+        }
+        base.apply(&ev, me, true).map_err(relay_lied)?;
+        rows.push((ev.envelope.seq, ev.hash(), bytes));
+    }
+    Ok(rows)
 }
 
 fn relay_lied(what: impl std::fmt::Display) -> Error {
@@ -578,18 +648,31 @@ impl Session {
                 pending.push((ev.open_body(key)?.payload, ev.public.clone()));
             }
         }
-        let mut base = if pending_rows.is_empty() {
-            self.rebuild(tid, false).await?
+        // Without an outbox the current state is the confirmed state: verify on it directly
+        // (rebuilt from the store only if something fails). With an outbox, verify on a state
+        // rebuilt from relay-confirmed events.
+        let in_place = pending_rows.is_empty();
+        let mut base = if in_place {
+            let t = self
+                .teams
+                .get_mut(&tid)
+                .ok_or_else(|| Error::NotFound("team".into()))?;
+            std::mem::replace(&mut t.state, TeamState::new(tid))
         } else {
             self.rebuild(tid, true).await?
         };
-        let mut rows = Vec::with_capacity(pulled.len());
-        for bytes in pulled {
-            let ev = SignedEvent::decode(&bytes)
-                .map_err(|e| relay_lied(format!("malformed event ({e})")))?;
-            base.apply(&ev, &self.identity, true).map_err(relay_lied)?;
-            rows.push((ev.envelope.seq, ev.hash(), bytes));
-        }
+        let rows = match verify_pulled(&mut base, confirmed, pulled, &self.identity) {
+            Ok(rows) => rows,
+            Err(e) => {
+                if in_place {
+                    let fresh = self.rebuild(tid, false).await?;
+                    if let Some(t) = self.teams.get_mut(&tid) {
+                        t.state = fresh;
+                    }
+                }
+                return Err(e);
+            }
+        };
         let head = base.head.map(|(s, h)| {
             (
                 s,
@@ -597,9 +680,17 @@ impl Session {
                 crate::session::checkpoint_mac(&self.account, &tid, s, &h),
             )
         });
-        self.store.store_pulled(tid, &rows, head).await?;
+        let stored = self.store.store_pulled(tid, &rows, head).await;
         if let Some(t) = self.teams.get_mut(&tid) {
             t.state = base;
+        }
+        if let Err(e) = stored {
+            // Memory ran ahead of the store: bring it back to what is stored.
+            let fresh = self.rebuild(tid, false).await?;
+            if let Some(t) = self.teams.get_mut(&tid) {
+                t.state = fresh;
+            }
+            return Err(e);
         }
         let mut dropped = Vec::new();
         for (payload, public) in pending {
