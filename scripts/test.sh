@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
-echo "== web UI (the desktop app embeds ui/dist at compile time)" >&2
+echo "== web UI: build (the desktop app embeds ui/dist at compile time), types, lint, unit tests" >&2
 ./scripts/ui.sh
+(cd ui && npm run check && npm run lint && npm test)
 
 echo "== format" >&2
 cargo fmt --all -- --check
@@ -22,3 +23,14 @@ export HUSH_REQUIRE_POSTGRES=1
 
 echo "== tests" >&2
 cargo test --workspace --locked
+
+echo "== UI flows in headless Chromium (mocked IPC)" >&2
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends chromium
+fi
+(cd ui && npm run e2e)
+
+echo "== the real app in WebKit under Xvfb, against a real relay" >&2
+./scripts/desktop-e2e.sh

@@ -2,47 +2,8 @@
 
 use hush_tests::{Device, Relay, RelaySet, contains_bytes, files_under};
 
-/// Runs `hush invite` on `owner`, `hush join` on `newcomer` (through `relay_url`), compares the
-/// safety codes the two are shown, admits, and syncs both.
-pub fn invite_and_admit_via(owner: &Device, newcomer: &Device, name: &str, relay_url: &str) {
-    let code = owner.out(&["invite", "--role", "member", "--expires", "1h"]);
-    let code = code.trim();
-    assert!(code.starts_with("hush1"), "{code}");
-    let joiner_code = newcomer.out(&["join", code, "--relay", relay_url]);
-    let joiner_code = joiner_code.trim().to_owned();
-    assert_eq!(joiner_code.split(' ').count(), 4, "{joiner_code}");
-    owner.out(&["sync"]);
-    let members = owner.out(&["members"]);
-    let line = members
-        .lines()
-        .find(|l| l.starts_with(&format!("{name}\t")) && l.contains("pending"))
-        .unwrap_or_else(|| panic!("{name} is not pending: {members}"));
-    assert!(
-        line.ends_with(&format!("safety code {joiner_code}")),
-        "codes differ: {line} vs {joiner_code}"
-    );
-    owner.out(&["admit", name]);
-    owner.out(&["sync"]);
-    let out = newcomer.hush(&["sync"]).output().expect("sync");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let status = newcomer.out(&["team", "status"]);
-    assert!(!status.contains("waiting to be admitted"), "{status}");
-}
-
-/// [`invite_and_admit_via`] through the relay in the code.
-pub fn invite_and_admit(owner: &Device, newcomer: &Device, name: &str) {
-    let url = owner.out(&["--json", "team", "status"]);
-    let url: serde_json::Value = serde_json::from_str(&url).expect("json");
-    invite_and_admit_via(
-        owner,
-        newcomer,
-        name,
-        url["relay"].as_str().expect("relay url"),
-    );
+fn invite_and_admit_via(owner: &Device, newcomer: &Device, name: &str, relay_url: &str) {
+    hush_tests::invite_and_admit(owner, newcomer, name, Some(relay_url));
 }
 
 fn state_code(d: &Device) -> String {
@@ -353,7 +314,7 @@ fn reads_and_writes_work_offline_and_sync_later() {
     alice.out(&["sync"]);
     assert!(alice.out(&["team", "status"]).contains("outbox:      0"));
     let bob = Device::init("bob");
-    invite_and_admit(&alice, &bob, "bob");
+    invite_and_admit_via(&alice, &bob, "bob", &relay.url);
     alice.out(&["grant", "prod", "bob", "--role", "read"]);
     alice.out(&["sync"]);
     bob.out(&["sync"]);

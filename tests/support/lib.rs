@@ -396,3 +396,40 @@ impl RelaySet {
         })
     }
 }
+
+/// `hush invite` on `owner`, `hush join` on `newcomer` (through `relay_url` when given, else the
+/// relay in the code), checks that the safety code `hush members` shows the owner equals the one
+/// the newcomer was shown, admits, and syncs both. Returns the invite code.
+pub fn invite_and_admit(
+    owner: &Device,
+    newcomer: &Device,
+    name: &str,
+    relay_url: Option<&str>,
+) -> String {
+    let code = owner.out(&["invite", "--role", "member", "--expires", "1h"]);
+    let code = code.trim().to_owned();
+    assert!(code.starts_with("hush1"), "{code}");
+    let mut join = vec!["join", code.as_str()];
+    if let Some(url) = relay_url {
+        join.extend(["--relay", url]);
+    }
+    let joiner_code = newcomer.out(&join);
+    let joiner_code = joiner_code.trim().to_owned();
+    assert_eq!(joiner_code.split(' ').count(), 4, "{joiner_code}");
+    owner.out(&["sync"]);
+    let members = owner.out(&["members"]);
+    let line = members
+        .lines()
+        .find(|l| l.starts_with(&format!("{name}\t")) && l.contains("pending"))
+        .unwrap_or_else(|| panic!("{name} is not pending: {members}"));
+    assert!(
+        line.ends_with(&format!("safety code {joiner_code}")),
+        "codes differ: {line} vs {joiner_code}"
+    );
+    owner.out(&["admit", name]);
+    owner.out(&["sync"]);
+    newcomer.out(&["sync"]);
+    let status = newcomer.out(&["team", "status"]);
+    assert!(!status.contains("waiting to be admitted"), "{status}");
+    code
+}

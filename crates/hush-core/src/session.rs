@@ -523,6 +523,12 @@ impl Session {
     }
 
     pub(crate) fn team_by_name(&self, name: &str) -> Result<Uuid> {
+        // Front ends that list teams may refer to them by id.
+        if let Ok(id) = Uuid::parse_str(name)
+            && self.teams.contains_key(&id)
+        {
+            return Ok(id);
+        }
         let found: Vec<Uuid> = self
             .teams
             .iter()
@@ -726,12 +732,14 @@ impl Session {
         explicit_team: Option<&str>,
         vault: &str,
     ) -> Result<(Uuid, Uuid)> {
+        let by_id = Uuid::parse_str(vault).ok();
         let in_team = |tid: Uuid| -> Option<Uuid> {
             self.teams[&tid]
                 .state
                 .vaults
                 .values()
-                .find(|v| v.name.as_deref() == Some(vault))
+                .filter(|v| v.readable())
+                .find(|v| v.name.as_deref() == Some(vault) || Some(v.id) == by_id)
                 .map(|v| v.id)
         };
         if let Some(t) = explicit_team {

@@ -142,6 +142,8 @@ pub struct VaultState {
     /// Items by id.
     pub items: HashMap<Uuid, Item>,
     by_name: HashMap<String, Uuid>,
+    /// The name each item is indexed under (so re-indexing one item is O(1)).
+    indexed_as: HashMap<Uuid, String>,
 }
 
 impl VaultState {
@@ -172,9 +174,14 @@ impl VaultState {
         };
         let name = it.name().map(str::to_owned);
         let deleted = it.deleted;
-        self.by_name.retain(|_, id| *id != item);
+        if let Some(old) = self.indexed_as.remove(&item)
+            && self.by_name.get(&old) == Some(&item)
+        {
+            self.by_name.remove(&old);
+        }
         if let (Some(n), false) = (name, deleted) {
-            self.by_name.insert(n, item);
+            self.by_name.insert(n.clone(), item);
+            self.indexed_as.insert(item, n);
         }
     }
 }
@@ -819,6 +826,7 @@ impl TeamState {
                         created_by: author,
                         items: HashMap::new(),
                         by_name: HashMap::new(),
+                        indexed_as: HashMap::new(),
                     },
                 );
                 new_vault_keys.insert(id);

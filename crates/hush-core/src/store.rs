@@ -415,9 +415,9 @@ impl Store {
         u64_col(n)
     }
 
-    /// Marks events up to `seq` as confirmed by the relay.
+    /// Marks the event at `seq` as confirmed by the relay (events are pushed in order).
     pub async fn mark_confirmed(&self, team_id: Uuid, seq: u64) -> Result<()> {
-        sqlx::query("UPDATE events SET pending = 0 WHERE team_id = ? AND seq <= ? AND pending = 1")
+        sqlx::query("UPDATE events SET pending = 0 WHERE team_id = ? AND seq = ?")
             .bind(team_id.as_bytes().as_slice())
             .bind(i64_col(seq)?)
             .execute(&self.pool)

@@ -92,6 +92,22 @@ impl RelayClient {
         extra: &[(&str, String)],
         now_ms: i64,
     ) -> Result<(reqwest::StatusCode, Vec<u8>)> {
+        self.send_attempt(me, method, path_and_query, team, body, extra, now_ms, 0)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_attempt(
+        &self,
+        me: Option<&DeviceIdentity>,
+        method: reqwest::Method,
+        path_and_query: &str,
+        team: &Uuid,
+        body: Vec<u8>,
+        extra: &[(&str, String)],
+        now_ms: i64,
+        attempt: u32,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>)> {
         let mut req = self
             .http
             .request(method.clone(), format!("{}{path_and_query}", self.base));
@@ -106,11 +122,34 @@ impl RelayClient {
             req = req.header(*k, v);
         }
         let resp = req
-            .body(body)
+            .body(body.clone())
             .send()
             .await
             .map_err(|e| Error::Offline(describe(&e)))?;
         let status = resp.status();
+        // Rate limited: wait as long as the relay asks (a little, a few times), then re-sign and
+        // retry, so a large outbox is pushed at the relay's pace instead of failing halfway.
+        if status.as_u16() == 429 && attempt < 5 {
+            let wait = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1)
+                .clamp(1, 10);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            return Box::pin(self.send_attempt(
+                me,
+                method,
+                path_and_query,
+                team,
+                body,
+                extra,
+                now_ms + 1000 * wait as i64,
+                attempt + 1,
+            ))
+            .await;
+        }
         let bytes = resp
             .bytes()
             .await
@@ -225,17 +264,30 @@ impl RelayClient {
         me: &DeviceIdentity,
         team: &Uuid,
         after: Option<u64>,
+        until: u64,
         now_ms: i64,
     ) -> Result<Vec<Vec<u8>>> {
+        // Exactly the events between our position and the head the relay announced: a relay
+        // that keeps sending pages, or stops short, is caught instead of believed.
+        let first = after.map_or(0, |a| a + 1);
+        let expected = until
+            .checked_add(1)
+            .and_then(|end| end.checked_sub(first))
+            .ok_or_else(|| {
+                Error::Integrity("the relay announced a head behind this device".into())
+            })?;
         let mut out = Vec::new();
         let mut cursor = after;
         loop {
+            if out.len() as u64 == expected {
+                return Ok(out);
+            }
+            // Ask for no more than what is left up to the announced head: others may append
+            // meanwhile, and those events belong to the next round.
+            let limit = (expected - out.len() as u64).min(u64::from(relay_proto::MAX_PULL));
             let path = match cursor {
-                Some(a) => format!(
-                    "/v1/teams/{team}/events?after={a}&limit={}",
-                    relay_proto::MAX_PULL
-                ),
-                None => format!("/v1/teams/{team}/events?limit={}", relay_proto::MAX_PULL),
+                Some(a) => format!("/v1/teams/{team}/events?after={a}&limit={limit}"),
+                None => format!("/v1/teams/{team}/events?limit={limit}"),
             };
             let (s, b) = self
                 .send(
@@ -253,9 +305,15 @@ impl RelayClient {
             }
             let page = relay_proto::decode_event_list(&b)
                 .map_err(|_| Error::Integrity("the relay sent a malformed event list".into()))?;
-            // The relay may cap a page by size; keep going until a page comes back empty.
+            // The relay may cap a page by size; keep going until the announced head.
             if page.is_empty() {
-                return Ok(out);
+                return Err(relay_lied(format!(
+                    "it announced event {until} but served only {} of the {expected} events after this device's position",
+                    out.len()
+                )));
+            }
+            if page.len() as u64 > limit {
+                return Err(relay_lied("it served more events than were asked for"));
             }
             out.extend(page);
             let last = out.len() as u64 - 1;
@@ -390,6 +448,37 @@ pub struct SyncReport {
     pub state_code: String,
 }
 
+/// A verified event ready to store: (seq, hash, bytes).
+type PulledRow = (u64, [u8; 32], Vec<u8>);
+
+/// Verifies pulled events in order on `base` (which they then extend), returning the rows to
+/// store. The first must extend the last event this device verified from the relay.
+fn verify_pulled(
+    base: &mut TeamState,
+    confirmed: Option<(u64, [u8; 32])>,
+    pulled: Vec<Vec<u8>>,
+    me: &DeviceIdentity,
+) -> Result<Vec<PulledRow>> {
+    let mut rows = Vec::with_capacity(pulled.len());
+    for (i, bytes) in pulled.into_iter().enumerate() {
+        let ev = SignedEvent::decode(&bytes)
+            .map_err(|e| relay_lied(format!("malformed event ({e})")))?;
+        if i == 0
+            && let Some((cseq, chash)) = confirmed
+            && ev.envelope.seq == cseq + 1
+            && ev.envelope.prev != chash
+        {
+            return Err(relay_lied(format!(
+                "its event {} does not extend event {cseq} that this device verified (hash chain broken: tampered or forked history)",
+                ev.envelope.seq
+            )));
+        }
+        base.apply(&ev, me, true).map_err(relay_lied)?;
+        rows.push((ev.envelope.seq, ev.hash(), bytes));
+    }
+    Ok(rows)
+}
+
 fn relay_lied(what: impl std::fmt::Display) -> Error {
     Error::Integrity(format!(
         "the relay is misbehaving: {what}; local data was left unchanged"
@@ -427,9 +516,11 @@ impl Session {
         let now = (self.clock)();
         if let Some(t) = self.teams.get_mut(&tid) {
             match &result {
-                Ok(_) => {
+                Ok(report) => {
                     t.settings.last_sync_ms = Some(now);
-                    t.settings.relay_alert = None;
+                    // A clean sync clears an old alert, unless this sync raised a new one.
+                    t.settings.relay_alert =
+                        Some(report.alerts.join("; ")).filter(|a| !a.is_empty());
                 }
                 Err(Error::Integrity(m)) => t.settings.relay_alert = Some(m.clone()),
                 Err(_) => {}
@@ -481,8 +572,9 @@ impl Session {
                 }
             }
             if head.seq.is_some() && head.seq != confirmed.map(|c| c.0) {
+                let until = head.seq.unwrap_or_default();
                 let pulled = client
-                    .pull(&self.identity, &tid, confirmed.map(|c| c.0), now)
+                    .pull(&self.identity, &tid, confirmed.map(|c| c.0), until, now)
                     .await?;
                 report.pulled += pulled.len();
                 let dropped = self.integrate(tid, confirmed, pulled).await?;
@@ -564,18 +656,31 @@ impl Session {
                 pending.push((ev.open_body(key)?.payload, ev.public.clone()));
             }
         }
-        let mut base = if pending_rows.is_empty() {
-            self.rebuild(tid, false).await?
+        // Without an outbox the current state is the confirmed state: verify on it directly
+        // (rebuilt from the store only if something fails). With an outbox, verify on a state
+        // rebuilt from relay-confirmed events.
+        let in_place = pending_rows.is_empty();
+        let mut base = if in_place {
+            let t = self
+                .teams
+                .get_mut(&tid)
+                .ok_or_else(|| Error::NotFound("team".into()))?;
+            std::mem::replace(&mut t.state, TeamState::new(tid))
         } else {
             self.rebuild(tid, true).await?
         };
-        let mut rows = Vec::with_capacity(pulled.len());
-        for bytes in pulled {
-            let ev = SignedEvent::decode(&bytes)
-                .map_err(|e| relay_lied(format!("malformed event ({e})")))?;
-            base.apply(&ev, &self.identity, true).map_err(relay_lied)?;
-            rows.push((ev.envelope.seq, ev.hash(), bytes));
-        }
+        let rows = match verify_pulled(&mut base, confirmed, pulled, &self.identity) {
+            Ok(rows) => rows,
+            Err(e) => {
+                if in_place {
+                    let fresh = self.rebuild(tid, false).await?;
+                    if let Some(t) = self.teams.get_mut(&tid) {
+                        t.state = fresh;
+                    }
+                }
+                return Err(e);
+            }
+        };
         let head = base.head.map(|(s, h)| {
             (
                 s,
@@ -583,9 +688,17 @@ impl Session {
                 crate::session::checkpoint_mac(&self.account, &tid, s, &h),
             )
         });
-        self.store.store_pulled(tid, &rows, head).await?;
+        let stored = self.store.store_pulled(tid, &rows, head).await;
         if let Some(t) = self.teams.get_mut(&tid) {
             t.state = base;
+        }
+        if let Err(e) = stored {
+            // Memory ran ahead of the store: bring it back to what is stored.
+            let fresh = self.rebuild(tid, false).await?;
+            if let Some(t) = self.teams.get_mut(&tid) {
+                t.state = fresh;
+            }
+            return Err(e);
         }
         let mut dropped = Vec::new();
         for (payload, public) in pending {
@@ -805,7 +918,19 @@ impl Session {
             .clone()
             .ok_or_else(|| Error::Invalid("not joining".into()))?;
         let now = (self.clock)();
-        let pulled = match client.pull(&self.identity, &tid, None, now).await {
+        let head = match client.head(&self.identity, &tid, now).await {
+            Ok(h) => h,
+            Err(Error::Relay(_)) => {
+                report.waiting_for_admission = true;
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(until) = head.seq else {
+            report.waiting_for_admission = true;
+            return Ok(report);
+        };
+        let pulled = match client.pull(&self.identity, &tid, None, until, now).await {
             Ok(p) => p,
             Err(Error::Relay(_)) => {
                 report.waiting_for_admission = true;
@@ -1001,5 +1126,31 @@ impl ChangeWait {
             )
             .await?;
         Ok(RelayClient::wait_answer(s, &b)?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        for ok in [
+            "https://relay.example.com",
+            "http://127.0.0.1:8787",
+            "http://localhost:8787",
+            "http://[::1]:8787",
+        ] {
+            assert!(RelayClient::new(ok, false).is_ok(), "{ok}");
+        }
+        let e = RelayClient::new("http://relay.example.com", false)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("refusing plain http://"), "{e}");
+        assert!(RelayClient::new("http://10.0.0.5:8787", false).is_err());
+        assert!(RelayClient::new("http://relay.example.com", true).is_ok());
+        assert!(RelayClient::new("ftp://relay.example.com", true).is_err());
+        assert!(RelayClient::new("not a url", true).is_err());
     }
 }
