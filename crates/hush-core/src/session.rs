@@ -623,7 +623,7 @@ impl Session {
             .ok_or_else(|| Error::NotFound("team".into()))?;
         Ok(TeamInfo {
             id,
-            name: self.team_label(id),
+            name: t.state.name.clone(),
             relay: t.settings.relay.clone(),
             selected: self.selected == Some(id),
             vaults: t.state.vaults.values().filter(|v| v.readable()).count(),
