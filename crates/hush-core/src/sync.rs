@@ -81,6 +81,20 @@ impl RelayClient {
         })
     }
 
+    /// A request signed with this device's relay-auth key.
+    async fn signed(
+        &self,
+        me: &DeviceIdentity,
+        method: reqwest::Method,
+        path_and_query: &str,
+        team: &Uuid,
+        body: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>)> {
+        self.send(Some(me), method, path_and_query, team, body, &[], now_ms)
+            .await
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
@@ -182,13 +196,12 @@ impl RelayClient {
     ) -> Result<()> {
         let path = format!("/v1/teams/{team}");
         let (s, b) = self
-            .send(
-                Some(me),
+            .signed(
+                me,
                 reqwest::Method::PUT,
                 &path,
                 team,
                 event.to_vec(),
-                &[],
                 now_ms,
             )
             .await?;
@@ -211,13 +224,12 @@ impl RelayClient {
     ) -> Result<Appended> {
         let path = format!("/v1/teams/{team}/events");
         let (s, b) = self
-            .send(
-                Some(me),
+            .signed(
+                me,
                 reqwest::Method::POST,
                 &path,
                 team,
                 event.to_vec(),
-                &[],
                 now_ms,
             )
             .await?;
@@ -236,15 +248,7 @@ impl RelayClient {
     pub async fn head(&self, me: &DeviceIdentity, team: &Uuid, now_ms: i64) -> Result<Head> {
         let path = format!("/v1/teams/{team}/head");
         let (s, b) = self
-            .send(
-                Some(me),
-                reqwest::Method::GET,
-                &path,
-                team,
-                Vec::new(),
-                &[],
-                now_ms,
-            )
+            .signed(me, reqwest::Method::GET, &path, team, Vec::new(), now_ms)
             .await?;
         if s.as_u16() == 404 {
             return Ok(Head {
@@ -290,15 +294,7 @@ impl RelayClient {
                 None => format!("/v1/teams/{team}/events?limit={limit}"),
             };
             let (s, b) = self
-                .send(
-                    Some(me),
-                    reqwest::Method::GET,
-                    &path,
-                    team,
-                    Vec::new(),
-                    &[],
-                    now_ms,
-                )
+                .signed(me, reqwest::Method::GET, &path, team, Vec::new(), now_ms)
                 .await?;
             if !s.is_success() {
                 return Err(Self::error(s, &b));
@@ -339,15 +335,7 @@ impl RelayClient {
     ) -> Result<Option<Head>> {
         let path = Self::wait_path(team, after, timeout_ms);
         let (s, b) = self
-            .send(
-                Some(me),
-                reqwest::Method::GET,
-                &path,
-                team,
-                Vec::new(),
-                &[],
-                now_ms,
-            )
+            .signed(me, reqwest::Method::GET, &path, team, Vec::new(), now_ms)
             .await?;
         Self::wait_answer(s, &b)
     }
@@ -400,15 +388,7 @@ impl RelayClient {
     ) -> Result<Vec<JoinRequest>> {
         let path = format!("/v1/teams/{team}/joins");
         let (s, b) = self
-            .send(
-                Some(me),
-                reqwest::Method::GET,
-                &path,
-                team,
-                Vec::new(),
-                &[],
-                now_ms,
-            )
+            .signed(me, reqwest::Method::GET, &path, team, Vec::new(), now_ms)
             .await?;
         if !s.is_success() {
             return Err(Self::error(s, &b));
