@@ -21,10 +21,13 @@
 //! Team creation is the one signed request whose key cannot come from the ACL (there is none
 //! yet): it is verified with the key the genesis event itself adds for its author.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, OriginalUri, RawPathParams, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OriginalUri, RawPathParams, Request,
+};
 use axum::http::{HeaderMap, Method};
 use axum::response::IntoResponse;
 use hush_core::relay_proto::{AuthHeaders, MAX_SKEW_MS, header};
@@ -48,6 +51,8 @@ pub struct RawRequest {
     pub headers: HeaderMap,
     /// Body (at most the router's body limit).
     pub body: Bytes,
+    /// The peer's address, when the server knows it.
+    pub peer_ip: Option<IpAddr>,
 }
 
 impl FromRequest<AppState> for RawRequest {
@@ -82,6 +87,10 @@ impl FromRequest<AppState> for RawRequest {
             .unwrap_or_else(|| uri.path().to_owned());
         let method = parts.method.clone();
         let headers = parts.headers.clone();
+        let peer_ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
         let body = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|rejection| {
@@ -98,6 +107,7 @@ impl FromRequest<AppState> for RawRequest {
             path_and_query,
             headers,
             body,
+            peer_ip,
         })
     }
 }
@@ -112,6 +122,8 @@ pub struct Signed {
     pub device_id: Uuid,
     /// Whether the device is a manager (at authentication time).
     pub manager: bool,
+    /// Whether the device is a read-only service identity.
+    pub read_only: bool,
     /// The raw request.
     pub request: RawRequest,
 }
@@ -122,7 +134,7 @@ impl FromRequest<AppState> for Signed {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let request = RawRequest::from_request(req, state).await?;
         let auth = parse_headers(&request.headers)?;
-        let Some((auth_pk, manager)) = state
+        let Some(device) = state
             .db()
             .device_key(&request.team_id, &auth.device_id)
             .await?
@@ -137,11 +149,25 @@ impl FromRequest<AppState> for Signed {
                 "this device is not an active member of the team",
             ));
         };
-        check_signature(state, &auth, &auth_pk, &request).await?;
+        check_signature(state, &auth, &device.auth_pk, &request).await?;
+        let now = state.now_ms();
+        if device.expires_ms.is_some_and(|e| now >= e) {
+            return Err(ApiError::Forbidden(
+                "this service identity has expired; ask a team admin for a new token",
+            ));
+        }
+        // Checked after the signature, so that only the device itself can make a row appear.
+        if let Some(ip) = request.peer_ip {
+            state
+                .db()
+                .record_usage(&request.team_id, &auth.device_id, &ip.to_string(), now)
+                .await?;
+        }
         Ok(Self {
             team_id: request.team_id,
             device_id: auth.device_id,
-            manager,
+            manager: device.manager,
+            read_only: device.read_only,
             request,
         })
     }

@@ -23,7 +23,7 @@ use std::path::Path;
 
 use hush_core::crypto;
 use hush_core::event::{AclChange, SignedEvent};
-use hush_core::relay_proto::{self, AppendOk, Head, JoinRequest};
+use hush_core::relay_proto::{self, AppendOk, DeviceUsage, Head, JoinRequest};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use uuid::Uuid;
@@ -82,6 +82,19 @@ pub enum AppendOutcome {
     NotAtHead(Head),
     /// The author may not append this event (removed, or ACL changes without being a manager).
     Forbidden,
+}
+
+/// What the relay knows about an active device for authorising its requests.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceAuth {
+    /// Its relay-auth key.
+    pub auth_pk: [u8; 32],
+    /// May change the access list.
+    pub manager: bool,
+    /// A service identity: may read, never append.
+    pub read_only: bool,
+    /// When it stops being let in (service identities).
+    pub expires_ms: Option<i64>,
 }
 
 fn hex_head(seq: i64, hash: &[u8]) -> Head {
@@ -176,21 +189,74 @@ impl Db {
         Ok(row.is_some())
     }
 
-    /// The relay-auth key and manager flag of an active device of a team.
+    /// The relay-auth key and permissions of an active device of a team.
     pub async fn device_key(
         &self,
         team_id: &Uuid,
         device_id: &Uuid,
-    ) -> Result<Option<([u8; 32], bool)>, sqlx::Error> {
-        let row: Option<(Vec<u8>, i64)> = sqlx::query_as(
-            "SELECT auth_pk, manager FROM devices
+    ) -> Result<Option<DeviceAuth>, sqlx::Error> {
+        let row: Option<(Vec<u8>, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT auth_pk, manager, read_only, expires_ms FROM devices
              WHERE team_id = $1 AND device_id = $2 AND removed = 0",
         )
         .bind(team_id.to_string())
         .bind(device_id.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|(pk, manager)| Some((pk.try_into().ok()?, manager == 1))))
+        Ok(row.and_then(|(pk, manager, read_only, expires_ms)| {
+            Some(DeviceAuth {
+                auth_pk: pk.try_into().ok()?,
+                manager: manager == 1,
+                read_only: read_only == 1,
+                expires_ms,
+            })
+        }))
+    }
+
+    /// Counts a request from `device_id` at address `ip`.
+    pub async fn record_usage(
+        &self,
+        team_id: &Uuid,
+        device_id: &Uuid,
+        ip: &str,
+        now_ms: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO device_usage (team_id, device_id, ip, first_ms, last_ms, requests)
+             VALUES ($1, $2, $3, $4, $4, 1)
+             ON CONFLICT (team_id, device_id, ip) DO UPDATE
+             SET last_ms = excluded.last_ms, requests = device_usage.requests + 1",
+        )
+        .bind(team_id.to_string())
+        .bind(device_id.to_string())
+        .bind(ip)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every (device, address) the team's devices used, oldest first.
+    pub async fn usage(&self, team_id: &Uuid) -> Result<Vec<DeviceUsage>, sqlx::Error> {
+        let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT device_id, ip, first_ms, last_ms, requests FROM device_usage
+             WHERE team_id = $1 ORDER BY first_ms, device_id, ip",
+        )
+        .bind(team_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(d, ip, first_ms, last_ms, requests)| {
+                Some(DeviceUsage {
+                    device_id: Uuid::parse_str(&d).ok()?,
+                    ip,
+                    first_ms,
+                    last_ms,
+                    requests,
+                })
+            })
+            .collect())
     }
 
     /// Records a request nonce; `false` if this device already used it (a replay).
@@ -300,7 +366,8 @@ impl Db {
              WHERE team_id = $3 AND head_seq = $4 AND head_hash = $5
                AND EXISTS (SELECT 1 FROM devices d
                            WHERE d.team_id = $3 AND d.device_id = $6 AND d.removed = 0
-                             AND (d.manager = 1 OR $7 = 0))",
+                             AND (d.manager = 1 OR $7 = 0) AND d.read_only = 0
+                             AND (d.expires_ms IS NULL OR d.expires_ms > $8))",
         )
         .bind(seq)
         .bind(hash.to_vec())
@@ -309,6 +376,7 @@ impl Db {
         .bind(env.prev.to_vec())
         .bind(env.author.to_string())
         .bind(needs_manager)
+        .bind(now_ms)
         .execute(&mut *tx)
         .await?;
         if res.rows_affected() == 0 {
@@ -567,6 +635,23 @@ async fn apply_acl(
                 .bind(device_id.to_string())
                 .bind(auth_pk.to_vec())
                 .bind(i64::from(*manager))
+                .execute(&mut **tx)
+                .await?;
+            }
+            AclChange::AddService {
+                device_id,
+                auth_pk,
+                expires_ms,
+            } => {
+                sqlx::query(
+                    "INSERT INTO devices (team_id, device_id, auth_pk, manager, removed, read_only, expires_ms)
+                     VALUES ($1, $2, $3, 0, 0, 1, $4)
+                     ON CONFLICT (team_id, device_id) DO NOTHING",
+                )
+                .bind(team)
+                .bind(device_id.to_string())
+                .bind(auth_pk.to_vec())
+                .bind(*expires_ms)
                 .execute(&mut **tx)
                 .await?;
             }

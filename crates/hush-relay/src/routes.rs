@@ -43,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/teams/{team}/head", get(head))
         .route("/v1/teams/{team}/wait", get(wait))
         .route("/v1/teams/{team}/joins", get(list_joins))
+        .route("/v1/teams/{team}/devices", get(list_usage))
         .route("/v1/teams/{team}/joins/{invite}", post(submit_join))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -154,6 +155,11 @@ async fn append(State(state): State<AppState>, signed: Signed) -> Result<Respons
     }
     if env.author != signed.device_id {
         return Err(ApiError::Forbidden("events must be sent by their author"));
+    }
+    if signed.read_only {
+        return Err(ApiError::Forbidden(
+            "a service identity is read-only and may not append events",
+        ));
     }
     if !ev.public.acl.is_empty() && !signed.manager {
         return Err(ApiError::Forbidden(
@@ -307,4 +313,12 @@ async fn list_joins(State(state): State<AppState>, signed: Signed) -> Result<Res
         Some(list) => Ok(Json(list).into_response()),
         None => Err(ApiError::Forbidden("only managers may read join requests")),
     }
+}
+
+/// Which addresses each device of the team used, and how often (managers only).
+async fn list_usage(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    if !signed.manager {
+        return Err(ApiError::Forbidden("only managers may read device usage"));
+    }
+    Ok(Json(state.db().usage(&signed.team_id).await?).into_response())
 }

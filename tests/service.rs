@@ -1,0 +1,430 @@
+//! Service (CI/CD) identities against a real relay: a pipeline with only `HUSH_SERVICE_TOKEN`
+//! in a clean HOME gets the right environment and leaves nothing behind; expired and revoked
+//! tokens are refused with clear errors; a service identity can never write, and a forged write
+//! that a relay lets through is rejected by the other clients.
+
+use std::path::Path;
+use std::process::Output;
+
+use hush_core::event::{Body, Envelope, KeyScope, Payload, PutKind, SignedEvent};
+use hush_core::item::{ItemMeta, ItemSlot};
+use hush_core::secret::SecretString;
+use hush_core::service::ServiceToken;
+use hush_core::state::TeamState;
+use hush_tests::{Device, Relay, assert_clean_error, bin, files_under};
+
+const STRIPE: &str = "sk_live_pipeline_value_9f8e7d6c";
+const OTHER: &str = "other-vault-value-never-for-ci-41";
+
+/// alice with team acme on `relay`, vaults payments-prod (STRIPE_KEY) and internal (ADMIN).
+fn team_with_vaults(relay: &Relay) -> Device {
+    let alice = Device::init("alice");
+    alice.out(&["team", "create", "acme", "--relay", &relay.url]);
+    alice.out(&["vault", "create", "payments-prod"]);
+    alice.out(&["vault", "create", "internal"]);
+    alice.out(&["set", "payments-prod/STRIPE_KEY", STRIPE]);
+    alice.out(&["set", "internal/ADMIN", OTHER]);
+    alice.out(&["sync"]);
+    alice
+}
+
+fn create_service(alice: &Device, name: &str, expires: &str) -> String {
+    let o = alice
+        .hush(&[
+            "service",
+            "create",
+            name,
+            "--vault",
+            "payments-prod",
+            "--expires",
+            expires,
+        ])
+        .output()
+        .expect("run hush");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "service create failed: {err}");
+    assert!(err.contains("shown only once"), "{err}");
+    let token = String::from_utf8(o.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    assert!(token.starts_with("hush_sa_"), "{token}");
+    token
+}
+
+/// `hush` as a CI job: an empty HOME, no HUSH_HOME, nothing but PATH and the token.
+fn ci(home: &Path, token: &str, args: &[&str]) -> Output {
+    std::process::Command::new(bin("hush"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("TMPDIR", home)
+        .env("HUSH_SERVICE_TOKEN", token)
+        .current_dir(home)
+        .args(args)
+        .output()
+        .expect("run hush")
+}
+
+fn ci_error(home: &Path, token: &str, args: &[&str]) -> String {
+    let o = ci(home, token, args);
+    assert!(!o.status.success(), "hush {args:?} unexpectedly succeeded");
+    let err = String::from_utf8(o.stderr).expect("utf-8");
+    assert_clean_error(&err);
+    assert!(!err.contains(STRIPE) && !err.contains(token), "{err}");
+    err
+}
+
+#[test]
+fn a_pipeline_with_only_the_token_gets_its_keys_and_leaves_no_file() {
+    let relay = Relay::start();
+    let alice = team_with_vaults(&relay);
+    let token = create_service(&alice, "deploy", "30d");
+    let list = alice.out(&["service", "list"]);
+    assert!(
+        list.starts_with("deploy\tactive\texpires ") && list.trim_end().ends_with("payments-prod"),
+        "{list}"
+    );
+
+    let job = tempfile::tempdir().expect("temp dir");
+    let o = ci(
+        job.path(),
+        &token,
+        &[
+            "run",
+            "--vault",
+            "payments-prod",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s|%s' \"$STRIPE_KEY\" \"${ADMIN:-unset}\" \"${HUSH_SERVICE_TOKEN:-scrubbed}\"",
+        ],
+    );
+    assert!(
+        o.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("{STRIPE}|unset|scrubbed")
+    );
+
+    let o = ci(job.path(), &token, &["get", "payments-prod/STRIPE_KEY"]);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim_end(), STRIPE);
+
+    std::fs::write(
+        job.path().join("app.env.tpl"),
+        "KEY={{ hush://payments-prod/STRIPE_KEY }}\n",
+    )
+    .expect("write template");
+    let o = ci(job.path(), &token, &["inject", "-i", "app.env.tpl"]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("KEY={STRIPE}\n")
+    );
+    std::fs::remove_file(job.path().join("app.env.tpl")).expect("remove template");
+
+    // Least privilege: the other vault does not exist for this identity.
+    let err = ci_error(job.path(), &token, &["get", "internal/ADMIN"]);
+    assert!(err.contains("not found"), "{err}");
+    assert!(!err.contains(OTHER));
+
+    // Nothing was written anywhere under the job's HOME (the store lived in memory).
+    assert_eq!(files_under(job.path()), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn a_service_identity_cannot_write_or_manage() {
+    let relay = Relay::start();
+    let alice = team_with_vaults(&relay);
+    let token = create_service(&alice, "deploy", "30d");
+    let job = tempfile::tempdir().expect("temp dir");
+    for args in [
+        vec!["set", "payments-prod/STRIPE_KEY", "x"],
+        vec!["rm", "payments-prod/STRIPE_KEY"],
+        vec!["invite"],
+        vec!["grant", "payments-prod", "alice", "--role", "read"],
+        vec!["service", "create", "x", "--vault", "payments-prod"],
+        vec!["sync"],
+    ] {
+        let err = ci_error(job.path(), &token, &args);
+        assert!(
+            err.contains("read-only service identity"),
+            "{args:?}: {err}"
+        );
+    }
+    // A grant of more than read to a service is refused by the granting client too.
+    let err = alice.fails(&["grant", "internal", "deploy", "--role", "write"]);
+    assert!(err.contains("only be given read access"), "{err}");
+    assert_eq!(files_under(job.path()), Vec::<std::path::PathBuf>::new());
+}
+
+/// The relay's raw log, in order.
+fn relay_events(relay: &Relay) -> Vec<Vec<u8>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&relay.database)
+            .await
+            .expect("relay db");
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM events ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .expect("events");
+        pool.close().await;
+        rows
+    })
+}
+
+#[test]
+fn a_forged_write_signed_by_a_service_is_refused_by_relay_and_clients() {
+    let relay = Relay::start();
+    let alice = team_with_vaults(&relay);
+    let token = create_service(&alice, "deploy", "30d");
+    let svc = ServiceToken::parse(&token).expect("token");
+
+    // Replay the team log as the service identity, exactly as a client would.
+    let raw = relay_events(&relay);
+    let events: Vec<SignedEvent> = raw
+        .iter()
+        .map(|b| SignedEvent::decode(b).expect("event"))
+        .collect();
+    let mut st = TeamState::new(svc.team_id);
+    st.preload_keys(hush_core::session::bundled_keys(&events, &svc.identity));
+    for ev in &events {
+        st.apply(ev, &svc.identity, true)
+            .expect("the real log verifies");
+    }
+    let vault = st
+        .vaults
+        .values()
+        .find(|v| v.name.as_deref() == Some("payments-prod"))
+        .expect("vault readable by the service");
+    let item = vault.find("STRIPE_KEY").expect("item");
+    let version = item.current().version + 1;
+    let slot = ItemSlot {
+        team_id: svc.team_id,
+        vault_id: vault.id,
+        item_id: item.id,
+        version,
+        key_epoch: vault.key_epoch,
+    };
+    let vkey = st
+        .key(KeyScope::Vault(vault.id), vault.key_epoch)
+        .expect("vault key");
+    let meta: ItemMeta = item.current().meta.clone().expect("meta");
+    let (seq, prev) = st.next_position();
+    let forged = SignedEvent::seal(
+        Envelope {
+            team_id: svc.team_id,
+            seq,
+            prev,
+            epoch: st.log_epoch,
+            author: svc.identity.device_id,
+        },
+        hush_core::event::Public::default(),
+        &Body {
+            time_ms: 1,
+            payload: Payload::SecretPut {
+                vault_id: vault.id,
+                item_id: item.id,
+                version,
+                base_version: version - 1,
+                key_epoch: vault.key_epoch,
+                kind: PutKind::Set,
+                meta_ct: slot.seal_meta(vkey, &meta),
+                value_ct: slot.seal_value(vkey, &SecretString::new("attacker".into())),
+            },
+        },
+        st.key(KeyScope::Log, st.log_epoch).expect("log key"),
+        &svc.identity,
+    )
+    .expect("seal");
+    // Clients: the check refuses it whoever verifies it.
+    let err = st
+        .check(&forged, &svc.identity, true)
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("service identity may never write"),
+        "{err}"
+    );
+
+    // Relay: refuses the append (read-only identity).
+    let status = post_event(&relay.url, &svc, &forged);
+    assert_eq!(status, 403, "the relay accepted a service identity's write");
+
+    // A relay that lets it through anyway: alice's client refuses the log and keeps her value.
+    insert_raw_event(&relay, &forged);
+    let err = alice.fails(&["sync"]);
+    assert!(
+        err.contains("service identity may never write") || err.contains("integrity"),
+        "{err}"
+    );
+    assert_eq!(
+        alice.out(&["get", "payments-prod/STRIPE_KEY"]).trim_end(),
+        STRIPE
+    );
+    // And a newcomer pipeline refuses to believe that log at all.
+    let job = tempfile::tempdir().expect("temp dir");
+    let err = ci_error(job.path(), &token, &["get", "payments-prod/STRIPE_KEY"]);
+    assert!(err.contains("does not verify"), "{err}");
+}
+
+fn post_event(url: &str, svc: &ServiceToken, ev: &SignedEvent) -> u16 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = hush_core::sync::RelayClient::new(url, false).expect("client");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as i64;
+        match client
+            .append(&svc.identity, &svc.team_id, ev.bytes(), now)
+            .await
+        {
+            Ok(_) => 200,
+            Err(e) if e.to_string().contains("refused this device") => 403,
+            Err(e) => panic!("unexpected relay answer: {e}"),
+        }
+    })
+}
+
+/// What a malicious relay does: stores an event without any check.
+fn insert_raw_event(relay: &Relay, ev: &SignedEvent) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&relay.database)
+            .await
+            .expect("relay db");
+        let env = ev.envelope;
+        let hash = ev.hash();
+        sqlx::query(
+            "INSERT INTO events (team_id, seq, hash, prev, epoch, author, size, bytes, received_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+        )
+        .bind(env.team_id.to_string())
+        .bind(env.seq as i64)
+        .bind(hash.to_vec())
+        .bind(env.prev.to_vec())
+        .bind(i64::from(env.epoch))
+        .bind(env.author.to_string())
+        .bind(ev.bytes().len() as i64)
+        .bind(ev.bytes().to_vec())
+        .execute(&pool)
+        .await
+        .expect("insert");
+        sqlx::query("UPDATE teams SET head_seq = ?, head_hash = ? WHERE team_id = ?")
+            .bind(env.seq as i64)
+            .bind(hash.to_vec())
+            .bind(env.team_id.to_string())
+            .execute(&pool)
+            .await
+            .expect("head");
+        pool.close().await;
+    });
+}
+
+#[test]
+fn expired_and_revoked_tokens_are_refused_with_clear_errors() {
+    let relay = Relay::start();
+    let alice = team_with_vaults(&relay);
+    let job = tempfile::tempdir().expect("temp dir");
+
+    // Expiry: a short-lived identity works, then stops.
+    let short = create_service(&alice, "trial", "3s");
+    let o = ci(job.path(), &short, &["get", "payments-prod/STRIPE_KEY"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let expires_ms = ServiceToken::parse(&short).expect("token").expires_ms;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let err = loop {
+        let o = ci(job.path(), &short, &["get", "payments-prod/STRIPE_KEY"]);
+        if !o.status.success() {
+            break String::from_utf8(o.stderr).expect("utf-8");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the token still works long after it expired"
+        );
+        std::thread::yield_now();
+    };
+    assert_clean_error(&err);
+    assert!(err.contains("expired"), "{err}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    assert!(now >= expires_ms, "refused before its expiry");
+
+    // The relay enforces the expiry too: a token re-encoded with a later date (the client's own
+    // check passes) is still refused, because the relay holds the signed expiry.
+    let mut lying = ServiceToken::parse(&short).expect("token");
+    lying.expires_ms = now + 86_400_000;
+    let lying = lying.encode();
+    let err = ci_error(
+        job.path(),
+        lying.expose(),
+        &["get", "payments-prod/STRIPE_KEY"],
+    );
+    assert!(err.contains("has expired"), "{err}");
+    assert!(alice.out(&["service", "list"]).contains("trial\texpired"));
+
+    // Revocation re-keys and lists what the token could read.
+    let token = create_service(&alice, "deploy", "30d");
+    let o = ci(job.path(), &token, &["get", "payments-prod/STRIPE_KEY"]);
+    assert!(o.status.success());
+    let out = alice.out(&["service", "revoke", "deploy"]);
+    assert_eq!(out.trim(), "payments-prod/STRIPE_KEY");
+    alice.out(&["sync"]);
+    let err = ci_error(job.path(), &token, &["get", "payments-prod/STRIPE_KEY"]);
+    assert!(err.contains("revoked"), "{err}");
+    assert!(alice.out(&["service", "list"]).contains("deploy\trevoked"));
+
+    // A damaged token is a clear error, not a panic.
+    let err = ci_error(job.path(), &token[..token.len() - 3], &["ls"]);
+    assert!(err.contains("not a valid token"), "{err}");
+    assert_eq!(files_under(job.path()), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn managers_see_which_addresses_a_service_used() {
+    let relay = Relay::start();
+    let alice = team_with_vaults(&relay);
+    let token = create_service(&alice, "deploy", "30d");
+    let job = tempfile::tempdir().expect("temp dir");
+    let o = ci(job.path(), &token, &["ls"]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "payments-prod/STRIPE_KEY"
+    );
+    let devices = alice.out(&["team", "devices"]);
+    let line = devices
+        .lines()
+        .find(|l| l.starts_with("deploy\tservice\t"))
+        .unwrap_or_else(|| panic!("{devices}"));
+    assert!(
+        line.contains("last seen") && line.ends_with("127.0.0.1"),
+        "{line}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&alice.out(&["--json", "team", "devices"])).expect("json");
+    let svc = json
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|d| d["name"] == "deploy")
+        .expect("deploy listed");
+    assert!(svc["requests"].as_i64().expect("count") >= 2, "{svc}");
+}
