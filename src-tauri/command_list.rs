@@ -15,6 +15,7 @@ macro_rules! with_commands {
             create_vault,
             list_secrets,
             search_secrets,
+            attention,
             secret_detail,
             reveal_secret,
             copy_secret,

@@ -10,12 +10,13 @@ use std::time::Duration;
 use hush_core::address::{Address, is_env_name};
 use hush_core::api::{self, Request, Response};
 use hush_core::crypto::KdfParams;
-use hush_core::event::{PutKind, TeamRole, VaultRole};
+use hush_core::event::{PutKind, TeamRole, UsageAction, VaultRole};
 use hush_core::secret::SecretString;
 use hush_core::session::{MetaUpdate, Session};
 use hush_core::store::Store;
 use serde::Deserialize;
 use tauri::State;
+use uuid::Uuid;
 
 use crate::dto::{
     AccessRow, ActivityDto, AppStateDto, ConflictDto, CopyOut, ExposedDto, InviteDto, JoinDto,
@@ -96,7 +97,16 @@ pub async fn whoami(d: D<'_>) -> CmdResult<WhoAmIDto> {
 
 #[tauri::command]
 pub async fn list_teams(d: D<'_>) -> CmdResult<Vec<TeamDto>> {
-    d.read(|s| Ok(s.team_list())).await.map(map)
+    d.read(|s| {
+        Ok(s.team_list()
+            .into_iter()
+            .map(|t| {
+                let (label, code) = (s.team_label(t.id), s.join_safety_code(t.id));
+                TeamDto::new(t, label, code)
+            })
+            .collect())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -114,40 +124,111 @@ pub async fn create_team(d: D<'_>, name: String, relay: Option<String>) -> CmdRe
         })
 }
 
+/// This device's role on a vault (`None` if it has none, e.g. a vault created by a teammate
+/// and not shared with it).
+fn my_role(s: &Session, me: Uuid, team: &str, vault: &str) -> Option<VaultRole> {
+    s.access(Some(team), vault)
+        .ok()?
+        .into_iter()
+        .find(|a| a.id == me)
+        .map(|a| a.role)
+}
+
+/// Teams that have a name (those still waiting for admission have no vaults to show), as
+/// their UUIDs: the core takes them wherever it takes a team name, and they are never ambiguous.
+fn named_teams(s: &Session) -> Vec<String> {
+    s.team_list()
+        .into_iter()
+        .filter(|t| !t.name.is_empty())
+        .map(|t| t.id.to_string())
+        .collect()
+}
+
 #[tauri::command]
 pub async fn list_vaults(d: D<'_>, team: Option<String>) -> CmdResult<Vec<VaultDto>> {
-    d.read(|s| s.vault_list(team.as_deref())).await.map(map)
+    d.read(|s| {
+        let me = s.whoami().device_id;
+        let teams = match team {
+            Some(t) => vec![t],
+            None => named_teams(s),
+        };
+        let mut out = Vec::new();
+        for t in teams {
+            for v in s.vault_list(Some(&t))? {
+                let role = my_role(s, me, &t, &v.name);
+                out.push(VaultDto::new(v, role));
+            }
+        }
+        Ok(out)
+    })
+    .await
 }
 
 #[tauri::command]
 pub async fn create_vault(d: D<'_>, team: String, name: String) -> CmdResult<VaultDto> {
-    d.write(|s| Box::pin(async move { s.vault_create(Some(&team), &name).await }))
-        .await
-        .map(Into::into)
+    d.write(|s| {
+        Box::pin(async move {
+            let v = s.vault_create(Some(&team), &name).await?;
+            let role = my_role(s, s.whoami().device_id, &team, &v.name);
+            Ok(VaultDto::new(v, role))
+        })
+    })
+    .await
 }
 
 #[tauri::command]
 pub async fn list_secrets(d: D<'_>) -> CmdResult<Vec<SecretRow>> {
     let now = d.now_ms();
-    d.read(|s| {
-        let mut rows = Vec::new();
-        for t in s.team_list().into_iter().filter(|t| !t.name.is_empty()) {
-            rows.extend(s.list(Some(&t.name), None)?);
-        }
-        Ok(rows)
-    })
-    .await
-    .map(|rows| rows.into_iter().map(|r| SecretRow::new(r, now)).collect())
+    d.read(all_rows)
+        .await
+        .map(|rows| rows.into_iter().map(|r| SecretRow::new(r, now)).collect())
+}
+
+/// Every readable live secret of every team.
+fn all_rows(s: &mut Session) -> hush_core::Result<Vec<hush_core::session::SecretInfo>> {
+    let mut rows = Vec::new();
+    for t in named_teams(s) {
+        rows.extend(s.list(Some(&t), None)?);
+    }
+    Ok(rows)
 }
 
 #[tauri::command]
-pub async fn search_secrets(d: D<'_>, query: String, limit: usize) -> CmdResult<Vec<SecretRow>> {
+pub async fn attention(d: D<'_>) -> CmdResult<Vec<SecretRow>> {
     let now = d.now_ms();
-    d.read(|s| Ok(s.search(&query, limit))).await.map(|hits| {
-        hits.into_iter()
-            .map(|h| SecretRow::new(h.secret, now))
+    d.read(all_rows).await.map(|rows| {
+        rows.into_iter()
+            .map(|r| SecretRow::new(r, now))
+            .filter(SecretRow::needs_attention)
             .collect()
     })
+}
+
+#[tauri::command]
+pub async fn search_secrets(
+    d: D<'_>,
+    query: String,
+    limit: usize,
+    team: Option<String>,
+    vault: Option<String>,
+) -> CmdResult<Vec<SecretRow>> {
+    let now = d.now_ms();
+    // Scoped to a team or vault, the ranking is over everything and the scope is applied before
+    // the limit: the first `limit` rows of all teams may hold none of a vault's secrets.
+    let scoped = team.is_some() || vault.is_some();
+    let in_scope = |r: &hush_core::session::SecretInfo| {
+        team.as_ref().is_none_or(|t| &r.team == t) && vault.as_ref().is_none_or(|v| &r.vault == v)
+    };
+    d.read(|s| Ok(s.search(&query, if scoped { usize::MAX } else { limit })))
+        .await
+        .map(|hits| {
+            hits.into_iter()
+                .map(|h| h.secret)
+                .filter(in_scope)
+                .take(limit)
+                .map(|r| SecretRow::new(r, now))
+                .collect()
+        })
 }
 
 #[tauri::command]
@@ -183,17 +264,42 @@ pub async fn reveal_secret(
     version: Option<u32>,
 ) -> CmdResult<Revealed> {
     let a = addr(vault, name);
-    d.read(|s| match version {
-        None => s.get(Some(&team), &a),
-        Some(v) => s
-            .history(Some(&team), &a, true)?
-            .into_iter()
-            .find(|h| h.version == v)
-            .and_then(|h| h.value)
-            .ok_or_else(|| hush_core::Error::NotFound(format!("version {v} of `{a}`"))),
-    })
-    .await
-    .map(Revealed)
+    let value = d
+        .read(|s| match version {
+            None => s.get(Some(&team), &a),
+            Some(v) => s
+                .history(Some(&team), &a, true)?
+                .into_iter()
+                .find(|h| h.version == v)
+                .and_then(|h| h.value)
+                .ok_or_else(|| hush_core::Error::NotFound(format!("version {v} of `{a}`"))),
+        })
+        .await?;
+    let action = if version.is_some() {
+        UsageAction::History
+    } else {
+        UsageAction::Reveal
+    };
+    record_usage(&d, team, a, action).await;
+    Ok(Revealed(value))
+}
+
+/// Records that this device read a value (for the team's usage log), best-effort: the value
+/// was already shown or copied, so a failure to record never fails the command.
+async fn record_usage(d: &Desktop, team: String, address: Address, action: UsageAction) {
+    let req = Request::RecordUsage {
+        team: Some(team),
+        address,
+        action,
+    };
+    if let Ok(Response::Count(n)) = d
+        .session_call(false, |s| Box::pin(api::handle(s, req)))
+        .await
+        && n > 0
+    {
+        // A usage event was appended: send it with the next sync.
+        d.wake_sync();
+    }
 }
 
 /// What `copy_secret` puts on the clipboard.
@@ -248,6 +354,10 @@ pub async fn copy_secret(
     let secs = d.settings().clipboard_clear_secs;
     let clear_after = (format == CopyFormat::Value).then(|| Duration::from_secs(secs.into()));
     d.clipboard().copy(&text, clear_after)?;
+    drop(text);
+    if format == CopyFormat::Value {
+        record_usage(&d, team, a, UsageAction::Copy).await;
+    }
     Ok(CopyOut {
         clear_after_secs: if clear_after.is_some() { secs } else { 0 },
     })
@@ -303,14 +413,22 @@ pub async fn invite(
     expires_hours: u32,
 ) -> CmdResult<InviteDto> {
     let ttl_ms = i64::from(expires_hours) * 3_600_000;
-    d.write(|s| Box::pin(async move { s.invite(Some(&team), role, ttl_ms).await }))
-        .await
-        .map(Into::into)
+    let for_team = team.clone();
+    let out = d
+        .write(|s| Box::pin(async move { s.invite(Some(&team), role, ttl_ms).await }))
+        .await?;
+    // Someone is about to use the code: look for their join request more often for a while.
+    crate::sync::expect_join(&d, for_team);
+    Ok(out.into())
 }
 
 #[tauri::command]
-pub async fn join_team(d: D<'_>, code: String) -> CmdResult<JoinDto> {
-    d.write(|s| Box::pin(async move { s.join(code.trim(), None, None, false).await }))
+pub async fn join_team(d: D<'_>, code: String, label: Option<String>) -> CmdResult<JoinDto> {
+    let label = label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    if let Some(l) = &label {
+        hush_core::item::validate_name(l, "team")?;
+    }
+    d.write(|s| Box::pin(async move { s.join(code.trim(), label.as_deref(), None, false).await }))
         .await
         .map(Into::into)
 }

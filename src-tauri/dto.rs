@@ -87,27 +87,53 @@ impl From<WhoAmI> for WhoAmIDto {
 #[serde(rename_all = "camelCase")]
 pub struct TeamDto {
     /// The team's handle in this contract: its name (unique on a device), which is also what
-    /// `SecretRow.team` and `VaultDto.team` carry and what commands take as `team`.
+    /// `SecretRow.team` and `VaultDto.team` carry and what commands take as `team`. While
+    /// joining (no name known yet) it is the team's UUID, which commands also accept.
     pub id: String,
-    /// Name.
+    /// Name; while joining, the local join label.
     pub name: String,
+    /// The team's UUID: stable across admission, when `id` and `name` change to the real name.
+    pub uuid: Uuid,
     /// Relay URL.
     pub relay: Option<String>,
     /// Selected team.
     pub selected: bool,
     /// Readable vaults.
     pub vaults: usize,
+    /// This device asked to join and waits to be admitted.
+    pub joining: bool,
+    /// While joining: the safety code the inviter must hear before admitting this device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safety_code: Option<String>,
+}
+
+impl TeamDto {
+    /// A team as listed; `label` and `safety_code` come from the session for a team that is
+    /// still waiting for admission (its name is empty until then).
+    pub fn new(t: TeamInfo, label: String, safety_code: Option<String>) -> Self {
+        let joining = safety_code.is_some() || t.name.is_empty();
+        let (id, name) = if joining {
+            (t.id.to_string(), label)
+        } else {
+            (t.name.clone(), t.name)
+        };
+        Self {
+            id,
+            name,
+            uuid: t.id,
+            relay: t.relay,
+            selected: t.selected,
+            vaults: t.vaults,
+            joining,
+            safety_code,
+        }
+    }
 }
 
 impl From<TeamInfo> for TeamDto {
     fn from(t: TeamInfo) -> Self {
-        Self {
-            id: t.name.clone(),
-            name: t.name,
-            relay: t.relay,
-            selected: t.selected,
-            vaults: t.vaults,
-        }
+        let label = t.name.clone();
+        Self::new(t, label, None)
     }
 }
 
@@ -123,15 +149,19 @@ pub struct VaultDto {
     pub name: String,
     /// Live secrets.
     pub secrets: usize,
+    /// This device's role on the vault (`read` cannot add, edit or delete secrets).
+    pub role: Option<VaultRole>,
 }
 
-impl From<VaultInfo> for VaultDto {
-    fn from(v: VaultInfo) -> Self {
+impl VaultDto {
+    /// A vault as listed, with this device's role on it.
+    pub fn new(v: VaultInfo, role: Option<VaultRole>) -> Self {
         Self {
             team: v.team,
             id: v.name.clone(),
             name: v.name,
             secrets: v.secrets,
+            role,
         }
     }
 }
@@ -186,6 +216,16 @@ pub struct SecretRow {
 }
 
 impl SecretRow {
+    /// Exposed, in conflict, or due/overdue/expired: something a person should act on.
+    pub fn needs_attention(&self) -> bool {
+        self.exposed.is_some()
+            || self.conflict
+            || matches!(
+                self.rotation,
+                RotationState::Due | RotationState::Overdue | RotationState::Expired
+            )
+    }
+
     /// A row from the core's listing, with the rotation state at `now_ms`.
     pub fn new(s: SecretInfo, now_ms: i64) -> Self {
         let rotation = s.rotation_state(now_ms);
@@ -421,6 +461,12 @@ pub struct ActivityDto {
     pub action: String,
     /// On what.
     pub target: String,
+    /// The vault it concerns, when readable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vault: Option<String>,
+    /// For `used`: how (get, run, inject, reveal, copy, history); for `leaked`: the note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl From<ActivityEntry> for ActivityDto {
@@ -431,6 +477,8 @@ impl From<ActivityEntry> for ActivityDto {
             actor: a.actor,
             action: a.action,
             target: a.target,
+            vault: a.vault,
+            detail: a.detail,
         }
     }
 }

@@ -1,15 +1,25 @@
 //! Background sync while unlocked: every 30 s, after each local write, and as soon as a
-//! relay's long-poll says a teammate appended. Sends `hush://changed` when events arrive and
-//! `hush://sync` when the indicator changes.
+//! relay's long-poll says a teammate appended. Sends `hush://changed` when events arrive (or a
+//! team's pending join requests change) and `hush://sync` when the indicator changes.
 //!
 //! The long-poll waits without holding the session: `Session::change_wait` signs the request
 //! under the lock, and the wait itself happens outside it, so commands are never blocked by
 //! it. The sync proper (`Session::sync_all`) does hold the session while it talks to the relay
 //! (bounded by the relay client's 10 s connect and 45 s request timeouts).
+//!
+//! Two things cannot be long-polled, so they are polled more often than every 30 s, and only
+//! those teams are synced then:
+//! - a team this device asked to join: the relay refuses a non-member's long-poll, so the
+//!   device asks every [`JOIN_POLL`] until an admission arrives; the team then gets its real
+//!   name (`hush://changed` carries it) and a long-poll like any other team;
+//! - a team for which this device just created an invite: join requests are not log events,
+//!   so the long-poll does not see them; the device looks every [`INVITE_POLL`] for up to
+//!   [`INVITE_WINDOW`], or until a request arrives.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use hush_core::session::Session;
 use hush_core::sync::SyncReport;
 use tauri::async_runtime::JoinHandle;
 use uuid::Uuid;
@@ -22,6 +32,12 @@ use crate::state::Desktop;
 const PERIOD: Duration = Duration::from_secs(30);
 const LONG_POLL_MS: u64 = 25_000;
 const RETRY: Duration = Duration::from_secs(30);
+/// How often a device waiting for admission asks the relay.
+pub const JOIN_POLL: Duration = Duration::from_secs(3);
+/// How often to look for join requests after creating an invite.
+pub const INVITE_POLL: Duration = Duration::from_secs(5);
+/// For how long after creating an invite to look that often.
+pub const INVITE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// What the last sync of each team did.
 #[derive(Default)]
@@ -32,6 +48,10 @@ pub struct Tracker {
     pub errors: BTreeMap<String, (String, String)>,
     /// The status last sent to the web view.
     pub last_emitted: Option<SyncStatus>,
+    /// Each team's join requests waiting for admission, at its last sync.
+    pub pending_joins: BTreeMap<String, usize>,
+    /// Teams with a fresh invite, and until when to look for its join request often.
+    pub inviting: BTreeMap<String, Instant>,
 }
 
 /// The overall state from the teams' statuses and their last sync errors.
@@ -72,30 +92,44 @@ pub fn summarize(
     }
 }
 
-/// The current status.
+/// The current status: every team, those waiting for admission included (under their join
+/// label, with `joining: true`).
 pub async fn status(d: &Desktop, user: bool) -> CmdResult<SyncStatus> {
     let teams = d
         .session_call(user, |s| {
             Box::pin(async move {
                 let mut out = Vec::new();
-                for t in s.team_list().into_iter().filter(|t| !t.name.is_empty()) {
-                    out.push(TeamStatusDto::from(s.team_status(Some(&t.name)).await?));
+                for t in s.team_list() {
+                    // By id: a joining team has no name yet, and its label is not a handle.
+                    let id = t.id.to_string();
+                    out.push(TeamStatusDto::from(s.team_status(Some(&id)).await?));
                 }
                 Ok(out)
             })
         })
         .await?;
-    let t = d.tracker();
+    let mut t = d.tracker();
+    // A join label becomes the team's name on admission: forget what was recorded under it.
+    t.errors.retain(|k, _| teams.iter().any(|s| &s.team == k));
     Ok(summarize(teams, &t.errors, t.syncing))
 }
 
+/// Records sync results; returns the teams whose lists must be reloaded.
 fn record(d: &Desktop, results: Vec<(String, hush_core::Result<SyncReport>)>) -> Vec<String> {
     let mut changed = Vec::new();
     let mut t = d.tracker();
     for (team, r) in results {
         match r {
             Ok(report) => {
-                if report.pulled > 0 {
+                let before = t
+                    .pending_joins
+                    .insert(team.clone(), report.pending_joins)
+                    .unwrap_or(0);
+                if report.pending_joins > before {
+                    // The request this device was waiting for arrived.
+                    t.inviting.remove(&team);
+                }
+                if report.pulled > 0 || report.pending_joins != before {
                     changed.push(team.clone());
                 }
                 t.errors.remove(&team);
@@ -110,6 +144,12 @@ fn record(d: &Desktop, results: Vec<(String, hush_core::Result<SyncReport>)>) ->
 
 /// Syncs every team with a relay, sends the events, and returns the new status.
 pub async fn sync_once(d: &Desktop, user: bool) -> CmdResult<SyncStatus> {
+    sync_teams(d, user, None).await
+}
+
+/// Syncs `only` these teams (every team with a relay if `None`), sends the events, and
+/// returns the new status.
+async fn sync_teams(d: &Desktop, user: bool, only: Option<Vec<Uuid>>) -> CmdResult<SyncStatus> {
     if user {
         d.tracker().syncing = true;
         if let Ok(s) = status(d, false).await {
@@ -118,7 +158,21 @@ pub async fn sync_once(d: &Desktop, user: bool) -> CmdResult<SyncStatus> {
         }
     }
     let results = d
-        .session_call(user, |s| Box::pin(async move { Ok(s.sync_all().await) }))
+        .session_call(user, |s| {
+            Box::pin(async move {
+                Ok(match only {
+                    None => s.sync_all().await,
+                    Some(ids) => {
+                        let mut out = Vec::with_capacity(ids.len());
+                        for id in ids {
+                            let r = s.sync_team(id).await;
+                            out.push((s.team_label(id), r));
+                        }
+                        out
+                    }
+                })
+            })
+        })
         .await;
     d.tracker().syncing = false;
     let changed = record(d, results?);
@@ -130,6 +184,44 @@ pub async fn sync_once(d: &Desktop, user: bool) -> CmdResult<SyncStatus> {
         d.emit(Event::Sync(s.clone()));
     }
     Ok(s)
+}
+
+/// A person created an invite for `team`: look for the join request often for a while.
+pub fn expect_join(d: &Desktop, team: String) {
+    d.tracker()
+        .inviting
+        .insert(team, Instant::now() + INVITE_WINDOW);
+    d.wake_sync();
+}
+
+/// What the loop does next, from the session's teams.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Plan {
+    /// Members of a team with a relay: long-poll them.
+    watch: Vec<Uuid>,
+    /// Teams to sync more often than [`PERIOD`] (waiting for admission, or for a join request).
+    quick: Vec<Uuid>,
+    /// How often to sync `quick`.
+    poll: Duration,
+}
+
+fn plan(s: &Session, inviting: &BTreeMap<String, Instant>, now: Instant) -> Plan {
+    let mut p = Plan {
+        poll: INVITE_POLL,
+        ..Plan::default()
+    };
+    for t in s.team_list().into_iter().filter(|t| t.relay.is_some()) {
+        if t.name.is_empty() || s.join_safety_code(t.id).is_some() {
+            p.quick.push(t.id);
+            p.poll = JOIN_POLL;
+        } else {
+            p.watch.push(t.id);
+            if inviting.get(&t.name).is_some_and(|until| *until > now) {
+                p.quick.push(t.id);
+            }
+        }
+    }
+    p
 }
 
 /// Aborts the long-poll tasks when the sync loop ends (it is aborted on lock).
@@ -168,27 +260,42 @@ async fn watch(d: Desktop, tid: Uuid) {
 /// The loop that runs while unlocked.
 pub async fn run(d: Desktop) {
     let mut watchers = Watchers(HashMap::new());
+    let mut quick: Vec<Uuid> = Vec::new();
+    let mut full_due = Instant::now();
     loop {
-        let _ = sync_once(&d, false).await;
-        let relay_teams: Vec<Uuid> = match d.shared().lock().await.as_ref() {
+        if quick.is_empty() || Instant::now() >= full_due {
+            let _ = sync_once(&d, false).await;
+            full_due = Instant::now() + PERIOD;
+        } else {
+            let _ = sync_teams(&d, false, Some(quick.clone())).await;
+        }
+        let inviting = {
+            let mut t = d.tracker();
+            let now = Instant::now();
+            t.inviting.retain(|_, until| *until > now);
+            t.inviting.clone()
+        };
+        let next = match d.shared().lock().await.as_ref() {
             None => return,
-            Some(s) => s
-                .team_list()
-                .into_iter()
-                .filter(|t| t.relay.is_some())
-                .map(|t| t.id)
-                .collect(),
+            Some(s) => plan(s, &inviting, Instant::now()),
         };
         watchers.0.retain(|_, w| !w.inner().is_finished());
-        for tid in relay_teams {
+        for tid in next.watch {
             watchers.0.entry(tid).or_insert_with(|| {
                 let d = d.clone();
                 tauri::async_runtime::spawn(watch(d, tid))
             });
         }
+        quick = next.quick;
+        let until_full = full_due.saturating_duration_since(Instant::now());
+        let wait = if quick.is_empty() {
+            until_full
+        } else {
+            next.poll.min(until_full)
+        };
         tokio::select! {
-            () = tokio::time::sleep(PERIOD) => {}
-            () = d.sync_wakeup() => {}
+            () = tokio::time::sleep(wait) => {}
+            () = d.sync_wakeup() => full_due = Instant::now(),
         }
     }
 }

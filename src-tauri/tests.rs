@@ -67,6 +67,48 @@ fn the_capability_grants_our_commands_and_event_listening_only() {
     assert!(!csp.contains("unsafe-"), "CSP allows unsafe sources");
 }
 
+/// The first string literal after each occurrence of `marker` in `src`.
+fn literals_after(src: &str, marker: &str) -> BTreeSet<String> {
+    src.match_indices(marker)
+        .filter_map(|(i, _)| {
+            let rest = src[i + marker.len()..].trim_start();
+            let rest = rest.strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_contract_lists_every_error_code() {
+    let doc = include_str!("../docs/DESKTOP-IPC.md");
+    let start = doc.find("Error codes:").expect("an error code paragraph");
+    let para = &doc[start..start + doc[start..].find("\n\n").expect("paragraph end")];
+    let documented: BTreeSet<String> = para
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(str::to_owned)
+        .collect();
+    let mut codes = literals_after(include_str!("../crates/hush-core/src/error.rs"), "=>");
+    for shell in [
+        include_str!("error.rs"),
+        include_str!("state.rs"),
+        include_str!("clipboard.rs"),
+        include_str!("commands.rs"),
+        include_str!("sync.rs"),
+    ] {
+        codes.extend(literals_after(shell, "CmdError::new("));
+        codes.extend(literals_after(shell, "Self::new("));
+    }
+    codes.retain(|c| !c.is_empty() && c.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+    assert!(
+        codes.contains("clipboard") && codes.contains("not_found"),
+        "{codes:?}"
+    );
+    assert_eq!(documented, codes, "docs/DESKTOP-IPC.md's code list");
+}
+
 struct App {
     _app: tauri::App<MockRuntime>,
     webview: tauri::WebviewWindow<MockRuntime>,
@@ -180,6 +222,11 @@ fn only_reveal_secret_returns_a_value() {
         ("set_secret", with(json!({"value": format!("{MARKER}-v2")}))),
         ("list_secrets", json!({})),
         ("search_secrets", json!({"query": "strp", "limit": 10})),
+        (
+            "search_secrets",
+            json!({"query": "", "limit": 10, "team": "personal", "vault": "payments"}),
+        ),
+        ("attention", json!({})),
         ("secret_detail", s.clone()),
         ("copy_secret", with(json!({"format": "value"}))),
         ("copy_secret", with(json!({"format": "reference"}))),
@@ -350,5 +397,278 @@ fn the_cli_agent_is_served_while_unlocked() {
     assert!(
         !socket_path(&home).exists(),
         "the socket is removed on lock"
+    );
+}
+
+/// A relay in this process on a fresh SQLite database; returns its URL. It stops with the
+/// test process.
+fn start_relay(dir: &std::path::Path) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let config = hush_relay::Config {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        database: hush_relay::Db::sqlite_url(&dir.join("relay.db")),
+        tls: None,
+        limits: hush_relay::RateLimits::default(),
+    };
+    tauri::async_runtime::spawn(async move {
+        let ready = tx.clone();
+        if let Err(e) = hush_relay::serve(config, std::future::pending(), move |addr| {
+            let _ = ready.send(Ok(addr));
+        })
+        .await
+        {
+            let _ = tx.send(Err(e.to_string()));
+        }
+    });
+    let addr = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the relay starts")
+        .expect("the relay listens");
+    format!("http://{addr}")
+}
+
+impl App {
+    /// Waits (up to `secs`) until `f` holds, polling; panics with `what` otherwise.
+    fn wait_for(&self, secs: u64, what: &str, mut f: impl FnMut(&Self) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while !f(self) {
+            assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn saw(&self, event: &str, needle: &str) -> bool {
+        self.events
+            .lock()
+            .expect("events")
+            .iter()
+            .any(|(n, p)| n == event && p.contains(needle))
+    }
+}
+
+/// Issue #4: a joining app shows the team under its join label with the safety code, polls
+/// while it waits, and switches to the admitted team (name, vaults, secrets) without a restart
+/// or a click; the inviter's app learns of the join request by itself.
+#[test]
+fn a_joining_app_waits_for_admission_then_switches_to_the_team_live() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let relay = start_relay(dir.path());
+    let pw = json!({"password": "correct horse battery"});
+    let lead = App::new(&dir.path().join("lead"));
+    lead.ok(
+        "init_identity",
+        json!({"name": "ada", "password": pw["password"]}),
+    );
+    lead.ok("create_team", json!({"name": "acme", "relay": relay}));
+    lead.ok("create_vault", json!({"team": "acme", "name": "prod"}));
+    lead.ok(
+        "set_secret",
+        json!({"team": "acme", "vault": "prod", "name": "STRIPE_KEY", "value": MARKER}),
+    );
+    // The team is on the relay before anyone asks to join it.
+    assert_eq!(lead.ok("sync_now", json!({}))["state"], json!("online"));
+    let code = lead.ok(
+        "invite",
+        json!({"team": "acme", "role": "member", "expiresHours": 1}),
+    )["code"]
+        .as_str()
+        .expect("a code")
+        .to_owned();
+
+    let joiner = App::new(&dir.path().join("joiner"));
+    joiner.ok(
+        "init_identity",
+        json!({"name": "grace", "password": pw["password"]}),
+    );
+    assert_eq!(
+        joiner
+            .call("join_team", json!({"code": code, "label": "bad/label"}))
+            .expect_err("a label with a slash")["code"],
+        json!("invalid")
+    );
+    let joined = joiner.ok(
+        "join_team",
+        json!({"code": code, "label": "Acme (pending)"}),
+    );
+    let safety = joined["safetyCode"]
+        .as_str()
+        .expect("safety code")
+        .to_owned();
+
+    // Listed under its join label, by its UUID, with the same safety code.
+    let teams = joiner.ok("list_teams", json!({}));
+    let waiting = teams
+        .as_array()
+        .expect("teams")
+        .iter()
+        .find(|t| t["joining"] == json!(true))
+        .unwrap_or_else(|| panic!("a joining team in {teams}"))
+        .clone();
+    assert_eq!(waiting["name"], json!("Acme (pending)"), "{waiting}");
+    assert_eq!(waiting["id"], joined["teamId"], "{waiting}");
+    assert_eq!(waiting["uuid"], joined["teamId"], "{waiting}");
+    assert_eq!(waiting["safetyCode"], json!(safety), "{waiting}");
+    // Its sync state is not "local" (Sync now stays usable), and it is listed as joining.
+    let status = joiner.ok("sync_status", json!({}));
+    assert_ne!(status["state"], json!("local"), "{status}");
+    assert!(
+        status["teams"]
+            .as_array()
+            .expect("teams")
+            .iter()
+            .any(|t| t["team"] == json!("Acme (pending)") && t["joining"] == json!(true)),
+        "{status}"
+    );
+    // Other teams' vaults stay listed while the selected team is the joining one.
+    joiner.ok("create_vault", json!({"team": "personal", "name": "mine"}));
+    let vaults = joiner.ok("list_vaults", json!({}));
+    assert!(
+        vaults
+            .as_array()
+            .expect("vaults")
+            .iter()
+            .any(|v| v["name"] == json!("mine") && v["role"] == json!("admin")),
+        "{vaults}"
+    );
+
+    // The lead's app finds the request by itself (no sync_now) and says so.
+    lead.wait_for(15, "the lead's app reports the join request", |a| {
+        a.saw("hush://changed", "\"acme\"")
+    });
+    let members = lead.ok("members", json!({"team": "acme"}));
+    let pending = members
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["status"] == json!("pending"))
+        .unwrap_or_else(|| panic!("a pending member in {members}"))
+        .clone();
+    assert_eq!(pending["safetyCode"], json!(safety), "the codes match");
+    let grace = joiner.ok("whoami", json!({}))["deviceId"].clone();
+    lead.ok("admit_member", json!({"team": "acme", "member": grace}));
+    lead.ok(
+        "grant_access",
+        json!({"team": "acme", "vault": "prod", "member": grace, "role": "read"}),
+    );
+
+    // The joining app switches by itself: real name, the vault (read-only), the secret.
+    joiner.wait_for(15, "the joining app lists the secret", |a| {
+        a.call("list_secrets", json!({}))
+            .is_ok_and(|rows| rows.to_string().contains("STRIPE_KEY"))
+    });
+    assert!(
+        joiner.saw("hush://changed", "\"acme\""),
+        "a change event names the team"
+    );
+    let teams = joiner.ok("list_teams", json!({}));
+    let acme = teams
+        .as_array()
+        .expect("teams")
+        .iter()
+        .find(|t| t["uuid"] == joined["teamId"])
+        .unwrap_or_else(|| panic!("the team in {teams}"))
+        .clone();
+    assert_eq!(
+        (&acme["id"], &acme["name"], &acme["joining"]),
+        (&json!("acme"), &json!("acme"), &json!(false)),
+        "{acme}"
+    );
+    assert!(acme.get("safetyCode").is_none(), "{acme}");
+    let vaults = joiner.ok("list_vaults", json!({}));
+    assert!(
+        vaults
+            .as_array()
+            .expect("vaults")
+            .iter()
+            .any(|v| v["team"] == json!("acme")
+                && v["name"] == json!("prod")
+                && v["role"] == json!("read")),
+        "{vaults}"
+    );
+    let status = joiner.ok("sync_status", json!({}));
+    assert_eq!(status["state"], json!("online"), "{status}");
+
+    // Revealing and copying record the use in the team's log (copy may fail without a display:
+    // then nothing was copied and nothing is recorded).
+    let s = json!({"team": "acme", "vault": "prod", "name": "STRIPE_KEY"});
+    assert_eq!(joiner.ok("reveal_secret", s.clone()), json!(MARKER));
+    let activity = joiner.ok("activity", json!({"team": "acme", "limit": 10}));
+    let used = activity
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["action"] == json!("used"))
+        .unwrap_or_else(|| panic!("a usage entry in {activity}"))
+        .clone();
+    assert_eq!(
+        (&used["target"], &used["detail"], &used["actor"]),
+        (&json!("prod/STRIPE_KEY"), &json!("reveal"), &json!("grace")),
+        "{used}"
+    );
+    assert!(!activity.to_string().contains(MARKER), "{activity}");
+}
+
+/// At 10k secrets the first `limit` search rows may hold none of a vault's secrets: a search
+/// scoped to a vault applies the scope before the limit.
+#[test]
+fn a_scoped_search_applies_the_scope_before_the_limit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = App::new(&dir.path().join("hush"));
+    app.ok(
+        "init_identity",
+        json!({"name": "alice", "password": "correct horse battery"}),
+    );
+    for vault in ["aaa", "zzz"] {
+        app.ok("create_vault", json!({"team": "personal", "name": vault}));
+    }
+    for (vault, name) in [("aaa", "A1"), ("aaa", "A2"), ("zzz", "Z1")] {
+        app.ok(
+            "set_secret",
+            json!({"team": "personal", "vault": vault, "name": name, "value": "v"}),
+        );
+    }
+    let names = |v: Value| -> Vec<String> {
+        v.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r["vault"].as_str().unwrap_or("?"),
+                    r["name"].as_str().unwrap_or("?")
+                )
+            })
+            .collect()
+    };
+    let all = names(app.ok("search_secrets", json!({"query": "", "limit": 10})));
+    assert_eq!(all.len(), 3, "{all:?}");
+    let unscoped = names(app.ok("search_secrets", json!({"query": "", "limit": 1})));
+    assert_eq!(unscoped.len(), 1);
+    let other = if unscoped[0].starts_with("zzz") {
+        "aaa"
+    } else {
+        "zzz"
+    };
+    let scoped = names(app.ok(
+        "search_secrets",
+        json!({"query": "", "limit": 1, "team": "personal", "vault": other}),
+    ));
+    assert_eq!(scoped.len(), 1, "{scoped:?}");
+    assert!(scoped[0].starts_with(other), "{scoped:?}");
+    let ranked = names(app.ok(
+        "search_secrets",
+        json!({"query": "a2", "limit": 5, "team": "personal", "vault": "aaa"}),
+    ));
+    assert_eq!(
+        ranked.first().map(String::as_str),
+        Some("aaa/A2"),
+        "{ranked:?}"
+    );
+    assert!(
+        names(app.ok(
+            "search_secrets",
+            json!({"query": "", "limit": 5, "team": "nobody"})
+        ))
+        .is_empty()
     );
 }

@@ -24,7 +24,8 @@ interface Secret {
   tags: string[];
   url?: string;
   scope?: string;
-  expires?: number;
+  /** "YYYY-MM-DD". */
+  expires?: string;
   rotateEveryDays?: number;
   exposed?: { reason: string; sinceMs: number };
   versions: Version[];
@@ -54,7 +55,16 @@ interface SyncStatus {
   conflicts: number;
   outbox: number;
   alert?: string;
-  teams: { team: string; state: string; lastSyncMs?: number }[];
+  teams: { team: string; state: string; lastSyncMs?: number; relay?: string | null; joining?: boolean }[];
+}
+
+interface Team {
+  id: string;
+  name: string;
+  uuid: string;
+  relay: string | null;
+  /** Waiting for admission (then `id` is the UUID and `name` the join label). */
+  joining?: { safetyCode: string; realId: string; realName: string };
 }
 
 export interface FakeOptions {
@@ -78,6 +88,18 @@ export interface CallRecord {
 }
 
 const DAY = 86_400_000;
+
+/** "YYYY-MM-DD" of a local time. */
+function day(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** End of a "YYYY-MM-DD" day (local), in ms. */
+function endOf(dayStr: string): number {
+  const [y, m, d] = dayStr.split('-').map(Number);
+  return new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1, 23, 59, 59).getTime();
+}
 const ME_ID = 'dev-ada-7f3c';
 
 class FakeError {
@@ -120,12 +142,12 @@ export class FakeBackend {
   identity: { name: string; deviceId: string; fingerprint: string } | null = null;
   unlocked = false;
   settings = { clipboardClearSecs: 30, autoLockMins: 10 };
-  teams: { id: string; name: string; relay: string | null }[] = [];
+  teams: Team[] = [];
   vaults: { team: string; id: string; name: string }[] = [];
   secrets: Secret[] = [];
   members = new Map<string, Member[]>();
   access = new Map<string, Access[]>();
-  activityLog = new Map<string, { seq: number; timeMs: number; actor: string; action: string; target: string }[]>();
+  activityLog = new Map<string, { seq: number; timeMs: number; actor: string; action: string; target: string; detail?: string }[]>();
   exposedList: { team: string; address: string; reason: string; sinceMs: number }[] = [];
   sync: SyncStatus;
   private seq = 100;
@@ -148,8 +170,8 @@ export class FakeBackend {
   private seed(): void {
     const now = this.now();
     this.teams = [
-      { id: 'acme', name: 'Acme', relay: 'https://relay.acme.dev' },
-      { id: 'side', name: 'Side project', relay: null },
+      { id: 'acme', name: 'Acme', uuid: 'uuid-acme', relay: 'https://relay.acme.dev' },
+      { id: 'side', name: 'Side project', uuid: 'uuid-side', relay: null },
     ];
     this.vaults = [
       { team: 'acme', id: 'production', name: 'production' },
@@ -215,7 +237,7 @@ export class FakeBackend {
     sentry?.versions.push({ version: 3, timeMs: now - 2 * DAY, author: 'Grace Hopper', kind: 'set', value: 'https://def456@o1.ingest.sentry.io/42' });
     mk('acme', 'production', 'SENDGRID_API_KEY', 'SG.xxYYzz-0987654321', {
       tags: ['email'],
-      expires: now - 1 * DAY,
+      expires: day(now - 1 * DAY),
       ageDays: 200,
     });
     mk('acme', 'staging', 'STRIPE_SECRET_KEY', 'sk_test_51HxQpLmTEST', { tags: ['billing'], ageDays: 40 });
@@ -228,7 +250,7 @@ export class FakeBackend {
       rotateEveryDays: 90,
       ageDays: 5,
     });
-    mk('acme', 'ci', 'NPM_TOKEN', 'npm_a1b2c3d4e5f6', { tags: ['ci'], expires: now + 20 * DAY });
+    mk('acme', 'ci', 'NPM_TOKEN', 'npm_a1b2c3d4e5f6', { tags: ['ci'], expires: day(now + 20 * DAY) });
     mk('side', 'default', 'CLOUDFLARE_API_TOKEN', 'cf-Zx81Q', { tags: ['dns'] });
 
     const m = (name: string, role: string, status: Member['status'], id: string, safetyCode?: string): Member => {
@@ -260,26 +282,26 @@ export class FakeBackend {
       reason: 'Linus Torvalds was removed and could read it',
       sinceMs: now - 2 * DAY,
     });
-    const log = (team: string, ago: number, actor: string, action: string, target: string): void => {
+    const log = (team: string, ago: number, actor: string, action: string, target: string, detail?: string): void => {
       const list = this.activityLog.get(team) ?? [];
-      list.unshift({ seq: ++this.seq, timeMs: now - ago, actor, action, target });
+      list.unshift({ seq: ++this.seq, timeMs: now - ago, actor, action, target, ...(detail === undefined ? {} : { detail }) });
       this.activityLog.set(team, list);
     };
-    log('acme', 9 * DAY, 'Ada Lovelace', 'created vault', 'production');
+    log('acme', 9 * DAY, 'Ada Lovelace', 'created_vault', 'production');
     log('acme', 8 * DAY, 'Ada Lovelace', 'admitted', 'Grace Hopper');
-    log('acme', 5 * DAY, 'Grace Hopper', 'set secret', 'ci/GITHUB_TOKEN');
-    log('acme', 2 * DAY, 'Ada Lovelace', 'removed member', 'Linus Torvalds');
-    log('acme', 2 * DAY - 60_000, 'Grace Hopper', 'set secret', 'production/SENTRY_DSN');
-    log('acme', 3_600_000, 'Ken Thompson', 'copied', 'staging/DATABASE_URL');
-    log('side', 30 * DAY, 'Ada Lovelace', 'created team', 'Side project');
+    log('acme', 5 * DAY, 'Grace Hopper', 'set', 'ci/GITHUB_TOKEN');
+    log('acme', 2 * DAY, 'Ada Lovelace', 'removed', 'Linus Torvalds');
+    log('acme', 2 * DAY - 60_000, 'Grace Hopper', 'set', 'production/SENTRY_DSN');
+    log('acme', 3_600_000, 'Ken Thompson', 'used', 'staging/DATABASE_URL', 'copy');
+    log('side', 30 * DAY, 'Ada Lovelace', 'created_team', 'Side project');
     this.sync = {
       state: 'online',
       lastSyncMs: now - 2 * 60_000,
       conflicts: 1,
       outbox: 0,
       teams: [
-        { team: 'acme', state: 'online', lastSyncMs: now - 2 * 60_000 },
-        { team: 'side', state: 'local' },
+        { team: 'acme', state: 'online', lastSyncMs: now - 2 * 60_000, relay: 'https://relay.acme.dev' },
+        { team: 'side', state: 'local', relay: null },
       ],
     };
   }
@@ -311,6 +333,51 @@ export class FakeBackend {
 
   clipboardCleared(): void {
     void emit('hush://clipboard-cleared', {});
+  }
+
+  /** This device's role on a vault (e.g. `read` to see the read-only UI). */
+  setRole(team: string, vault: string, role: Access['role']): void {
+    const key = `${team}/${vault}`;
+    const rows = this.access.get(key) ?? [];
+    const mine = rows.find((r) => r.id === ME_ID);
+    if (mine) mine.role = role;
+    else rows.push({ name: this.identity?.name ?? 'me', id: ME_ID, role });
+    this.access.set(key, rows);
+    // A teammate's grant arrives with a background sync.
+    void emit('hush://changed', { teams: [team] });
+  }
+
+  /**
+   * The admin admitted this device to the team it asked to join and granted it read access to
+   * a vault with one secret: the next background sync pulls it and emits `hush://changed`
+   * with the team's real name.
+   */
+  admitMe(): void {
+    const t = this.teams.find((x) => x.joining !== undefined);
+    if (!t?.joining) throw new Error('fake backend: no team is waiting for admission');
+    const { realId, realName } = t.joining;
+    t.id = realId;
+    t.name = realName;
+    delete t.joining;
+    const me = this.identity?.name ?? 'me';
+    this.members.set(realId, [
+      { name: 'Ada Lovelace', id: 'dev-ada-owner', role: 'owner', status: 'active', fingerprint: fingerprintFor('dev-ada-owner') },
+      { name: me, id: ME_ID, role: 'member', status: 'active', fingerprint: this.identity?.fingerprint ?? '' },
+    ]);
+    if (!this.vaults.some((v) => v.team === realId && v.id === 'production')) this.vaults.push({ team: realId, id: 'production', name: 'production' });
+    this.access.set(`${realId}/production`, [
+      { name: 'Ada Lovelace', id: 'dev-ada-owner', role: 'admin' },
+      { name: me, id: ME_ID, role: 'read' },
+    ]);
+    this.write({ team: realId, vault: 'production', name: 'PAYMENTS_TOKEN', value: 'pay_live_4242424242', author: 'Ada Lovelace', note: 'Shared with new joiners' });
+    this.sync = {
+      ...this.sync,
+      state: 'online',
+      lastSyncMs: this.now(),
+      teams: [...this.sync.teams.filter((x) => x.joining !== true), { team: realId, state: 'online', lastSyncMs: this.now(), relay: t.relay }],
+    };
+    void emit('hush://changed', { teams: [realId] });
+    void emit('hush://sync', this.syncStatus());
   }
 
   /** Someone used an invite code: they appear as pending with a safety code. */
@@ -372,16 +439,25 @@ export class FakeBackend {
       case 'whoami':
         return this.identity;
       case 'list_teams':
-        return this.teams.map((t, i) => ({ ...t, selected: i === 0, vaults: this.vaults.filter((v) => v.team === t.id).length }));
+        return this.teams.map((t, i) => ({
+          id: t.id,
+          name: t.name,
+          uuid: t.uuid,
+          relay: t.relay,
+          selected: i === 0,
+          vaults: this.vaults.filter((v) => v.team === t.id).length,
+          joining: t.joining !== undefined,
+          ...(t.joining ? { safetyCode: t.joining.safetyCode } : {}),
+        }));
       case 'create_team': {
         const name = str(a, 'name');
         const id = name.toLowerCase().replace(/\W+/g, '-');
         if (this.teams.some((t) => t.id === id)) fail('exists', `A team named ${name} already exists.`);
         const relay = typeof a.relay === 'string' && a.relay !== '' ? a.relay : null;
-        this.teams.push({ id, name, relay });
+        this.teams.push({ id, name, uuid: `uuid-${id}`, relay });
         this.members.set(id, [{ name: me, id: ME_ID, role: 'owner', status: 'active', fingerprint: this.identity?.fingerprint ?? '' }]);
-        this.log(id, 'created team', name);
-        return { id, name, relay, selected: false, vaults: 0 };
+        this.log(id, 'created_team', name);
+        return { id, name, uuid: `uuid-${id}`, relay, selected: false, vaults: 0, joining: false };
       }
       case 'list_vaults': {
         const team = typeof a.team === 'string' ? a.team : undefined;
@@ -395,13 +471,20 @@ export class FakeBackend {
         const v = { team, id: name, name };
         this.vaults.push(v);
         this.access.set(`${team}/${name}`, [{ name: me, id: ME_ID, role: 'admin' }]);
-        this.log(team, 'created vault', name);
+        this.log(team, 'created_vault', name);
         return this.vaultInfo(v);
       }
       case 'list_secrets':
         return this.live().map((s) => this.row(s));
+      case 'attention':
+        return this.live()
+          .map((s) => this.row(s))
+          .filter((r) => r.exposed !== undefined || r.conflict === true || ['due', 'overdue', 'expired'].includes(String(r.rotation)));
       case 'search_secrets':
-        return this.search(typeof a.query === 'string' ? a.query : '', typeof a.limit === 'number' ? a.limit : 50);
+        return this.search(typeof a.query === 'string' ? a.query : '', typeof a.limit === 'number' ? a.limit : 50, {
+          team: typeof a.team === 'string' ? a.team : undefined,
+          vault: typeof a.vault === 'string' ? a.vault : undefined,
+        });
       case 'secret_detail': {
         const s = this.secret(a);
         return {
@@ -415,6 +498,7 @@ export class FakeBackend {
         const version = typeof a.version === 'number' ? a.version : undefined;
         const v = version === undefined ? s.versions[s.versions.length - 1] : s.versions.find((x) => x.version === version);
         if (!v) fail('not_found', `Version ${String(version)} does not exist.`);
+        this.log(s.team, 'used', `${s.vault}/${s.name}`, version === undefined ? 'reveal' : 'history');
         return v.value;
       }
       case 'copy_secret': {
@@ -422,7 +506,7 @@ export class FakeBackend {
         const format = str(a, 'format');
         if (!['value', 'reference', 'env'].includes(format)) fail('invalid', `Unknown format ${format}.`);
         this.copies.push({ team: s.team, vault: s.vault, name: s.name, format });
-        this.log(s.team, 'copied', `${s.vault}/${s.name}`);
+        if (format === 'value') this.log(s.team, 'used', `${s.vault}/${s.name}`, 'copy');
         return { clearAfterSecs: this.settings.clipboardClearSecs };
       }
       case 'set_secret': {
@@ -440,14 +524,14 @@ export class FakeBackend {
           tags: Array.isArray(a.tags) ? a.tags.filter((t): t is string => typeof t === 'string') : undefined,
           url: typeof a.url === 'string' ? a.url : undefined,
           scope: typeof a.scope === 'string' ? a.scope : undefined,
-          expires: typeof a.expires === 'number' ? a.expires : undefined,
+          expires: typeof a.expires === 'string' ? a.expires : undefined,
           rotateEveryDays: typeof a.rotateEveryDays === 'number' ? a.rotateEveryDays : undefined,
         });
       }
       case 'delete_secret': {
         const s = this.secret(a);
         s.deleted = true;
-        this.log(s.team, 'deleted secret', `${s.vault}/${s.name}`);
+        this.log(s.team, 'deleted', `${s.vault}/${s.name}`);
         return null;
       }
       case 'members':
@@ -465,11 +549,15 @@ export class FakeBackend {
         const code = str(a, 'code').trim();
         if (!code.startsWith('hush-inv-')) fail('invalid', 'That is not a Hush invite code.');
         if (code.includes('expired')) fail('expired', 'This invite has expired. Ask for a new one.');
-        const teamId = code.split('-')[2] ?? 'team';
-        if (!this.teams.some((t) => t.id === teamId)) {
-          this.teams.push({ id: teamId, name: teamId.charAt(0).toUpperCase() + teamId.slice(1), relay: 'https://relay.example.com' });
-        }
-        return { teamId, safetyCode: '31415 92653 58979' };
+        const realId = code.split('-')[2] ?? 'team';
+        if (this.teams.some((t) => t.id === realId || t.joining?.realId === realId)) fail('exists', 'That team is already on this device.');
+        const label = typeof a.label === 'string' && a.label.trim() !== '' ? a.label.trim() : `joining-${realId.slice(0, 8)}`;
+        const uuid = `uuid-${realId}`;
+        const safetyCode = '31415926535897932384';
+        const relay = 'https://relay.example.com';
+        this.teams.push({ id: uuid, name: label, uuid, relay, joining: { safetyCode, realId, realName: realId.charAt(0).toUpperCase() + realId.slice(1) } });
+        this.sync = { ...this.sync, state: 'online', lastSyncMs: this.now(), teams: [...this.sync.teams, { team: label, state: 'online', lastSyncMs: this.now(), relay, joining: true }] };
+        return { teamId: uuid, safetyCode };
       }
       case 'admit_member': {
         const m = this.member(a);
@@ -496,7 +584,7 @@ export class FakeBackend {
           }
         }
         this.exposedList.push(...exposed);
-        this.log(team, 'removed member', m.name);
+        this.log(team, 'removed', m.name);
         return { member: m, exposed };
       }
       case 'vault_access': {
@@ -515,7 +603,7 @@ export class FakeBackend {
         const row: Access = { name: m.name, id: m.id, role: role as Access['role'] };
         rows.push(row);
         this.access.set(key, rows);
-        this.log(team, `granted ${role}`, `${vault} to ${m.name}`);
+        this.log(team, 'granted', `${m.name} ${role} on ${vault}`);
         return row;
       }
       case 'revoke_access': {
@@ -532,7 +620,7 @@ export class FakeBackend {
             return e;
           });
         this.exposedList.push(...exposed);
-        this.log(team, 'revoked access', `${vault} from ${m.name}`);
+        this.log(team, 'revoked', `${m.name} from ${vault}`);
         return exposed;
       }
       case 'activity': {
@@ -554,7 +642,7 @@ export class FakeBackend {
         const version = (s.versions[s.versions.length - 1]?.version ?? 0) + 1;
         s.versions.push({ version, timeMs: this.now(), author: me, kind: 'set', value: kept?.value ?? '' });
         this.sync.conflicts = this.live().filter((x) => x.conflict !== undefined).length;
-        this.log(s.team, 'resolved conflict', `${s.vault}/${s.name}`);
+        this.log(s.team, 'set', `${s.vault}/${s.name}`);
         return version;
       }
       case 'sync_now': {
@@ -584,9 +672,9 @@ export class FakeBackend {
     return { ...this.sync, conflicts: this.live().filter((s) => s.conflict !== undefined).length };
   }
 
-  private log(team: string, action: string, target: string): void {
+  private log(team: string, action: string, target: string, detail?: string): void {
     const list = this.activityLog.get(team) ?? [];
-    list.unshift({ seq: ++this.seq, timeMs: this.now(), actor: this.identity?.name ?? 'me', action, target });
+    list.unshift({ seq: ++this.seq, timeMs: this.now(), actor: this.identity?.name ?? 'me', action, target, ...(detail === undefined ? {} : { detail }) });
     this.activityLog.set(team, list);
   }
 
@@ -617,7 +705,8 @@ export class FakeBackend {
   }
 
   private vaultInfo(v: { team: string; id: string; name: string }): Json {
-    return { ...v, secrets: this.live().filter((s) => s.team === v.team && s.vault === v.id).length };
+    const role = (this.access.get(`${v.team}/${v.id}`) ?? []).find((r) => r.id === ME_ID)?.role ?? null;
+    return { ...v, secrets: this.live().filter((s) => s.team === v.team && s.vault === v.id).length, role };
   }
 
   private write(w: {
@@ -630,7 +719,7 @@ export class FakeBackend {
     tags?: string[] | undefined;
     url?: string | undefined;
     scope?: string | undefined;
-    expires?: number | undefined;
+    expires?: string | undefined;
     rotateEveryDays?: number | undefined;
   }): number {
     if (!this.vaults.some((v) => v.team === w.team && v.id === w.vault)) fail('not_found', `No vault ${w.vault}.`);
@@ -654,16 +743,17 @@ export class FakeBackend {
     };
     opt('url', w.url);
     opt('scope', w.scope);
-    if (w.expires !== undefined) s.expires = w.expires;
+    if (w.expires === '') delete s.expires;
+    else if (w.expires !== undefined) s.expires = w.expires;
     if (w.rotateEveryDays !== undefined) s.rotateEveryDays = w.rotateEveryDays;
     if (kind === 'rotation') delete s.exposed;
-    this.log(w.team, isNew ? 'created secret' : 'updated secret', `${w.vault}/${w.name}`);
+    this.log(w.team, kind === 'rotation' && !isNew ? 'rotated' : 'set', `${w.vault}/${w.name}`);
     return version;
   }
 
   private rotation(s: Secret, updatedMs: number): string {
     const now = this.now();
-    if (s.expires !== undefined && s.expires < now) return 'expired';
+    if (s.expires !== undefined && endOf(s.expires) < now) return 'expired';
     if (s.rotateEveryDays === undefined) return s.expires !== undefined ? 'ok' : 'none';
     const age = (now - updatedMs) / DAY;
     if (age > s.rotateEveryDays) return 'overdue';
@@ -693,9 +783,9 @@ export class FakeBackend {
     return row;
   }
 
-  private search(query: string, limit: number): Json[] {
+  private search(query: string, limit: number, scope: { team?: string | undefined; vault?: string | undefined } = {}): Json[] {
     const q = query.trim().toLowerCase();
-    const rows = this.live();
+    const rows = this.live().filter((s) => (scope.team === undefined || s.team === scope.team) && (scope.vault === undefined || s.vault === scope.vault));
     if (q === '') {
       return rows
         .slice()

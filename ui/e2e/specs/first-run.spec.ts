@@ -1,4 +1,4 @@
-import { assert, hasText, test, visible } from '../harness';
+import { assert, hasText, hidden, test, visible } from '../harness';
 
 test('create an identity: strength meter, confirmation, fingerprint', async (t) => {
   const page = await t.open({ scenario: 'fresh' });
@@ -51,5 +51,26 @@ test('join a team with an invite code and read out the safety code', async (t) =
   await hasText(safety, '31415');
   await t.shot('join-safety-code');
   await page.getByRole('button', { name: 'Done' }).click();
+
+  // Waiting for admission: the team under its label, the same safety code, Sync now usable.
+  const waiting = page.getByTestId('join-waiting');
+  await visible(waiting);
+  await hasText(waiting, 'Waiting for admission');
+  await hasText(waiting, 'joining-acme');
+  const groups = await page.getByTestId('waiting-safety').locator('.g').allInnerTexts();
+  assert(groups.join('') === '31415926535897932384', `the same safety code: ${groups.join(' ')}`);
+  await visible(page.getByRole('navigation', { name: 'Teams and vaults' }).getByRole('button', { name: 'Waiting for admission' }));
+  assert(await page.getByRole('button', { name: 'Sync now' }).isEnabled(), 'Sync now is usable while waiting');
+  await hasText(page.getByTestId('sync-indicator'), 'Waiting for admission');
+  await t.shot('join-waiting');
+
+  // Admitted: the page becomes the team's list by itself, under the team's real name.
+  await t.fake('fake.admitMe()');
+  await hidden(waiting);
   await visible(page.getByRole('button', { name: 'Acme', exact: true }));
+  await visible(page.getByTestId('secret-row').filter({ hasText: 'PAYMENTS_TOKEN' }));
+  await visible(page.getByText('You were admitted to Acme'));
+  await hasText(page.getByTestId('detail-name'), 'PAYMENTS_TOKEN');
+  await visible(page.getByTestId('read-only'));
+  await t.shot('join-admitted');
 });

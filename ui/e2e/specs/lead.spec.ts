@@ -86,7 +86,8 @@ test('activity timeline lists signed events newest first', async (t) => {
   await visible(page.getByTestId('secret-row'));
   await page.getByRole('button', { name: 'Activity' }).first().click();
   await visible(page.getByRole('heading', { name: 'Activity' }));
-  await hasText(page.locator('.page'), 'removed member');
+  await hasText(page.locator('.page'), 'removed Linus Torvalds');
+  await hasText(page.locator('.page'), 'created vault production');
   const first = await page.locator('.page li').first().innerText();
   assert(first.includes('Ken Thompson') && first.includes('copied'), `newest first: ${first}`);
   await t.shot('activity');

@@ -37,6 +37,7 @@ describe('handlingFor', () => {
     expect(handlingFor('relay')).toBe('alarm');
     expect(handlingFor('something_new')).toBe('generic');
     expect(errorTitle('wrong_password')).toBe('Wrong password');
+    expect(errorTitle('clipboard')).toBe('Could not copy');
     expect(errorTitle('something_new')).toBe('Something went wrong');
   });
 });
@@ -63,7 +64,11 @@ describe('api wrappers', () => {
     await api.revealSecret(a, 3);
     await api.invite('acme', 'member', 24);
     await api.setSecret({ ...a, value: 'v', rotateEveryDays: 30 });
+    await api.setSecret({ ...a, value: 'v', expires: '' });
     await api.listVaults();
+    await api.joinTeam('hush1abc');
+    await api.joinTeam('hush1abc', 'Acme');
+    await api.attention();
     await api.updateSettings({ clipboardClearSecs: 20, autoLockMins: 5 });
     expect(seen).toEqual([
       ['copy_secret', { ...a, format: 'env' }],
@@ -71,7 +76,11 @@ describe('api wrappers', () => {
       ['reveal_secret', { ...a, version: 3 }],
       ['invite', { team: 'acme', role: 'member', expiresHours: 24 }],
       ['set_secret', { ...a, value: 'v', rotateEveryDays: 30 }],
+      ['set_secret', { ...a, value: 'v', expires: '' }],
       ['list_vaults', {}],
+      ['join_team', { code: 'hush1abc' }],
+      ['join_team', { code: 'hush1abc', label: 'Acme' }],
+      ['attention', {}],
       ['update_settings', { settings: { clipboardClearSecs: 20, autoLockMins: 5 } }],
     ]);
   });

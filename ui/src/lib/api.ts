@@ -42,6 +42,7 @@ export type KnownCode =
   | 'conflict'
   | 'exists'
   | 'expired'
+  | 'clipboard'
   | 'internal';
 
 /** An error returned by a command: a stable `code` to branch on and a `message` for people. */
@@ -129,6 +130,8 @@ export function errorTitle(code: string): string {
       return 'Integrity check failed';
     case 'relay':
       return 'Relay problem';
+    case 'clipboard':
+      return 'Could not copy';
     default:
       return 'Something went wrong';
   }
@@ -179,7 +182,11 @@ export const api = {
   listVaults: (team?: string) => call<VaultInfo[]>('list_vaults', defined({ team })),
   createVault: (team: string, name: string) => call<VaultInfo>('create_vault', { team, name }),
   listSecrets: () => call<SecretRow[]>('list_secrets'),
-  searchSecrets: (query: string, limit: number) => call<SecretRow[]>('search_secrets', { query, limit }),
+  /** Ranked search; with `scope`, only that team's (or vault's) rows, scoped before the limit. */
+  searchSecrets: (query: string, limit: number, scope: { team?: string | undefined; vault?: string | undefined } = {}) =>
+    call<SecretRow[]>('search_secrets', defined({ query, limit, team: scope.team, vault: scope.vault })),
+  /** Every secret that is exposed, in conflict, or due/overdue/expired. */
+  attention: () => call<SecretRow[]>('attention'),
   secretDetail: (a: SecretAddress) => call<SecretDetail>('secret_detail', { team: a.team, vault: a.vault, name: a.name }),
   /** The one command that brings a value into the web view. Call only on an explicit Reveal. */
   revealSecret: (a: SecretAddress, version?: number) =>
@@ -190,7 +197,7 @@ export const api = {
   deleteSecret: (a: SecretAddress) => call<null>('delete_secret', { team: a.team, vault: a.vault, name: a.name }),
   members: (team: string) => call<MemberInfo[]>('members', { team }),
   invite: (team: string, role: InviteRole, expiresHours: number) => call<Invite>('invite', { team, role, expiresHours }),
-  joinTeam: (code: string) => call<JoinResult>('join_team', { code }),
+  joinTeam: (code: string, label?: string) => call<JoinResult>('join_team', defined({ code, label })),
   admitMember: (team: string, member: string) => call<MemberInfo>('admit_member', { team, member }),
   removeMember: (team: string, member: string) => call<RemoveResult>('remove_member', { team, member }),
   vaultAccess: (team: string, vault: string) => call<AccessRow[]>('vault_access', { team, vault }),

@@ -39,19 +39,30 @@ export function clockTime(ms: number): string {
   return new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }
 
-/** "2024-05-01" (local) for a date input. */
-export function isoDay(ms: number): string {
-  const d = new Date(ms);
-  const mm = String(d.getMonth() + 1).padStart(2, '0');
-  const dd = String(d.getDate()).padStart(2, '0');
-  return `${d.getFullYear()}-${mm}-${dd}`;
+/**
+ * Checks a typed expiry date. Empty means "no expiry". Returns the normalised "YYYY-MM-DD", or
+ * an error message for a person.
+ */
+export function parseDay(input: string): { day: string } | { error: string } {
+  const t = input.trim();
+  if (t === '') return { day: '' };
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t);
+  if (!m) return { error: 'Use YYYY-MM-DD, e.g. 2027-01-31, or leave it empty for no expiry.' };
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (y < 1970 || date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
+    return { error: `${t} is not a date.` };
+  }
+  return { day: `${m[1]}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}` };
 }
 
-/** End of the given local day in ms, from a date input's "YYYY-MM-DD". */
-export function endOfDay(iso: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!m) return undefined;
-  return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 23, 59, 59).getTime();
+/** "2027-01-31" → "Jan 31, 2027" (in the locale), without shifting the day across time zones. */
+export function formatDay(day: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) return day;
+  return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
 /** Digits in groups of five ("12345 67890 …"); anything else is returned unchanged. */
@@ -77,4 +88,35 @@ export function secretKey(a: { team: string; vault: string; name: string }): str
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+const ACTIONS: Record<string, string> = {
+  created_team: 'created the team',
+  created_vault: 'created vault',
+  set: 'set',
+  rotated: 'rotated',
+  deleted: 'deleted',
+  invited: 'invited',
+  admitted: 'admitted',
+  removed: 'removed',
+  granted: 'granted',
+  revoked: 'revoked',
+  created_service: 'created service identity',
+  leaked: 'reported a leak of',
+  used: 'used',
+};
+
+const USES: Record<string, string> = {
+  get: 'read (hush get)',
+  run: 'injected into a program (hush run)',
+  inject: 'rendered into a file (hush inject)',
+  reveal: 'revealed on screen',
+  copy: 'copied',
+  history: 'revealed an old version of',
+};
+
+/** An activity entry's verb for people ("used" with its detail becomes "copied", ...). */
+export function activityVerb(action: string, detail?: string | null): string {
+  if (action === 'used' && detail) return USES[detail] ?? `used (${detail})`;
+  return ACTIONS[action] ?? action.replace(/_/g, ' ');
 }

@@ -4,8 +4,10 @@
 import { api, errorTitle, handlingFor, HushError, subscribe, toHushError, type SecretAddress } from './api';
 import { parseAddress, plural, secretKey } from './format';
 import type {
+  AccessRole,
   ConflictInfo,
   CopyFormat,
+  JoinResult,
   LockReason,
   SecretDetail,
   SecretRow,
@@ -27,6 +29,8 @@ export type View =
 export interface Filter {
   team?: string;
   vault?: string;
+  /** Only secrets that need attention (exposed, conflict, rotation due/overdue, expired). */
+  attention?: boolean;
 }
 
 export interface Toast {
@@ -57,6 +61,19 @@ export const PALETTE_LIMIT = 8;
 export const ACTIVITY_THROTTLE_MS = 10_000;
 
 const DEFAULT_SETTINGS: Settings = { clipboardClearSecs: 30, autoLockMins: 10 };
+
+/** Whether a vault role allows adding, editing and deleting secrets (unknown: let the core decide). */
+export function canWriteRole(role: AccessRole | null | undefined): boolean {
+  return role === undefined || role === 'write' || role === 'admin';
+}
+
+/** Client-side filter for lists that are not ranked by the core (the attention list). */
+export function matchesQuery(row: SecretRow, query: string): boolean {
+  const words = query.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return true;
+  const hay = [row.name, row.vault, row.team, row.note, ...row.tags].join(' ').toLowerCase();
+  return words.every((w) => hay.includes(w));
+}
 
 export interface StoreDeps {
   api: typeof api;
@@ -90,6 +107,8 @@ export class HushStore {
   query = $state('');
   results = $state<SecretRow[]>([]);
   resultsLoaded = $state(false);
+  /** Secrets that need attention, from `attention` (not limited like search results). */
+  attention = $state<SecretRow[]>([]);
   selectedKey = $state<string | null>(null);
   detail = $state<SecretDetail | null>(null);
   detailError = $state<string | null>(null);
@@ -106,12 +125,30 @@ export class HushStore {
   now = $state(0);
 
   readonly visible: SecretRow[] = $derived(
-    this.results.filter(
-      (r) =>
-        (this.filter.team === undefined || r.team === this.filter.team) &&
-        (this.filter.vault === undefined || r.vault === this.filter.vault),
-    ),
+    this.filter.attention === true
+      ? this.attention.filter((r) => matchesQuery(r, this.query))
+      : this.results.filter(
+          (r) =>
+            (this.filter.team === undefined || r.team === this.filter.team) &&
+            (this.filter.vault === undefined || r.vault === this.filter.vault),
+        ),
   );
+  /** Teams this device asked to join and that have not admitted it yet. */
+  readonly joining: TeamInfo[] = $derived(this.teams.filter((t) => t.joining));
+  /** The joining team the secrets view is filtered on, if any (shows the waiting state). */
+  readonly waitingTeam: TeamInfo | undefined = $derived(
+    this.filter.team === undefined ? undefined : this.teams.find((t) => t.joining && t.id === this.filter.team),
+  );
+  /** How many secrets the current filter covers (the list shows at most SEARCH_LIMIT). */
+  readonly scopeTotal: number = $derived(
+    this.filter.attention === true
+      ? this.attention.length
+      : this.vaults
+          .filter((v) => (this.filter.team === undefined || v.team === this.filter.team) && (this.filter.vault === undefined || v.id === this.filter.vault))
+          .reduce((n, v) => n + v.secrets, 0),
+  );
+  /** Vaults this device may add secrets to. */
+  readonly writableVaults: VaultInfo[] = $derived(this.vaults.filter((v) => canWriteRole(v.role)));
   readonly activeIndex: number = $derived(
     this.selectedKey === null ? -1 : this.visible.findIndex((r) => secretKey(r) === this.selectedKey),
   );
@@ -168,7 +205,7 @@ export class HushStore {
     this.me = me;
     this.lockReason = null;
     this.phase = 'main';
-    await Promise.all([this.loadTree(), this.runSearch(), this.loadSync()]);
+    await Promise.all([this.loadTree(), this.runSearch(), this.loadSync(), this.loadAttention()]);
   }
 
   /** Throws a `HushError` on failure so the unlock form can branch on `code`. */
@@ -205,6 +242,7 @@ export class HushStore {
     this.selectedKey = null;
     this.results = [];
     this.resultsLoaded = false;
+    this.attention = [];
     this.query = '';
     this.filter = {};
     this.view = { kind: 'secrets' };
@@ -224,11 +262,61 @@ export class HushStore {
     try {
       const [teams, vaults] = await Promise.all([this.deps.api.listTeams(), this.deps.api.listVaults()]);
       if (this.phase !== 'main') return;
+      const before = this.teams;
       this.teams = teams;
       this.vaults = vaults;
+      this.followTeams(before);
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  /**
+   * A joining team's handle changes when it is admitted (its UUID and join label become the
+   * team's name): the open filter and page follow it by UUID, and the person is told. A team
+   * that is gone takes the filter or page with it.
+   */
+  private followTeams(before: TeamInfo[]): void {
+    const current = (id: string): string | undefined => {
+      if (this.teams.some((t) => t.id === id)) return id;
+      const uuid = before.find((t) => t.id === id)?.uuid;
+      return uuid === undefined ? undefined : this.teams.find((t) => t.uuid === uuid)?.id;
+    };
+    const f = this.filter;
+    if (f.team !== undefined) {
+      const id = current(f.team);
+      if (id === undefined) this.setFilter({});
+      else if (id !== f.team) this.setFilter(f.vault === undefined ? { team: id } : { team: id, vault: f.vault });
+    }
+    const v = this.view;
+    if (v.kind !== 'secrets') {
+      const id = current(v.team);
+      if (id === undefined) this.view = { kind: 'secrets' };
+      else if (id !== v.team) this.view = { ...v, team: id };
+    }
+    for (const t of this.teams) {
+      if (!t.joining && before.some((b) => b.uuid === t.uuid && b.joining)) {
+        this.toast('success', `You were admitted to ${t.name}`, t.vaults > 0 ? undefined : 'Vaults appear here as soon as someone grants you access.');
+      }
+    }
+  }
+
+  async loadAttention(): Promise<void> {
+    try {
+      const rows = await this.deps.api.attention();
+      if (this.phase !== 'main') return;
+      this.attention = rows;
+      if (this.filter.attention === true) this.reconcileSelection();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** After `join_team`: list the team (waiting for admission) and show its waiting state. */
+  async afterJoin(r: JoinResult): Promise<void> {
+    await Promise.all([this.loadTree(), this.loadSync()]);
+    const t = this.teams.find((x) => x.uuid === r.teamId || x.id === r.teamId);
+    if (t) this.setFilter({ team: t.id });
   }
 
   async loadSync(): Promise<void> {
@@ -262,7 +350,7 @@ export class HushStore {
   private async onChanged(): Promise<void> {
     if (this.phase !== 'main') return;
     this.changeTick++;
-    await Promise.all([this.loadTree(), this.runSearch(), this.loadConflicts()]);
+    await Promise.all([this.loadTree(), this.runSearch(), this.loadConflicts(), this.loadAttention()]);
     if (this.selected) await this.loadDetail(this.selected, false);
   }
 
@@ -271,7 +359,8 @@ export class HushStore {
     try {
       const s = await this.deps.api.syncNow();
       this.onSync(s);
-      await Promise.all([this.loadTree(), this.runSearch(), this.loadConflicts()]);
+      this.changeTick++;
+      await Promise.all([this.loadTree(), this.runSearch(), this.loadConflicts(), this.loadAttention()]);
     } catch (e) {
       this.fail(e);
       await this.loadSync();
@@ -298,7 +387,9 @@ export class HushStore {
   async runSearch(): Promise<void> {
     const seq = ++this.searchSeq;
     try {
-      const rows = await this.deps.api.searchSecrets(this.query, SEARCH_LIMIT);
+      // At 10k secrets the first SEARCH_LIMIT rows may hold none of a vault's: scope the search.
+      const { team, vault } = this.filter.attention === true ? {} : this.filter;
+      const rows = await this.deps.api.searchSecrets(this.query, SEARCH_LIMIT, { team, vault });
       if (seq !== this.searchSeq || this.phase !== 'main') return;
       this.results = rows;
       this.resultsLoaded = true;
@@ -366,8 +457,10 @@ export class HushStore {
 
   setFilter(f: Filter): void {
     this.view = { kind: 'secrets' };
+    const rescope = f.team !== this.filter.team || f.vault !== this.filter.vault;
     this.filter = f;
     this.reconcileSelection();
+    if (rescope && this.phase === 'main') void this.runSearch();
   }
 
   showView(v: View): void {
@@ -407,7 +500,7 @@ export class HushStore {
   async afterSecretSaved(a: SecretAddress, verb: string): Promise<void> {
     this.toast('success', `${verb} ${a.name}`);
     this.dialog = null;
-    await Promise.all([this.loadTree(), this.runSearch()]);
+    await Promise.all([this.loadTree(), this.runSearch(), this.loadAttention()]);
     const row = this.visible.find((r) => secretKey(r) === secretKey(a));
     if (row) await this.select(row);
   }
@@ -418,7 +511,7 @@ export class HushStore {
       this.dialog = null;
       if (this.selectedKey === secretKey(row)) this.clearSelection();
       this.toast('success', `Deleted ${row.name}`);
-      await Promise.all([this.loadTree(), this.runSearch()]);
+      await Promise.all([this.loadTree(), this.runSearch(), this.loadAttention()]);
     } catch (e) {
       this.fail(e);
     }
@@ -437,7 +530,7 @@ export class HushStore {
       const v = await this.deps.api.resolveConflict(row, keep);
       this.dialog = null;
       this.toast('success', `Kept version ${keep} of ${row.name}`, `Saved as version ${v}.`);
-      await Promise.all([this.runSearch(), this.loadConflicts(), this.loadDetail(row, true)]);
+      await Promise.all([this.runSearch(), this.loadConflicts(), this.loadAttention(), this.loadDetail(row, true)]);
       const s = await this.deps.api.syncStatus();
       this.onSync(s);
     } catch (e) {
@@ -505,7 +598,20 @@ export class HushStore {
     return this.vaults.filter((v) => v.team === team);
   }
 
+  /** Whether this device may add, edit and delete secrets in a vault. */
+  canWrite(team: string, vault: string): boolean {
+    const v = this.vaults.find((x) => x.team === team && x.id === vault);
+    return v !== undefined && canWriteRole(v.role);
+  }
+
+  /** Vaults a new secret can go to from the current filter (all writable ones when unfiltered). */
+  writableInScope(): VaultInfo[] {
+    const { team, vault } = this.filter;
+    return this.writableVaults.filter((v) => (team === undefined || v.team === team) && (vault === undefined || v.id === vault));
+  }
+
   describeFilter(): string {
+    if (this.filter.attention === true) return 'Needs attention';
     const { team, vault } = this.filter;
     if (team !== undefined && vault !== undefined) return this.vaultName(team, vault);
     if (team !== undefined) return this.teamName(team);

@@ -3,6 +3,7 @@ import { emit } from '@tauri-apps/api/event';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installFakeBackend, type FakeBackend } from '../../e2e/fake-backend';
 import { settle } from '../test/helpers';
+import { api } from './api';
 import { ACTIVITY_THROTTLE_MS, HushStore } from './store.svelte';
 
 let fake: FakeBackend;
@@ -142,5 +143,52 @@ describe('HushStore', () => {
     await settle();
     expect(store.visible.map((r) => r.name)).toEqual(['GITHUB_TOKEN', 'NPM_TOKEN']);
     expect(store.selected?.vault).toBe('ci');
+    // The search itself is scoped (the first 500 rows of 10k may hold none of this vault's).
+    expect(fake.calls.filter((c) => c.cmd === 'search_secrets').at(-1)?.args).toEqual({ query: '', limit: 500, team: 'acme', vault: 'ci' });
+    expect(store.scopeTotal).toBe(2);
+    store.setFilter({});
+    await settle();
+    expect(store.scopeTotal).toBe(12);
+  });
+
+  it('needs attention: exposed, conflict, overdue and expired secrets, filtered by the query', async () => {
+    expect(store.attention.map((r) => r.name).sort()).toEqual(['AWS_SECRET_ACCESS_KEY', 'DATABASE_URL', 'OPENAI_API_KEY', 'SENDGRID_API_KEY', 'SENTRY_DSN']);
+    store.setFilter({ attention: true });
+    await settle();
+    expect(store.describeFilter()).toBe('Needs attention');
+    expect(store.visible).toHaveLength(5);
+    expect(store.selected !== null && store.attention.some((r) => r.name === store.selected?.name)).toBe(true);
+    store.setQuery('sendgrid');
+    await settle();
+    expect(store.visible.map((r) => r.name)).toEqual(['SENDGRID_API_KEY']);
+  });
+
+  it('a read-only vault takes no new secret', async () => {
+    expect(store.canWrite('acme', 'staging')).toBe(true);
+    fake.setRole('acme', 'staging', 'read');
+    await store.loadTree();
+    expect(store.canWrite('acme', 'staging')).toBe(false);
+    expect(store.writableVaults.some((v) => v.id === 'staging')).toBe(false);
+    store.setFilter({ team: 'acme', vault: 'staging' });
+    expect(store.writableInScope()).toEqual([]);
+    store.setFilter({ team: 'acme' });
+    expect(store.writableInScope().map((v) => v.id).sort()).toEqual(['ci', 'production']);
+  });
+
+  it('a joining team shows its waiting state, then follows the team live when admitted', async () => {
+    const r = await api.joinTeam('hush-inv-globex-7K3M', 'Globex (pending)');
+    await store.afterJoin(r);
+    expect(store.waitingTeam?.name).toBe('Globex (pending)');
+    expect(store.waitingTeam?.safetyCode).toBe('31415926535897932384');
+    expect(store.filter).toEqual({ team: r.teamId });
+    expect(store.joining).toHaveLength(1);
+    fake.admitMe();
+    await settle();
+    expect(store.joining).toEqual([]);
+    expect(store.waitingTeam).toBeUndefined();
+    expect(store.filter).toEqual({ team: 'globex' });
+    expect(store.visible.map((x) => x.name)).toEqual(['PAYMENTS_TOKEN']);
+    expect(store.canWrite('globex', 'production')).toBe(false);
+    expect(store.toasts.some((t) => t.title === 'You were admitted to Globex')).toBe(true);
   });
 });

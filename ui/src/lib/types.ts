@@ -20,12 +20,20 @@ export interface WhoAmI {
 }
 
 export interface TeamInfo {
+  /** The handle commands take: the team's name, or its UUID while joining. */
   id: string;
+  /** The name; while joining, the local join label. */
   name: string;
+  /** Stable across admission (when `id` and `name` become the real name). */
+  uuid: string;
   relay?: string | null;
   selected: boolean;
-  /** Assumed to be the number of vaults in the team. */
+  /** Readable vaults in the team. */
   vaults: number;
+  /** This device asked to join and waits to be admitted. */
+  joining: boolean;
+  /** While joining: the code the inviter must hear before admitting this device. */
+  safetyCode?: string | null;
 }
 
 export interface VaultInfo {
@@ -34,6 +42,8 @@ export interface VaultInfo {
   name: string;
   /** Number of live secrets in the vault. */
   secrets: number;
+  /** This device's role on the vault: `read` cannot add, edit or delete secrets. */
+  role?: AccessRole | null;
 }
 
 export type Rotation = 'ok' | 'due' | 'overdue' | 'expired' | 'none';
@@ -53,8 +63,8 @@ export interface SecretRow {
   tags: string[];
   url?: string | null;
   scope?: string | null;
-  /** Milliseconds since the epoch. */
-  expires?: number | null;
+  /** A date, "YYYY-MM-DD". */
+  expires?: string | null;
   rotateEveryDays?: number | null;
   exposed?: Exposure | null;
   conflict: boolean;
@@ -97,7 +107,8 @@ export interface SetSecretArgs {
   tags?: string[];
   url?: string;
   scope?: string;
-  expires?: number;
+  /** "YYYY-MM-DD"; "" removes the expiry. */
+  expires?: string;
   rotateEveryDays?: number;
 }
 
@@ -141,8 +152,12 @@ export interface ActivityEntry {
   seq: number;
   timeMs: number;
   actor: string;
+  /** Machine-readable: created_team, created_vault, set, rotated, deleted, invited, admitted, removed, granted, revoked, created_service, leaked, used. */
   action: string;
   target: string;
+  vault?: string | null;
+  /** For `used`: how (get, run, inject, reveal, copy, history); for `leaked`: the note. */
+  detail?: string | null;
 }
 
 export interface ConflictInfo {
@@ -154,9 +169,12 @@ export interface ConflictInfo {
 export type SyncState = 'online' | 'offline' | 'syncing' | 'local' | 'misbehaving';
 
 export interface TeamStatus {
+  /** The team's name; its join label while `joining`. */
   team: string;
-  state?: SyncState;
+  relay?: string | null;
   lastSyncMs?: number | null;
+  /** Waiting for admission. */
+  joining?: boolean;
   [key: string]: unknown;
 }
 
