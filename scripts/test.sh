@@ -21,6 +21,14 @@ echo "== PostgreSQL for the scale-out tests" >&2
 eval "$(./scripts/postgres-test.sh)"
 export HUSH_REQUIRE_POSTGRES=1
 
+echo "== the age tool, which must open a hush backup (tests/transfer.rs)" >&2
+if ! command -v age >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends age
+fi
+export HUSH_REQUIRE_AGE=1
+
 echo "== tests" >&2
 cargo test --workspace --locked
 

@@ -115,6 +115,49 @@ fn computed() -> BTreeMap<String, String> {
         "sk_test_vector"
     );
 
+    // A leak report's note (same slot, nonce 80 81 … 97) and the bodies of tags 11 and 12.
+    let mut w = Writer::new();
+    w.raw(b"hush/v1/leak-note")
+        .raw(slot.team_id.as_bytes())
+        .raw(slot.vault_id.as_bytes())
+        .raw(slot.item_id.as_bytes())
+        .u32(slot.version)
+        .u32(slot.key_epoch);
+    let note_ct = crypto::seal_with_nonce(
+        &vault_key,
+        &seq_bytes(0x80),
+        w.as_slice(),
+        b"pasted in chat",
+    );
+    m.insert("leak.note_sealed".into(), hex(&note_ct));
+    assert_eq!(
+        hush_core::lifecycle::open_leak_note(&slot, &vault_key, &note_ct).expect("open note"),
+        "pasted in chat"
+    );
+    let leaked = Body {
+        time_ms: 1_767_225_600_000,
+        payload: Payload::Leaked {
+            vault_id: slot.vault_id,
+            item_id: slot.item_id,
+            version: 1,
+            key_epoch: 0,
+            note_ct,
+        },
+    };
+    m.insert("body.leaked".into(), hex(&leaked.encode()));
+    let usage = Body {
+        time_ms: 1_767_225_600_000,
+        payload: Payload::Usage {
+            vault_id: slot.vault_id,
+            action: hush_core::event::UsageAction::Run,
+            items: vec![(slot.item_id, 1), (Uuid::from_bytes([0x44; 16]), 2)],
+        },
+    };
+    m.insert("body.usage".into(), hex(&usage.encode()));
+    for b in [&leaked, &usage] {
+        assert_eq!(&Body::decode(&b.encode()).expect("decode"), b);
+    }
+
     let log_key = Key32::from_bytes([0x55; 32]);
     let env = Envelope {
         team_id: Uuid::from_bytes([0x11; 16]),

@@ -98,6 +98,14 @@ fn sharing_and_removal(relays: &RelaySet) {
     carol.out(&["sync"]);
     alice.out(&["sync"]);
     bob.out(&["sync"]);
+    // Bob's sync published the usage record of his read above: the others pull it.
+    alice.out(&["sync"]);
+    carol.out(&["sync"]);
+    // Everyone verified the same history (compared before the reads below, which each append a
+    // usage record to the reader's log until the next sync).
+    let code = state_code(&alice);
+    assert_eq!(state_code(&bob), code);
+    assert_eq!(state_code(&carol), code);
     assert_eq!(
         alice.out(&["get", "prod/STRIPE_KEY"]),
         "sk_live_second_value\n"
@@ -106,10 +114,6 @@ fn sharing_and_removal(relays: &RelaySet) {
         bob.out(&["--team", "acme", "get", "prod/STRIPE_KEY"]),
         "sk_live_second_value\n"
     );
-    // Everyone verified the same history.
-    let code = state_code(&alice);
-    assert_eq!(state_code(&bob), code);
-    assert_eq!(state_code(&carol), code);
 
     // Removal re-keys and lists what to rotate.
     let removal = alice.hush(&["remove", "carol"]).output().expect("remove");
@@ -246,6 +250,8 @@ fn offline_conflict(relays: &RelaySet) {
     alice.out(&["sync"]);
     bob.out(&["sync"]);
     alice.out(&["sync"]);
+    // Same history (compared before the reads below record usage).
+    assert_eq!(state_code(&alice), state_code(&bob));
 
     // Both converge on the same current values and the same history.
     for d in [&alice, &bob] {
@@ -273,7 +279,6 @@ fn offline_conflict(relays: &RelaySet) {
         "prod/API_KEY\nprod/NEW_ONE\n",
         "one secret per name"
     );
-    assert_eq!(state_code(&alice), state_code(&bob));
 
     // A person resolves by keeping alice's version.
     let hist = alice.out(&["--team", "acme", "history", "prod/API_KEY", "--reveal"]);

@@ -433,3 +433,10 @@ pub fn invite_and_admit(
     assert!(!status.contains("waiting to be admitted"), "{status}");
     code
 }
+
+impl Relay {
+    /// The relay's process id while it runs (to sample its memory from `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(std::process::Child::id)
+    }
+}

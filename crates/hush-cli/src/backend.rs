@@ -7,6 +7,7 @@ use hush_core::agent::AgentClient;
 use hush_core::api::{self, Request, Response};
 use hush_core::secret::SecretString;
 use hush_core::session::{Session, system_clock};
+use zeroize::Zeroizing;
 
 /// The environment variable scripts use to pass the master password.
 pub const PASSWORD_ENV: &str = "HUSH_PASSWORD";
@@ -20,8 +21,13 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Connects to the agent, or unlocks the store with a password.
+    /// Connects to the agent, or unlocks the store with a password. With HUSH_SERVICE_TOKEN set,
+    /// a session for that service identity that lives only in memory instead.
     pub async fn open(home: &Path) -> Result<Self> {
+        if let Some(token) = service_token()? {
+            let session = Session::open_service(&token, system_clock()).await?;
+            return Ok(Backend::Local(Box::new(session)));
+        }
         if !hush_core::store::Store::exists(home) {
             return Err(hush_core::Error::NotInitialized(home.to_owned()).into());
         }
@@ -46,6 +52,18 @@ impl Backend {
         if let Backend::Local(s) = self {
             s.close().await;
         }
+    }
+}
+
+/// The service token from HUSH_SERVICE_TOKEN, if set (an empty variable counts as unset).
+pub fn service_token() -> Result<Option<Zeroizing<String>>> {
+    match std::env::var_os(hush_core::service::TOKEN_ENV) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v
+            .into_string()
+            .map(|s| Some(Zeroizing::new(s)))
+            .map_err(|_| anyhow::anyhow!("{} is not valid UTF-8", hush_core::service::TOKEN_ENV)),
     }
 }
 

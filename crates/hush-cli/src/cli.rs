@@ -97,9 +97,9 @@ pub enum Command {
     Lock,
     /// Change the master password.
     Passwd,
-    /// Audit the signed log.
-    #[command(subcommand)]
-    Audit(AuditCommand),
+    /// Who created, changed, rotated, granted, revoked, invited, admitted, removed, reported
+    /// leaked and used what, and when, from the signed log (`hush audit verify` re-checks it).
+    Audit(AuditArgs),
     /// Create a one-line invite code for a new teammate.
     Invite {
         /// Role of the newcomer: member or admin.
@@ -172,6 +172,9 @@ pub enum Command {
         #[arg(long)]
         keep: u32,
     },
+    /// Machine identities for CI/CD: read-only on chosen vaults, expiring, revocable.
+    #[command(subcommand)]
+    Service(ServiceCommand),
     /// Run the agent in the foreground (used by `hush unlock`).
     #[command(hide = true)]
     Agent {
@@ -179,6 +182,56 @@ pub enum Command {
         #[arg(long)]
         idle_secs: u64,
     },
+    /// Import secrets from a dotenv file or a password manager's export (all or nothing).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Print every secret of a vault in plaintext (dotenv or JSON); refuses without --plaintext.
+    Export {
+        /// Vault name.
+        vault: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "dotenv")]
+        format: ExportFormat,
+        /// Confirm that the values may be printed in plaintext.
+        #[arg(long)]
+        plaintext: bool,
+    },
+    /// Write the whole store to a passphrase-encrypted age file (the real `age` tool opens it).
+    Backup {
+        /// The backup file to write.
+        file: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a store back from a `hush backup` file.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Move an existing store aside (kept, renamed) instead of refusing.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Secrets due, overdue, expired or exposed (why, since when), conflicts and alerts.
+    Status,
+    /// Record a new value of an existing secret as a rotation (value from the argument, or stdin
+    /// when omitted or "-"); clears "exposed" and restarts its rotation period.
+    Rotate(RotateArgs),
+    /// Report a secret as leaked: it becomes exposed for the whole team; lists who could read it.
+    Leaked {
+        /// VAULT/NAME or TEAM/VAULT/NAME.
+        address: String,
+        /// What happened (sealed under the vault key: only people who can read it see the note).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Look for secrets in files (default: the current directory, respecting .gitignore), in
+    /// what is staged for commit, or in git history: every value you can decrypt (all versions)
+    /// and well-known key shapes. Exit 0 clean, 1 found, 2 error.
+    Scan(ScanArgs),
+    /// Git hooks: `hush hook install` blocks commits that contain secrets.
+    #[command(subcommand)]
+    Hook(HookCommand),
 }
 
 /// `hush team ...`
@@ -204,6 +257,31 @@ pub enum TeamCommand {
     },
     /// Relay, last sync, head and team state code, outbox, conflicts.
     Status,
+    /// Which addresses each device and service identity used, and when (managers).
+    Devices,
+}
+
+/// `hush service ...`
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Create a service identity and print its token once (team admins).
+    Create {
+        /// Service name, e.g. github-deploy.
+        name: String,
+        /// A vault it may read (repeatable; at least one).
+        #[arg(long = "vault", value_name = "VAULT", required = true)]
+        vaults: Vec<String>,
+        /// Lifetime, e.g. 30d, 12w, 1y (at most 5 years).
+        #[arg(long, default_value = "90d")]
+        expires: String,
+    },
+    /// List service identities with their vaults, expiry and status.
+    List,
+    /// Revoke a service identity: re-keys its vaults; lists keys to rotate if its token leaked.
+    Revoke {
+        /// Service name or id.
+        name: String,
+    },
 }
 
 /// `hush vault ...`
@@ -223,6 +301,43 @@ pub enum VaultCommand {
 pub enum AuditCommand {
     /// Re-check every signature, hash link and checkpoint of the local logs.
     Verify,
+}
+
+/// `hush audit [--vault V] [--member M] [--since DATE] [--action A]` or `hush audit verify`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    /// `verify`; without it, the timeline.
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    /// Only what concerns this vault.
+    #[arg(long)]
+    pub vault: Option<String>,
+    /// Only what this member did or what was done to them (name or device-id prefix).
+    #[arg(long)]
+    pub member: Option<String>,
+    /// Only from this date (YYYY-MM-DD, UTC) or this long ago (e.g. 24h, 7d).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only this action: created_vault, set, rotated, deleted, invited, admitted, removed,
+    /// granted, revoked, created_service, leaked, used.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// At most this many entries, newest first.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+/// `hush rotate` arguments.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// VAULT/NAME or TEAM/VAULT/NAME.
+    pub address: String,
+    /// The new value; omit or use "-" to read stdin (one trailing newline is removed).
+    pub value: Option<String>,
+    /// A new expiry date, YYYY-MM-DD (default: keep the current one).
+    #[arg(long)]
+    pub expires: Option<String>,
 }
 
 /// `hush set` arguments.
@@ -267,4 +382,79 @@ pub struct RunArgs {
     /// The command and its arguments (after --).
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
+}
+
+/// `hush import ...`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A dotenv file (KEY=value lines); --vault is required.
+    Dotenv(ImportArgs),
+    /// A 1Password CSV export.
+    #[command(name = "1password")]
+    OnePassword(ImportArgs),
+    /// A Bitwarden unencrypted JSON export.
+    Bitwarden(ImportArgs),
+    /// A KeePassXC CSV export.
+    Keepassxc(ImportArgs),
+}
+
+/// `hush import FORMAT` arguments.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export file.
+    pub file: PathBuf,
+    /// Put every item into this vault (default: the item's folder/group/vault, else "imported").
+    #[arg(long)]
+    pub vault: Option<String>,
+    /// Write a new version of a secret that already exists instead of skipping it.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// `hush export --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// KEY='value' lines.
+    Dotenv,
+    /// A JSON array with values and metadata.
+    Json,
+}
+
+/// `hush scan` arguments.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan (default: the current directory).
+    #[arg(value_name = "PATH", conflicts_with_all = ["staged", "history"])]
+    pub paths: Vec<PathBuf>,
+    /// Scan what is staged for commit in the current git repository (the index, not the files).
+    #[arg(long, conflicts_with = "history")]
+    pub staged: bool,
+    /// Scan every file version in the git history of all branches and tags.
+    #[arg(long)]
+    pub history: bool,
+    /// Only look for well-known key shapes; do not read the vault.
+    #[arg(long)]
+    pub patterns_only: bool,
+    /// Threads for scanning files (default: the number of CPUs, at most 8).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+    /// Skip files larger than this (bytes, or with K, M, G), with a note.
+    #[arg(long, value_name = "SIZE", default_value = "64M")]
+    pub max_size: String,
+    /// Run as the git hook: values only from a running agent, never a password prompt.
+    #[arg(long, hide = true)]
+    pub hook: bool,
+}
+
+/// `hush hook ...`
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install a git pre-commit hook in the current repository that runs `hush scan --staged`.
+    Install {
+        /// Replace a pre-commit hook that is not hush's (it is kept as pre-commit.hush-backup).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove hush's pre-commit hook (never someone else's).
+    Uninstall,
 }

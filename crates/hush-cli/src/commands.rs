@@ -16,30 +16,30 @@ use hush_core::session::{MetaUpdate, Session, system_clock};
 use zeroize::Zeroizing;
 
 use crate::backend::{self, Backend};
-use crate::cli::{AuditCommand, Cli, Command, RunArgs, SetArgs, TeamCommand, VaultCommand};
+use crate::cli::{Cli, Command, RunArgs, SetArgs, TeamCommand, VaultCommand};
 
 /// Context shared by commands.
-struct Ctx {
-    rt: tokio::runtime::Runtime,
-    home: PathBuf,
-    team: Option<String>,
-    json: bool,
+pub(crate) struct Ctx {
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) home: PathBuf,
+    pub(crate) team: Option<String>,
+    pub(crate) json: bool,
 }
 
 impl Ctx {
-    fn backend(&self) -> Result<Backend> {
+    pub(crate) fn backend(&self) -> Result<Backend> {
         self.rt.block_on(Backend::open(&self.home))
     }
 
     /// Opens a backend, sends one request, closes.
-    fn one(&self, req: Request) -> Result<Response> {
+    pub(crate) fn one(&self, req: Request) -> Result<Response> {
         let mut b = self.backend()?;
         let r = self.rt.block_on(b.call(req));
         self.rt.block_on(b.close());
         r
     }
 
-    fn print_json(&self, v: &impl serde::Serialize) -> Result<()> {
+    pub(crate) fn print_json(&self, v: &impl serde::Serialize) -> Result<()> {
         let s = serde_json::to_string_pretty(v).context("cannot encode JSON")?;
         println!("{s}");
         Ok(())
@@ -59,6 +59,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         team: cli.team,
         json: cli.json,
     };
+    if backend::service_token()?.is_some() {
+        crate::service::allowed_with_token(&cli.command)?;
+    }
     match cli.command {
         Command::Init { name } => init(&ctx, &name),
         Command::Whoami => {
@@ -172,6 +175,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Run(args) => run(&ctx, args),
+        Command::Service(cmd) => crate::service::service(&ctx, cmd),
         Command::Inject {
             input,
             output,
@@ -192,17 +196,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Passwd => passwd(&ctx),
-        Command::Audit(AuditCommand::Verify) => {
-            let Response::Count(n) = ctx.one(Request::Verify)? else {
-                bail!("unexpected answer")
-            };
-            if ctx.json {
-                ctx.print_json(&serde_json::json!({ "events_verified": n }))?;
-            } else {
-                println!("ok: {n} events verified (signatures, hash chain, checkpoints)");
-            }
-            Ok(0)
-        }
+        Command::Audit(args) => crate::lifecycle::audit(&ctx, args),
         Command::Agent { idle_secs } => agent(&ctx, idle_secs),
         Command::Invite { role, expires } => {
             let role = match role.as_str() {
@@ -413,6 +407,32 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             eprintln!("resolved {address}: kept v{keep} as v{v}");
             Ok(0)
         }
+        Command::Status => crate::lifecycle::status(&ctx),
+        Command::Rotate(args) => crate::lifecycle::rotate(&ctx, args),
+        Command::Leaked { address, note } => crate::lifecycle::leaked(&ctx, &address, note),
+        Command::Scan(args) => crate::scan::scan(&ctx.rt, &ctx.home, ctx.json, args),
+        Command::Hook(cmd) => crate::scan::hook(cmd),
+        Command::Import(cmd) => crate::transfer::import(&transfer_ctx(&ctx), cmd),
+        Command::Export {
+            vault,
+            format,
+            plaintext,
+        } => crate::transfer::export(&transfer_ctx(&ctx), &vault, format, plaintext),
+        Command::Backup { file, force } => {
+            crate::transfer::backup(&transfer_ctx(&ctx), &file, force)
+        }
+        Command::Restore { file, force } => {
+            crate::transfer::restore(&transfer_ctx(&ctx), &file, force)
+        }
+    }
+}
+
+fn transfer_ctx(ctx: &Ctx) -> crate::transfer::Ctx<'_> {
+    crate::transfer::Ctx {
+        rt: &ctx.rt,
+        home: &ctx.home,
+        team: ctx.team.as_deref(),
+        json: ctx.json,
     }
 }
 
@@ -535,6 +555,7 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
                 }
             }
         }
+        TeamCommand::Devices => return crate::service::devices(ctx),
         TeamCommand::List => {
             let Response::Teams(list) = ctx.one(Request::TeamList)? else {
                 bail!("unexpected answer")
@@ -659,7 +680,7 @@ fn vault(ctx: &Ctx, cmd: VaultCommand) -> Result<i32> {
     Ok(0)
 }
 
-fn read_value_from_stdin(address: &Address) -> Result<SecretString> {
+pub(crate) fn read_value_from_stdin(address: &Address) -> Result<SecretString> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return backend::prompt_hidden(&format!("Value for {address}: "));
@@ -725,6 +746,7 @@ fn resolve_one(ctx: &Ctx, b: &mut Backend, reference: &str) -> Result<SecretStri
     match ctx.rt.block_on(b.call(Request::Resolve {
         team: ctx.team.clone(),
         references: vec![reference.to_owned()],
+        usage: Some(hush_core::event::UsageAction::Run),
     }))? {
         Response::Values(mut v) if v.len() == 1 => Ok(v.remove(0).value),
         other => Err(unexpected(&other).into()),
@@ -855,6 +877,7 @@ fn inject(ctx: &Ctx, input: Option<PathBuf>, output: Option<PathBuf>, force: boo
         let resolved = match ctx.one(Request::Resolve {
             team: ctx.team.clone(),
             references: refs,
+            usage: Some(hush_core::event::UsageAction::Inject),
         })? {
             Response::Values(v) => v,
             other => return Err(unexpected(&other).into()),

@@ -8,7 +8,11 @@
 pub mod backend;
 pub mod cli;
 pub mod commands;
+pub mod lifecycle;
 pub mod run;
+pub mod scan;
+pub mod service;
+pub mod transfer;
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {

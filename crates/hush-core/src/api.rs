@@ -8,8 +8,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
+use crate::audit::{ActivityEntry, ActivityFilter, VerifyReport};
 use crate::error::{Error, Result};
-use crate::event::{PutKind, TeamRole, VaultRole};
+use crate::event::{PutKind, TeamRole, UsageAction, VaultRole};
+use crate::lifecycle::{LeakReport, StatusReport};
 use crate::membership::{
     AccessInfo, ConflictInfo, ExposedInfo, InviteOut, JoinOut, MemberInfo, TeamStatus,
 };
@@ -114,6 +116,9 @@ pub enum Request {
         team: Option<String>,
         /// References.
         references: Vec<String>,
+        /// What the values are for, as recorded in usage events (default: inject).
+        #[serde(default)]
+        usage: Option<UsageAction>,
     },
     /// Every value of a vault.
     VaultValues {
@@ -209,6 +214,56 @@ pub enum Request {
     Exposed,
     /// Secrets in conflict.
     Conflicts,
+    /// Secrets due, overdue, expired or exposed; conflicts; alerts (all teams, or `team`).
+    KeyStatus {
+        /// Only this team.
+        team: Option<String>,
+    },
+    /// Record a new value of an existing secret as a rotation.
+    Rotate {
+        /// Team override.
+        team: Option<String>,
+        /// Address.
+        address: Address,
+        /// The new value.
+        #[serde(with = "expose_serde")]
+        value: SecretString,
+        /// New expiry date (`YYYY-MM-DD`), else the old one is kept.
+        #[serde(default)]
+        expires: Option<String>,
+    },
+    /// Report a secret's current value as leaked.
+    Leaked {
+        /// Team override.
+        team: Option<String>,
+        /// Address.
+        address: Address,
+        /// What happened (sealed under the vault key).
+        #[serde(default)]
+        note: String,
+    },
+    /// The signed timeline, filtered (`hush audit`).
+    Audit {
+        /// Team override.
+        team: Option<String>,
+        /// Filters.
+        #[serde(default)]
+        filter: ActivityFilter,
+        /// Most entries, newest first.
+        limit: usize,
+    },
+    /// Re-verify the local logs; report each team's head and state code (`hush audit verify`).
+    AuditVerify,
+    /// Record that a person revealed or copied a secret (the desktop shell's reveal and copy);
+    /// best-effort: answers `Count(0)` when nothing was recorded.
+    RecordUsage {
+        /// Team override.
+        team: Option<String>,
+        /// Address.
+        address: Address,
+        /// How it was read.
+        action: UsageAction,
+    },
     /// Resolve a conflict.
     ResolveConflict {
         /// Team override.
@@ -218,6 +273,65 @@ pub enum Request {
         /// Version to keep.
         keep: u32,
     },
+    /// Create a read-only, expiring service identity (returns its token once).
+    ServiceCreate {
+        /// Team override.
+        team: Option<String>,
+        /// Service name.
+        name: String,
+        /// Vaults it may read.
+        vaults: Vec<String>,
+        /// Expiry, ms since the Unix epoch.
+        expires_ms: i64,
+    },
+    /// The team's service identities.
+    ServiceList {
+        /// Team override.
+        team: Option<String>,
+    },
+    /// Revoke a service identity (re-keys).
+    ServiceRevoke {
+        /// Team override.
+        team: Option<String>,
+        /// Service name or id.
+        name: String,
+    },
+    /// The relay's per-device usage table (managers).
+    DeviceActivity {
+        /// Team override.
+        team: Option<String>,
+    },
+    /// Alerts from relay usage (managers).
+    DeviceAlerts {
+        /// Team override.
+        team: Option<String>,
+    },
+    /// Write secrets read from an export file, all or nothing (`hush import`).
+    Import {
+        /// Team override.
+        team: Option<String>,
+        /// Vault for every item (else each item's own, else `imported`).
+        vault: Option<String>,
+        /// The items.
+        items: Vec<crate::transfer::ImportItem>,
+        /// Entries the parser skipped (returned in the report, in file order).
+        #[serde(default)]
+        skipped: Vec<crate::transfer::Skipped>,
+        /// Write a new version over an existing secret instead of skipping it.
+        #[serde(default)]
+        overwrite: bool,
+    },
+    /// Every live secret of a vault with values and metadata (`hush export`).
+    Export {
+        /// Team override.
+        team: Option<String>,
+        /// Vault name.
+        vault: String,
+    },
+    /// Every live secret this device can read, in every team (`hush backup`).
+    ExportAll,
+    /// Every value this device can decrypt, all versions, deleted items too (`hush scan`).
+    KnownValues,
 }
 
 /// One team's sync result.
@@ -301,6 +415,29 @@ pub enum Response {
     Exposed(Vec<ExposedInfo>),
     /// Conflicts.
     Conflicts(Vec<ConflictInfo>),
+    /// Secrets that need a person, and alerts.
+    KeyStatus(StatusReport),
+    /// A recorded leak report.
+    Leaked(LeakReport),
+    /// Timeline entries.
+    Activity(Vec<ActivityEntry>),
+    /// A verified store.
+    Verified(VerifyReport),
+    /// A new service identity and its token.
+    ServiceCreated(crate::service::ServiceCreated),
+    /// Service identities.
+    Services(Vec<crate::service::ServiceInfo>),
+    /// A revoked service identity and the secrets it could read.
+    ServiceRevoked {
+        /// The service.
+        service: crate::service::ServiceInfo,
+        /// Secrets to rotate if its token may have leaked.
+        exposed: Vec<ExposedInfo>,
+    },
+    /// Per-device usage seen by the relay.
+    DeviceActivity(Vec<crate::relay_usage::DeviceActivity>),
+    /// Alerts from relay usage.
+    DeviceAlerts(Vec<crate::relay_usage::DeviceAlert>),
     /// An error that crossed the socket.
     Error {
         /// Stable code.
@@ -308,6 +445,12 @@ pub enum Response {
         /// Human-readable message.
         message: String,
     },
+    /// What an import wrote and skipped.
+    Imported(crate::transfer::ImportReport),
+    /// Secrets with values and metadata.
+    Exported(Vec<crate::transfer::ExportedSecret>),
+    /// Every decryptable value with its address and version.
+    KnownValues(Vec<crate::known::KnownValue>),
 }
 
 impl Response {
@@ -360,9 +503,17 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
             s.set(team.as_deref(), &address, &value, update, kind)
                 .await?,
         ),
-        Request::Get { team, address } => Response::Value {
-            value: s.get(team.as_deref(), &address)?,
-        },
+        Request::Get { team, address } => {
+            let value = s.get(team.as_deref(), &address)?;
+            s.record_reads(
+                team.as_deref(),
+                std::slice::from_ref(&address),
+                UsageAction::Get,
+                false,
+            )
+            .await;
+            Response::Value { value }
+        }
         Request::List { team, vault } => {
             Response::Secrets(s.list(team.as_deref(), vault.as_deref())?)
         }
@@ -371,25 +522,55 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
             team,
             address,
             reveal,
-        } => Response::History(s.history(team.as_deref(), &address, reveal)?),
+        } => {
+            let versions = s.history(team.as_deref(), &address, reveal)?;
+            if reveal {
+                s.record_reads(
+                    team.as_deref(),
+                    std::slice::from_ref(&address),
+                    UsageAction::History,
+                    true,
+                )
+                .await;
+            }
+            Response::History(versions)
+        }
         Request::Remove { team, address } => {
             s.remove(team.as_deref(), &address).await?;
             Response::Ok
         }
-        Request::Resolve { team, references } => {
+        Request::Resolve {
+            team,
+            references,
+            usage,
+        } => {
             let mut out = Vec::with_capacity(references.len());
+            let mut read = Vec::with_capacity(references.len());
             for r in references {
                 let value = s.resolve_reference(team.as_deref(), &r)?;
+                read.extend(Address::parse_reference(&r).ok());
                 out.push(NamedValue { name: r, value });
             }
+            s.record_reads(
+                team.as_deref(),
+                &read,
+                usage.unwrap_or(UsageAction::Inject),
+                false,
+            )
+            .await;
             Response::Values(out)
         }
-        Request::VaultValues { team, vault } => Response::Values(
-            s.vault_values(team.as_deref(), &vault)?
-                .into_iter()
-                .map(|(name, value)| NamedValue { name, value })
-                .collect(),
-        ),
+        Request::VaultValues { team, vault } => {
+            let values = s.vault_values(team.as_deref(), &vault)?;
+            s.record_vault_read(team.as_deref(), &vault, UsageAction::Run)
+                .await;
+            Response::Values(
+                values
+                    .into_iter()
+                    .map(|(name, value)| NamedValue { name, value })
+                    .collect(),
+            )
+        }
         Request::Verify => Response::Count(s.verify().await?),
         Request::Sync { team, all } => {
             let results = if all && team.is_none() {
@@ -452,10 +633,86 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
         Request::Access { team, vault } => Response::Access(s.access(team.as_deref(), &vault)?),
         Request::Exposed => Response::Exposed(s.exposed()),
         Request::Conflicts => Response::Conflicts(s.conflicts()),
+        Request::KeyStatus { team } => {
+            let mut report = s.key_status(team.as_deref())?;
+            report.alerts.extend(s.relay_alerts(team.as_deref()).await);
+            Response::KeyStatus(report)
+        }
+        Request::Rotate {
+            team,
+            address,
+            value,
+            expires,
+        } => Response::Version(s.rotate(team.as_deref(), &address, &value, expires).await?),
+        Request::Leaked {
+            team,
+            address,
+            note,
+        } => Response::Leaked(s.report_leak(team.as_deref(), &address, &note).await?),
+        Request::Audit {
+            team,
+            filter,
+            limit,
+        } => Response::Activity(s.activity_filtered(team.as_deref(), &filter, limit).await?),
+        Request::AuditVerify => Response::Verified(s.verify_log().await?),
+        Request::RecordUsage {
+            team,
+            address,
+            action,
+        } => {
+            // The address must name a secret; recording itself is best-effort.
+            if s.lookup(team.as_deref(), &address)?.2.is_none() {
+                return Err(Error::NotFound(format!("secret `{address}`")));
+            }
+            let n = s
+                .record_reads(
+                    team.as_deref(),
+                    std::slice::from_ref(&address),
+                    action,
+                    false,
+                )
+                .await;
+            Response::Count(n as u64)
+        }
         Request::ResolveConflict {
             team,
             address,
             keep,
         } => Response::Version(s.resolve(team.as_deref(), &address, keep).await?),
+        Request::ServiceCreate {
+            team,
+            name,
+            vaults,
+            expires_ms,
+        } => Response::ServiceCreated(
+            s.service_create(team.as_deref(), &name, &vaults, expires_ms)
+                .await?,
+        ),
+        Request::ServiceList { team } => Response::Services(s.service_list(team.as_deref())?),
+        Request::ServiceRevoke { team, name } => {
+            let (service, exposed) = s.service_revoke(team.as_deref(), &name).await?;
+            Response::ServiceRevoked { service, exposed }
+        }
+        Request::DeviceActivity { team } => {
+            Response::DeviceActivity(s.device_activity(team.as_deref()).await?)
+        }
+        Request::DeviceAlerts { team } => {
+            Response::DeviceAlerts(s.device_alerts(team.as_deref()).await?)
+        }
+        Request::Import {
+            team,
+            vault,
+            items,
+            skipped,
+            overwrite,
+        } => Response::Imported(
+            s.import_items(team.as_deref(), vault.as_deref(), items, skipped, overwrite)
+                .await?,
+        ),
+        Request::Export { team, vault } => {
+            Response::Exported(s.export_vault(team.as_deref(), &vault)?)
+        }
+        Request::ExportAll => Response::Exported(s.export_all()?),
+        Request::KnownValues => Response::KnownValues(s.known_values()),
     })
 }

@@ -173,6 +173,9 @@ pub enum TeamRole {
     Admin,
     /// Ordinary member.
     Member,
+    /// A non-human (CI/CD) identity: read-only on the vaults it was created for, never writes,
+    /// expires. Created by [`Payload::ServiceCreate`], never through an invite.
+    Service,
 }
 
 impl TeamRole {
@@ -181,6 +184,7 @@ impl TeamRole {
             TeamRole::Owner => 0,
             TeamRole::Admin => 1,
             TeamRole::Member => 2,
+            TeamRole::Service => 3,
         }
     }
 
@@ -189,6 +193,7 @@ impl TeamRole {
             0 => Ok(TeamRole::Owner),
             1 => Ok(TeamRole::Admin),
             2 => Ok(TeamRole::Member),
+            3 => Ok(TeamRole::Service),
             _ => Err(Error::Integrity("unknown team role".into())),
         }
     }
@@ -204,6 +209,7 @@ impl TeamRole {
             TeamRole::Owner => "owner",
             TeamRole::Admin => "admin",
             TeamRole::Member => "member",
+            TeamRole::Service => "service",
         }
     }
 }
@@ -290,6 +296,15 @@ pub enum AclChange {
         /// Expiry, milliseconds since the Unix epoch.
         expires_ms: i64,
     },
+    /// A read-only service identity the relay lets in until it expires; it may never append.
+    AddService {
+        /// Device.
+        device_id: Uuid,
+        /// Its relay-auth key.
+        auth_pk: [u8; 32],
+        /// Expiry, milliseconds since the Unix epoch.
+        expires_ms: i64,
+    },
 }
 
 /// The relay-visible part of an event.
@@ -344,6 +359,16 @@ impl Public {
                         .raw(token_hash)
                         .i64(*expires_ms);
                 }
+                AclChange::AddService {
+                    device_id,
+                    auth_pk,
+                    expires_ms,
+                } => {
+                    w.u8(5)
+                        .raw(device_id.as_bytes())
+                        .raw(auth_pk)
+                        .i64(*expires_ms);
+                }
             }
         }
         Ok(())
@@ -386,6 +411,11 @@ impl Public {
                     token_hash: r.array()?,
                     expires_ms: r.i64()?,
                 }),
+                5 => p.acl.push(AclChange::AddService {
+                    device_id: Uuid::from_bytes(r.array()?),
+                    auth_pk: r.array()?,
+                    expires_ms: r.i64()?,
+                }),
                 _ => return Err(Error::Integrity("unknown public entry".into())),
             }
         }
@@ -403,6 +433,68 @@ pub enum PutKind {
     /// A rotation of the value at the provider.
     Rotation,
 }
+
+/// How a member read secrets, as recorded by a [`Payload::Usage`].
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageAction {
+    /// `hush get`.
+    Get,
+    /// Injected into a program (`hush run`).
+    Run,
+    /// Rendered into a template (`hush inject`).
+    Inject,
+    /// Shown on screen (desktop reveal).
+    Reveal,
+    /// Copied to the clipboard (desktop).
+    Copy,
+    /// Old values shown (`hush history --reveal`).
+    History,
+}
+
+impl UsageAction {
+    /// The wire code.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            UsageAction::Get => 0,
+            UsageAction::Run => 1,
+            UsageAction::Inject => 2,
+            UsageAction::Reveal => 3,
+            UsageAction::Copy => 4,
+            UsageAction::History => 5,
+        }
+    }
+
+    /// Parses a wire code, refusing unknown ones.
+    pub fn from_u8(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(UsageAction::Get),
+            1 => Ok(UsageAction::Run),
+            2 => Ok(UsageAction::Inject),
+            3 => Ok(UsageAction::Reveal),
+            4 => Ok(UsageAction::Copy),
+            5 => Ok(UsageAction::History),
+            _ => Err(Error::Integrity("unknown usage action".into())),
+        }
+    }
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UsageAction::Get => "get",
+            UsageAction::Run => "run",
+            UsageAction::Inject => "inject",
+            UsageAction::Reveal => "reveal",
+            UsageAction::Copy => "copy",
+            UsageAction::History => "history",
+        }
+    }
+}
+
+/// Most secrets one [`Payload::Usage`] event lists.
+pub const MAX_USAGE_ITEMS: usize = 4096;
 
 /// The sealed content of an event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -501,7 +593,44 @@ pub enum Payload {
         /// New vault-key epoch.
         new_epoch: u32,
     },
+    /// A team manager creates a service (CI/CD) identity: a member with role
+    /// [`TeamRole::Service`], read access to exactly `vaults`, and an expiry. Its private keys
+    /// were generated on the author's device and leave it only inside the printed token.
+    ServiceCreate {
+        /// The service's certificate (its display name is the service name).
+        member: DeviceCert,
+        /// Vaults it may read.
+        vaults: Vec<Uuid>,
+        /// Expiry, milliseconds since the Unix epoch.
+        expires_ms: i64,
+    },
+    /// A member who can read a vault reports a secret's value as leaked: the item becomes
+    /// exposed until a newer version is written.
+    Leaked {
+        /// Vault.
+        vault_id: Uuid,
+        /// Item.
+        item_id: Uuid,
+        /// The version reported (the current one when reported).
+        version: u32,
+        /// Vault key epoch the note is sealed under (the vault's current one).
+        key_epoch: u32,
+        /// The reporter's note, sealed under the vault key (see `lifecycle::seal_leak_note`).
+        note_ct: Vec<u8>,
+    },
+    /// A member read secrets of a vault (best-effort record written by the reader's client).
+    Usage {
+        /// Vault.
+        vault_id: Uuid,
+        /// How they were read.
+        action: UsageAction,
+        /// (item id, version) of each secret read.
+        items: Vec<(Uuid, u32)>,
+    },
 }
+
+/// Most vaults one service identity is created for.
+pub const MAX_SERVICE_VAULTS: usize = 256;
 
 /// A decrypted event body: author's timestamp plus payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -626,6 +755,48 @@ impl Body {
                     .raw(device_id.as_bytes())
                     .u32(*new_epoch);
             }
+            Payload::ServiceCreate {
+                member,
+                vaults,
+                expires_ms,
+            } => {
+                w.u8(10).i64(self.time_ms);
+                member.encode(&mut w);
+                w.u32(vaults.len() as u32);
+                for v in vaults {
+                    w.raw(v.as_bytes());
+                }
+                w.i64(*expires_ms);
+            }
+            Payload::Leaked {
+                vault_id,
+                item_id,
+                version,
+                key_epoch,
+                note_ct,
+            } => {
+                w.u8(11)
+                    .i64(self.time_ms)
+                    .raw(vault_id.as_bytes())
+                    .raw(item_id.as_bytes())
+                    .u32(*version)
+                    .u32(*key_epoch)
+                    .bytes(note_ct);
+            }
+            Payload::Usage {
+                vault_id,
+                action,
+                items,
+            } => {
+                w.u8(12)
+                    .i64(self.time_ms)
+                    .raw(vault_id.as_bytes())
+                    .u8(action.to_u8())
+                    .u32(items.len() as u32);
+                for (item, version) in items {
+                    w.raw(item.as_bytes()).u32(*version);
+                }
+            }
         }
         Zeroizing::new(w.into_vec())
     }
@@ -702,6 +873,48 @@ impl Body {
                 device_id: Uuid::from_bytes(r.array()?),
                 new_epoch: r.u32()?,
             },
+            10 => {
+                let member = DeviceCert::decode(&mut r)?;
+                let n = r.u32()? as usize;
+                if n > MAX_SERVICE_VAULTS {
+                    return Err(Error::Integrity("too many vaults for a service".into()));
+                }
+                let mut vaults = Vec::with_capacity(n);
+                for _ in 0..n {
+                    vaults.push(Uuid::from_bytes(r.array()?));
+                }
+                Payload::ServiceCreate {
+                    member,
+                    vaults,
+                    expires_ms: r.i64()?,
+                }
+            }
+            11 => Payload::Leaked {
+                vault_id: Uuid::from_bytes(r.array()?),
+                item_id: Uuid::from_bytes(r.array()?),
+                version: r.u32()?,
+                key_epoch: r.u32()?,
+                note_ct: r.bytes(MAX_CT)?.to_vec(),
+            },
+            12 => {
+                let vault_id = Uuid::from_bytes(r.array()?);
+                let action = UsageAction::from_u8(r.u8()?)?;
+                let n = r.u32()? as usize;
+                if n == 0 || n > MAX_USAGE_ITEMS {
+                    return Err(Error::Integrity(
+                        "bad number of secrets in a usage record".into(),
+                    ));
+                }
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push((Uuid::from_bytes(r.array()?), r.u32()?));
+                }
+                Payload::Usage {
+                    vault_id,
+                    action,
+                    items,
+                }
+            }
             _ => return Err(Error::Integrity(format!("unknown event type {tag}"))),
         };
         r.finish()?;

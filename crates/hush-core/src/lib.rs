@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod agent;
+pub mod anomaly;
 pub mod api;
 pub mod audit;
 pub mod codec;
@@ -14,15 +15,20 @@ pub mod event;
 pub mod identity;
 pub mod invite;
 pub mod item;
+pub mod known;
+pub mod lifecycle;
 pub mod membership;
 pub mod relay_proto;
+pub mod relay_usage;
 pub mod search;
 pub mod secret;
+pub mod service;
 pub mod session;
 pub mod settings;
 pub mod state;
 pub mod store;
 pub mod sync;
 pub mod template;
+pub mod transfer;
 
 pub use error::{Error, Result};

@@ -457,6 +457,7 @@ impl Session {
                 "you cannot remove this device; ask another admin".into(),
             ));
         }
+        let now = (self.clock)();
         let new_log_epoch = st.log_epoch + 1;
         let new_log_key = Key32::random();
         let mut rekeyed = Vec::new();
@@ -473,7 +474,7 @@ impl Session {
         for m in st
             .members
             .values()
-            .filter(|m| m.active && m.cert.device_id != device)
+            .filter(|m| m.is_live(now) && m.cert.device_id != device)
         {
             let mut keys = vec![GrantedKey {
                 scope: KeyScope::Log,
@@ -555,6 +556,11 @@ impl Session {
         let member = st
             .active_member(&device)
             .ok_or_else(|| Error::NotFound("active member".into()))?;
+        if member.is_service() && role != VaultRole::Read {
+            return Err(Error::Forbidden(
+                "a service identity can only be given read access".into(),
+            ));
+        }
         let mut bundles = Vec::new();
         if !v.access.contains_key(&device) {
             let keys = st.keys_for(KeyScope::Vault(vid));
@@ -633,8 +639,10 @@ impl Session {
         let new_epoch = v.key_epoch + 1;
         let key = Key32::random();
         let mut bundles = Vec::new();
+        // Expired service identities get no new keys: they are dead even before removal.
+        let now = (self.clock)();
         for d in v.access.keys().filter(|d| **d != device) {
-            if let Some(m) = st.active_member(d) {
+            if let Some(m) = st.active_member(d).filter(|m| m.is_live(now)) {
                 bundles.push(KeyBundle::seal(
                     &tid,
                     &self.identity.device_id,

@@ -188,6 +188,23 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// What the relay saw of one device from one address (`GET /v1/teams/{team}/devices`, for
+/// managers): enough to notice a token used from somewhere new or a device gone quiet, nothing
+/// secret.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceUsage {
+    /// Device id.
+    pub device_id: Uuid,
+    /// Remote address as the relay saw it.
+    pub ip: String,
+    /// First request from this address.
+    pub first_ms: i64,
+    /// Latest request from this address.
+    pub last_ms: i64,
+    /// Requests from this address.
+    pub requests: i64,
+}
+
 /// Encodes a list of events for a pull response.
 pub fn encode_event_list<'a>(events: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let events: Vec<&[u8]> = events.into_iter().collect();

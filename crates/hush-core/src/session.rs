@@ -269,7 +269,7 @@ pub(crate) fn checkpoint_mac(account: &Key32, team: &Uuid, seq: u64, hash: &[u8;
 
 /// Keys handed to this device in the key bundles of `events` (bundles that do not open are
 /// skipped: the events carrying them fail verification when applied).
-pub(crate) fn bundled_keys(events: &[SignedEvent], me: &DeviceIdentity) -> Vec<GrantedKey> {
+pub fn bundled_keys(events: &[SignedEvent], me: &DeviceIdentity) -> Vec<GrantedKey> {
     let mut keys = Vec::new();
     for ev in events {
         for b in ev
@@ -373,6 +373,32 @@ impl Session {
         };
         s.team_create(PERSONAL_TEAM, None, false).await?;
         Ok(s)
+    }
+
+    /// A session over an already prepared store and identity, with no teams loaded.
+    pub(crate) fn from_parts(
+        store: Store,
+        account: Key32,
+        identity: DeviceIdentity,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            store,
+            account,
+            identity,
+            teams: BTreeMap::new(),
+            selected: None,
+            clock,
+            seen: Vec::new(),
+            search_index: None,
+            searcher: crate::search::Searcher::new(),
+        }
+    }
+
+    /// Adds a team whose state was built and verified elsewhere, and selects it.
+    pub(crate) fn install_team(&mut self, tid: Uuid, state: TeamState, settings: TeamSettings) {
+        self.teams.insert(tid, Team { state, settings });
+        self.selected = Some(tid);
     }
 
     /// Opens the store under `home` with the master password.
@@ -639,6 +665,16 @@ impl Session {
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
+    }
+
+    /// While this device waits to be admitted to a team it asked to join: the safety code to
+    /// read to the inviter (the one `join` printed). `None` for any other team.
+    pub fn join_safety_code(&self, team_id: Uuid) -> Option<String> {
+        let ticket = self.teams.get(&team_id)?.settings.joining.as_ref()?;
+        Some(crate::invite::safety_code(
+            &ticket.secret,
+            &self.identity.cert(),
+        ))
     }
 
     /// Selects a team by name.

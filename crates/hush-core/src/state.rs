@@ -39,6 +39,22 @@ pub struct Member {
     pub joined_seq: u64,
     /// When and by whom it was removed.
     pub removed: Option<(i64, Uuid)>,
+    /// When a service identity stops working (None for people).
+    pub expires_ms: Option<i64>,
+    /// Author's time of the event that added it.
+    pub joined_ms: i64,
+}
+
+impl Member {
+    /// Whether this is a service (CI/CD) identity.
+    pub fn is_service(&self) -> bool {
+        self.role == TeamRole::Service
+    }
+
+    /// Active and, for a service identity, not expired at `now_ms`.
+    pub fn is_live(&self, now_ms: i64) -> bool {
+        self.active && self.expires_ms.is_none_or(|e| now_ms < e)
+    }
 }
 
 /// An invite issued in the log.
@@ -204,6 +220,9 @@ pub struct TeamState {
     pub vaults: BTreeMap<Uuid, VaultState>,
     /// Creation time.
     pub created_ms: i64,
+    /// Secrets read, from usage events in log order (item ids of vaults this device cannot read
+    /// stay opaque).
+    pub usage: Vec<crate::anomaly::UsageRecord>,
     keys: HashMap<(KeyScope, u32), Key32>,
 }
 
@@ -261,6 +280,22 @@ enum Effect {
         device: Uuid,
         new_epoch: u32,
     },
+    Service {
+        member: DeviceCert,
+        vaults: Vec<Uuid>,
+        expires_ms: i64,
+    },
+    Leaked {
+        vault: Uuid,
+        item: Uuid,
+        version: u32,
+        reason: String,
+    },
+    Usage {
+        vault: Uuid,
+        action: crate::event::UsageAction,
+        items: Vec<(Uuid, u32)>,
+    },
 }
 
 impl Checked {
@@ -287,6 +322,7 @@ impl TeamState {
             invites: BTreeMap::new(),
             vaults: BTreeMap::new(),
             created_ms: 0,
+            usage: Vec::new(),
             keys: HashMap::new(),
         }
     }
@@ -463,6 +499,9 @@ impl TeamState {
             }
         };
         let author_role = author.map(|m| m.role);
+        if author_role == Some(TeamRole::Service) {
+            return Err(forbid("a service identity may never write to the log"));
+        }
         let vault_role = |vault: &VaultState| vault.access.get(&env.author).copied();
 
         let effect = match &body.payload {
@@ -602,6 +641,9 @@ impl TeamState {
                 if *role == TeamRole::Owner {
                     return Err(forbid("nobody can be invited as owner"));
                 }
+                if *role == TeamRole::Service {
+                    return Err(forbid("service identities are created, not invited"));
+                }
                 if self.invites.contains_key(invite_id) {
                     return Err(at("invite id reused"));
                 }
@@ -723,8 +765,11 @@ impl TeamState {
                 if vault_role(vault) != Some(VaultRole::Admin) {
                     return Err(forbid("only a vault admin may grant access"));
                 }
-                if self.active_member(device_id).is_none() {
-                    return Err(at("grants access to a device that is not an active member"));
+                let grantee = self
+                    .active_member(device_id)
+                    .ok_or_else(|| at("grants access to a device that is not an active member"))?;
+                if grantee.is_service() && *role != VaultRole::Read {
+                    return Err(forbid("a service identity can only be given read access"));
                 }
                 if *device_id == me.device_id
                     && key_of(KeyScope::Vault(*vault_id), vault.key_epoch).is_none()
@@ -770,6 +815,147 @@ impl TeamState {
                     new_epoch: *new_epoch,
                 }
             }
+            Payload::ServiceCreate {
+                member,
+                vaults,
+                expires_ms,
+            } => {
+                expect_acl(vec![AclChange::AddService {
+                    device_id: member.device_id,
+                    auth_pk: member.auth_pk,
+                    expires_ms: *expires_ms,
+                }])?;
+                if !author_role.is_some_and(TeamRole::is_manager) {
+                    return Err(forbid(
+                        "only owners and admins may create service identities",
+                    ));
+                }
+                if self.members.contains_key(&member.device_id) {
+                    return Err(at(
+                        "creates a service with a device id that is already known",
+                    ));
+                }
+                member.verify()?;
+                if *expires_ms <= body.time_ms {
+                    return Err(at("creates a service identity that has already expired"));
+                }
+                let distinct: BTreeSet<&Uuid> = vaults.iter().collect();
+                if vaults.is_empty() || distinct.len() != vaults.len() {
+                    return Err(at("a service identity needs distinct vaults"));
+                }
+                for v in vaults {
+                    let vault = self
+                        .vaults
+                        .get(v)
+                        .ok_or_else(|| at("gives a service access to an unknown vault"))?;
+                    if vault_role(vault) != Some(VaultRole::Admin) {
+                        return Err(forbid(
+                            "only a vault admin may give a service access to the vault",
+                        ));
+                    }
+                    if member.device_id == me.device_id
+                        && key_of(KeyScope::Vault(*v), vault.key_epoch).is_none()
+                    {
+                        return Err(at("creates this service without handing it a vault key"));
+                    }
+                }
+                if member.device_id == me.device_id
+                    && key_of(KeyScope::Log, self.log_epoch).is_none()
+                {
+                    return Err(at("creates this service without handing it the team key"));
+                }
+                Effect::Service {
+                    member: member.clone(),
+                    vaults: vaults.clone(),
+                    expires_ms: *expires_ms,
+                }
+            }
+            Payload::Leaked {
+                vault_id,
+                item_id,
+                version,
+                key_epoch,
+                note_ct,
+            } => {
+                expect_acl(vec![])?;
+                let vault = self
+                    .vaults
+                    .get(vault_id)
+                    .ok_or_else(|| at("reports a leak in an unknown vault"))?;
+                if vault_role(vault).is_none() {
+                    return Err(forbid(
+                        "only members who can read a vault may report its secrets leaked",
+                    ));
+                }
+                let item = vault
+                    .items
+                    .get(item_id)
+                    .ok_or_else(|| at("reports an unknown secret leaked"))?;
+                if *version == 0 || *version > item.current().version {
+                    return Err(at("reports a version of the secret that does not exist"));
+                }
+                if *key_epoch != vault.key_epoch {
+                    return Err(at("leak note sealed under an old vault-key epoch"));
+                }
+                let slot = ItemSlot {
+                    team_id: self.team_id,
+                    vault_id: *vault_id,
+                    item_id: *item_id,
+                    version: *version,
+                    key_epoch: *key_epoch,
+                };
+                let note = match key_of(KeyScope::Vault(*vault_id), *key_epoch) {
+                    Some(k) => Some(crate::lifecycle::open_leak_note(&slot, k, note_ct)?),
+                    None => None,
+                };
+                let who = self.display_name(&env.author);
+                Effect::Leaked {
+                    vault: *vault_id,
+                    item: *item_id,
+                    version: *version,
+                    reason: match note.filter(|n| !n.is_empty()) {
+                        Some(n) => format!("reported leaked by {who}: {n}"),
+                        None => format!("reported leaked by {who}"),
+                    },
+                }
+            }
+            Payload::Usage {
+                vault_id,
+                action,
+                items,
+            } => {
+                expect_acl(vec![])?;
+                let vault = self
+                    .vaults
+                    .get(vault_id)
+                    .ok_or_else(|| at("records reading an unknown vault"))?;
+                if vault_role(vault).is_none() {
+                    return Err(forbid(
+                        "only members who can read a vault may record reading it",
+                    ));
+                }
+                if items.is_empty() || items.len() > crate::event::MAX_USAGE_ITEMS {
+                    return Err(at("bad number of secrets in a usage record"));
+                }
+                let mut seen = BTreeSet::new();
+                for (item, version) in items {
+                    let it = vault
+                        .items
+                        .get(item)
+                        .ok_or_else(|| at("records reading an unknown secret"))?;
+                    if *version == 0 || *version > it.current().version {
+                        return Err(at("records reading a version that does not exist"));
+                    }
+                    if !seen.insert((*item, *version)) {
+                        return Err(at("records reading one version twice"));
+                    }
+                }
+                Effect::Usage {
+                    vault: *vault_id,
+                    action: *action,
+                    items: items.clone(),
+                }
+            }
         };
         Ok(Checked {
             seq: env.seq,
@@ -804,6 +990,8 @@ impl TeamState {
                         active: true,
                         joined_seq: checked.seq,
                         removed: None,
+                        expires_ms: None,
+                        joined_ms: time,
                     },
                 );
             }
@@ -910,6 +1098,8 @@ impl TeamState {
                         active: true,
                         joined_seq: checked.seq,
                         removed: None,
+                        expires_ms: None,
+                        joined_ms: time,
                     },
                 );
             }
@@ -952,6 +1142,67 @@ impl TeamState {
                     v.key_epoch = new_epoch;
                     expose_all(v, time, &format!("{who} lost access to the vault"));
                 }
+            }
+            Effect::Service {
+                member,
+                vaults,
+                expires_ms,
+            } => {
+                let device = member.device_id;
+                self.members.insert(
+                    device,
+                    Member {
+                        cert: member,
+                        role: TeamRole::Service,
+                        active: true,
+                        joined_seq: checked.seq,
+                        removed: None,
+                        expires_ms: Some(expires_ms),
+                        joined_ms: time,
+                    },
+                );
+                for vid in vaults {
+                    if let Some(v) = self.vaults.get_mut(&vid) {
+                        v.access.insert(device, VaultRole::Read);
+                    }
+                }
+            }
+            Effect::Leaked {
+                vault,
+                item,
+                version,
+                reason,
+            } => {
+                // A leak of a version that was already replaced needs no rotation.
+                if let Some(i) = self
+                    .vaults
+                    .get_mut(&vault)
+                    .and_then(|v| v.items.get_mut(&item))
+                    && i.current().version == version
+                {
+                    i.exposed = Some(Exposure {
+                        since_ms: time,
+                        at_version: version,
+                        reason,
+                    });
+                }
+            }
+            Effect::Usage {
+                vault,
+                action,
+                items,
+            } => {
+                self.usage.extend(items.into_iter().map(|(item, version)| {
+                    crate::anomaly::UsageRecord {
+                        seq: checked.seq,
+                        time_ms: time,
+                        member: author,
+                        vault,
+                        item,
+                        version,
+                        action,
+                    }
+                }));
             }
         }
         for vid in new_vault_keys {

@@ -163,6 +163,11 @@ impl Store {
     /// Creates a new store under `home` and writes its header.
     pub async fn create(home: &Path, header: &Header) -> Result<Self> {
         let store = Self::connect(home, true).await?;
+        store.write_header(header).await?;
+        Ok(store)
+    }
+
+    async fn write_header(&self, header: &Header) -> Result<()> {
         sqlx::query(
             "INSERT INTO header (id, format, device_id, kdf_m_kib, kdf_t, kdf_p, kdf_salt, account_key, identity, selected_team)
              VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -176,8 +181,31 @@ impl Store {
         .bind(&header.account_key)
         .bind(&header.identity)
         .bind(header.selected_team.map(|t| t.as_bytes().to_vec()))
-        .execute(&store.pool)
+        .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// A store that lives only in this process's memory (a service identity's session in CI:
+    /// nothing reaches the disk). One connection that never idles out, so the data lives as
+    /// long as the store.
+    pub async fn create_in_memory(header: &Header) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(Error::from)?
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let store = Self {
+            pool,
+            home: PathBuf::new(),
+        };
+        store.write_header(header).await?;
         Ok(store)
     }
 
@@ -384,6 +412,75 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(Append::Done)
+    }
+
+    /// Appends consecutive events `(seq, hash, bytes)` and moves the checkpoint to the last one
+    /// (`mac` is its checkpoint MAC), all in one transaction: either every event is stored or
+    /// none is. Same compare-and-swap on the head as [`Store::append`].
+    pub async fn append_many(
+        &self,
+        team_id: Uuid,
+        events: &[(u64, [u8; 32], Vec<u8>)],
+        pending: bool,
+        mac: &[u8; 32],
+    ) -> Result<Append> {
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            return Ok(Append::Done);
+        };
+        if events.windows(2).any(|w| w[1].0 != w[0].0 + 1) {
+            return Err(Error::Invalid(
+                "events to append are not consecutive".into(),
+            ));
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head: Option<i64> = sqlx::query_scalar("SELECT head_seq FROM teams WHERE team_id = ?")
+            .bind(team_id.as_bytes().as_slice())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::NotFound("team".into()))?;
+        let expected = match head {
+            Some(h) => u64_col(h)? + 1,
+            None => 0,
+        };
+        if first.0 != expected {
+            tx.rollback().await?;
+            return Ok(Append::Conflict);
+        }
+        for (seq, hash, bytes) in events {
+            sqlx::query(
+                "INSERT INTO events (team_id, seq, hash, bytes, pending) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(team_id.as_bytes().as_slice())
+            .bind(i64_col(*seq)?)
+            .bind(hash.as_slice())
+            .bind(bytes)
+            .bind(i64::from(pending))
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE teams SET head_seq = ?, head_hash = ?, head_mac = ? WHERE team_id = ?")
+            .bind(i64_col(last.0)?)
+            .bind(last.1.as_slice())
+            .bind(mac.as_slice())
+            .bind(team_id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Append::Done)
+    }
+
+    /// Writes a consistent copy of the whole database to `dest` (SQLite `VACUUM INTO`), for
+    /// backups. `dest` must not exist or be an empty file (create it first with the mode you
+    /// want). The copy holds exactly what the store holds: ciphertext and ids.
+    pub async fn snapshot_into(&self, dest: &Path) -> Result<()> {
+        let path = dest
+            .to_str()
+            .ok_or_else(|| Error::Invalid(format!("{} is not valid UTF-8", dest.display())))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The highest event the relay has confirmed (not pending), if any.

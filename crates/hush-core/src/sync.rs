@@ -395,6 +395,23 @@ impl RelayClient {
         }
         serde_json::from_slice(&b).map_err(|_| Error::Relay("malformed join list".into()))
     }
+
+    /// Which addresses the team's devices used and how often (managers only).
+    pub async fn device_usage(
+        &self,
+        me: &DeviceIdentity,
+        team: &Uuid,
+        now_ms: i64,
+    ) -> Result<Vec<relay_proto::DeviceUsage>> {
+        let path = format!("/v1/teams/{team}/devices");
+        let (s, b) = self
+            .signed(me, reqwest::Method::GET, &path, team, Vec::new(), now_ms)
+            .await?;
+        if !s.is_success() {
+            return Err(Self::error(s, &b));
+        }
+        serde_json::from_slice(&b).map_err(|_| Error::Relay("malformed device usage".into()))
+    }
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -466,7 +483,7 @@ fn relay_lied(what: impl std::fmt::Display) -> Error {
 }
 
 impl Session {
-    fn client_for(&self, tid: Uuid) -> Result<RelayClient> {
+    pub(crate) fn client_for(&self, tid: Uuid) -> Result<RelayClient> {
         let t = self.team_ref(tid)?;
         let relay = t.settings.relay.as_deref().ok_or_else(|| {
             Error::Invalid(format!("team `{}` has no relay", self.team_label(tid)))
@@ -633,7 +650,8 @@ impl Session {
                 let key = st
                     .key(KeyScope::Log, ev.envelope.epoch)
                     .ok_or_else(|| Error::Integrity("no key for a pending event".into()))?;
-                pending.push((ev.open_body(key)?.payload, ev.public.clone()));
+                let body = ev.open_body(key)?;
+                pending.push((body.payload, ev.public.clone(), body.time_ms));
             }
         }
         // Without an outbox the current state is the confirmed state: verify on it directly
@@ -681,8 +699,8 @@ impl Session {
             return Err(e);
         }
         let mut dropped = Vec::new();
-        for (payload, public) in pending {
-            if let Err(e) = self.rebase_one(tid, payload, public).await {
+        for (payload, public, time_ms) in pending {
+            if let Err(e) = self.rebase_one(tid, payload, public, time_ms).await {
                 dropped.push(e.to_string());
             }
         }
@@ -690,7 +708,14 @@ impl Session {
     }
 
     /// Rebuilds one pending change on the current head.
-    async fn rebase_one(&mut self, tid: Uuid, payload: Payload, public: Public) -> Result<()> {
+    /// `time_ms` is the original event's time (kept for usage records: when a key was read).
+    async fn rebase_one(
+        &mut self,
+        tid: Uuid,
+        payload: Payload,
+        public: Public,
+        time_ms: i64,
+    ) -> Result<()> {
         match payload {
             Payload::TeamCreate { .. } => {
                 Err(relay_lied("it holds a different first event for this team"))
@@ -821,6 +846,40 @@ impl Session {
                 }
                 let (p, pubs) = self.build_revoke(tid, vault_id, device_id)?;
                 self.append(tid, p, pubs).await
+            }
+            Payload::ServiceCreate {
+                member,
+                vaults,
+                expires_ms,
+            } => {
+                if self
+                    .team_ref(tid)?
+                    .state
+                    .members
+                    .contains_key(&member.device_id)
+                {
+                    return Ok(());
+                }
+                let (p, pubs) = self.build_service(tid, &member, &vaults, expires_ms)?;
+                self.append(tid, p, pubs).await
+            }
+            Payload::Leaked {
+                vault_id,
+                item_id,
+                version,
+                key_epoch,
+                note_ct,
+            } => {
+                self.rebase_leaked(tid, vault_id, item_id, version, key_epoch, &note_ct)
+                    .await
+            }
+            Payload::Usage {
+                vault_id,
+                action,
+                items,
+            } => {
+                self.rebase_usage(tid, vault_id, action, items, time_ms)
+                    .await
             }
         }
     }
