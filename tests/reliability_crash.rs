@@ -100,15 +100,22 @@ impl Ledger {
             }
         }
         // SHARED: the last acknowledged value, or one written (unacknowledged) after it.
-        if let Some(last_acked) = self.shared.iter().rposition(|(_, a)| *a) {
-            let allowed: Vec<&String> = self.shared[last_acked..].iter().map(|(v, _)| v).collect();
-            match values.get("SHARED") {
-                Some(got) if allowed.contains(&got) => {}
-                Some(_) => t
-                    .lost_acknowledged
-                    .push(format!("{when}: SHARED rolled back or torn")),
-                None => t.lost_acknowledged.push(format!("{when}: SHARED missing")),
+        // Before any acknowledged write: absent, or one of the attempts, whole.
+        let last_acked = self.shared.iter().rposition(|(_, a)| *a);
+        let allowed: Vec<&String> = self.shared[last_acked.unwrap_or(0)..]
+            .iter()
+            .map(|(v, _)| v)
+            .collect();
+        match values.get("SHARED") {
+            Some(got) if allowed.contains(&got) => {}
+            Some(_) if last_acked.is_some() => t
+                .lost_acknowledged
+                .push(format!("{when}: SHARED rolled back or torn")),
+            Some(_) => t.torn.push(format!("{when}: SHARED holds a torn value")),
+            None if last_acked.is_some() => {
+                t.lost_acknowledged.push(format!("{when}: SHARED missing"));
             }
+            None => {}
         }
     }
 }
