@@ -426,5 +426,7 @@ fn managers_see_which_addresses_a_service_used() {
         .iter()
         .find(|d| d["name"] == "deploy")
         .expect("deploy listed");
-    assert!(svc["requests"].as_i64().expect("count") >= 2, "{svc}");
+    // Rows are written at most once a minute per address: at least the first request counts.
+    assert!(svc["requests"].as_i64().expect("count") >= 1, "{svc}");
+    assert_eq!(svc["ips"], serde_json::json!(["127.0.0.1"]), "{svc}");
 }

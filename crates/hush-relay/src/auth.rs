@@ -156,11 +156,14 @@ impl FromRequest<AppState> for Signed {
                 "this service identity has expired; ask a team admin for a new token",
             ));
         }
-        // Checked after the signature, so that only the device itself can make a row appear.
-        if let Some(ip) = request.peer_ip {
+        // Counted after the signature, so that only the device itself can make a row appear;
+        // written at most once a minute per address (see `USAGE_WRITE_INTERVAL_MS`).
+        if let Some(ip) = request.peer_ip
+            && let Some(n) = state.usage_due(request.team_id, auth.device_id, ip, now)
+        {
             state
                 .db()
-                .record_usage(&request.team_id, &auth.device_id, &ip.to_string(), now)
+                .record_usage(&request.team_id, &auth.device_id, &ip.to_string(), n, now)
                 .await?;
         }
         Ok(Self {

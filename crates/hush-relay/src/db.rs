@@ -213,24 +213,26 @@ impl Db {
         }))
     }
 
-    /// Counts a request from `device_id` at address `ip`.
+    /// Adds `requests` requests from `device_id` at address `ip`, the latest at `now_ms`.
     pub async fn record_usage(
         &self,
         team_id: &Uuid,
         device_id: &Uuid,
         ip: &str,
+        requests: i64,
         now_ms: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO device_usage (team_id, device_id, ip, first_ms, last_ms, requests)
-             VALUES ($1, $2, $3, $4, $4, 1)
+             VALUES ($1, $2, $3, $4, $4, $5)
              ON CONFLICT (team_id, device_id, ip) DO UPDATE
-             SET last_ms = excluded.last_ms, requests = device_usage.requests + 1",
+             SET last_ms = excluded.last_ms, requests = device_usage.requests + excluded.requests",
         )
         .bind(team_id.to_string())
         .bind(device_id.to_string())
         .bind(ip)
         .bind(now_ms)
+        .bind(requests)
         .execute(&self.pool)
         .await?;
         Ok(())

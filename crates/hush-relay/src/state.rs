@@ -5,9 +5,10 @@
 //! ends long-polls so a graceful shutdown does not wait for their timeouts. Time is read through
 //! a [`Clock`] so tests can move it (invite expiry, timestamp skew) without sleeping.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
@@ -61,7 +62,20 @@ pub(crate) struct Inner {
     pub(crate) poll_interval: Duration,
     /// Relay time of the last nonce pruning.
     pub(crate) last_prune_ms: AtomicI64,
+    /// Request counts per (team, device, address) not yet written to `device_usage`.
+    pub(crate) usage: Mutex<HashMap<(Uuid, Uuid, IpAddr), PendingUsage>>,
 }
+
+/// Requests counted in memory since the last write of a usage row.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PendingUsage {
+    last_write_ms: i64,
+    count: i64,
+}
+
+/// A usage row is written at most this often per (team, device, address): the table is a hint
+/// for people, and a write per request would halve what a SQLite relay can take.
+pub const USAGE_WRITE_INTERVAL_MS: i64 = 60_000;
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -95,6 +109,7 @@ impl AppState {
                 shutdown: watch::channel(false).0,
                 poll_interval: Duration::from_millis(200),
                 last_prune_ms: AtomicI64::new(i64::MIN),
+                usage: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -117,6 +132,35 @@ impl AppState {
         self.inner.appended.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// Counts a request; returns the number of requests to write now, when this key's row is
+    /// due (first request, or [`USAGE_WRITE_INTERVAL_MS`] since the last write).
+    pub(crate) fn usage_due(
+        &self,
+        team: Uuid,
+        device: Uuid,
+        ip: IpAddr,
+        now_ms: i64,
+    ) -> Option<i64> {
+        let mut map = self
+            .inner
+            .usage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = map.entry((team, device, ip)).or_insert(PendingUsage {
+            last_write_ms: i64::MIN,
+            count: 0,
+        });
+        entry.count += 1;
+        if now_ms.saturating_sub(entry.last_write_ms) >= USAGE_WRITE_INTERVAL_MS {
+            let n = entry.count;
+            entry.count = 0;
+            entry.last_write_ms = now_ms;
+            Some(n)
+        } else {
+            None
+        }
+    }
+
     /// Whether nonces should be pruned now (at most once a minute per process).
     pub(crate) fn should_prune(&self, now_ms: i64) -> bool {
         let last = self.inner.last_prune_ms.load(Ordering::Relaxed);
@@ -126,5 +170,34 @@ impl AppState {
                 .last_prune_ms
                 .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn usage_rows_are_written_once_a_minute_with_every_request_counted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(&Db::sqlite_url(&dir.path().join("r.db")))
+            .await
+            .expect("db");
+        let state = AppState::new(db, RateLimits::default());
+        let (team, device) = (Uuid::new_v4(), Uuid::new_v4());
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        assert_eq!(state.usage_due(team, device, ip, 1_000), Some(1));
+        for t in 1..5 {
+            assert_eq!(state.usage_due(team, device, ip, 1_000 + t), None);
+        }
+        // Another address of the same device is its own row.
+        assert_eq!(
+            state.usage_due(team, device, [10, 0, 0, 2].into(), 1_010),
+            Some(1)
+        );
+        assert_eq!(
+            state.usage_due(team, device, ip, 1_000 + USAGE_WRITE_INTERVAL_MS),
+            Some(5)
+        );
     }
 }
