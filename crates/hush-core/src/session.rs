@@ -705,15 +705,26 @@ impl Session {
                 t.state.name
             )));
         }
+        let (payload, public, vault_id) = self.build_vault_create(team_id, name)?;
+        self.append(team_id, payload, public).await?;
+        self.vault_info(team_id, vault_id)
+    }
+
+    /// The payload of a new vault (its key goes to this device in a bundle).
+    pub(crate) fn build_vault_create(
+        &self,
+        tid: Uuid,
+        name: &str,
+    ) -> Result<(Payload, Public, Uuid)> {
         let vault_id = Uuid::new_v4();
         let vault_key = Key32::random();
         let name_ct = crypto::seal(
             &vault_key,
-            &vault_name_ad(&team_id, &vault_id, 0),
+            &vault_name_ad(&tid, &vault_id, 0),
             name.as_bytes(),
         );
         let bundle = KeyBundle::seal(
-            &team_id,
+            &tid,
             &self.identity.device_id,
             &self.identity.cert(),
             &[GrantedKey {
@@ -727,9 +738,7 @@ impl Session {
             key_epoch: 0,
             name_ct,
         };
-        self.append(team_id, payload, Public::bundles(vec![bundle]))
-            .await?;
-        self.vault_info(team_id, vault_id)
+        Ok((payload, Public::bundles(vec![bundle]), vault_id))
     }
 
     fn vault_info(&self, team_id: Uuid, vault_id: Uuid) -> Result<VaultInfo> {

@@ -44,9 +44,9 @@ use zeroize::Zeroizing;
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::event::{Body, Envelope, SignedEvent};
-use crate::event::{GrantedKey, KeyBundle, KeyScope, Payload, Public, PutKind, VaultRole};
-use crate::item::{ItemMeta, ItemSlot, MAX_NAME_LEN, MAX_NOTE_LEN, MAX_VALUE_LEN, vault_name_ad};
-use crate::secret::{Key32, SecretString, expose_serde};
+use crate::event::{KeyScope, Payload, Public, PutKind, VaultRole};
+use crate::item::{ItemMeta, ItemSlot, MAX_NAME_LEN, MAX_NOTE_LEN, MAX_VALUE_LEN};
+use crate::secret::{SecretString, expose_serde};
 use crate::session::{Session, bundled_keys, checkpoint_mac};
 use crate::state::TeamState;
 use crate::store::Append;
@@ -1038,33 +1038,6 @@ impl Session {
         Err(Error::Agent(
             "another process keeps changing this team; run the command again".into(),
         ))
-    }
-
-    /// The payload of a new vault (its key goes to this device in a bundle).
-    fn build_vault_create(&self, tid: Uuid, name: &str) -> Result<(Payload, Public, Uuid)> {
-        let vault_id = Uuid::new_v4();
-        let vault_key = Key32::random();
-        let name_ct = crypto::seal(
-            &vault_key,
-            &vault_name_ad(&tid, &vault_id, 0),
-            name.as_bytes(),
-        );
-        let bundle = KeyBundle::seal(
-            &tid,
-            &self.identity.device_id,
-            &self.identity.cert(),
-            &[GrantedKey {
-                scope: KeyScope::Vault(vault_id),
-                epoch: 0,
-                key: vault_key,
-            }],
-        )?;
-        let payload = Payload::VaultCreate {
-            vault_id,
-            key_epoch: 0,
-            name_ct,
-        };
-        Ok((payload, Public::bundles(vec![bundle]), vault_id))
     }
 
     /// Seals and signs an event at the head of `st`, checks it exactly as a received event would
