@@ -290,6 +290,42 @@ pub fn bundled_keys(events: &[SignedEvent], me: &DeviceIdentity) -> Vec<GrantedK
     keys
 }
 
+/// The `SecretPut` of the next version of `item_id` in vault `v` of team state `st`, sealed under
+/// the vault's current key (the caller has checked write access). Returns it with its version.
+pub(crate) fn seal_put(
+    st: &TeamState,
+    v: &crate::state::VaultState,
+    item_id: Uuid,
+    base_version: u32,
+    kind: PutKind,
+    meta: &ItemMeta,
+    value: &SecretString,
+) -> Result<(Payload, u32)> {
+    let key_epoch = v.key_epoch;
+    let version = v.items.get(&item_id).map_or(1, |i| i.current().version + 1);
+    let key = st
+        .key(KeyScope::Vault(v.id), key_epoch)
+        .ok_or_else(|| Error::Forbidden("this device holds no key for the vault".into()))?;
+    let slot = ItemSlot {
+        team_id: st.team_id,
+        vault_id: v.id,
+        item_id,
+        version,
+        key_epoch,
+    };
+    let payload = Payload::SecretPut {
+        vault_id: v.id,
+        item_id,
+        version,
+        base_version,
+        key_epoch,
+        kind,
+        meta_ct: slot.seal_meta(key, meta),
+        value_ct: slot.seal_value(key, value),
+    };
+    Ok((payload, version))
+}
+
 /// Reads the account key from the store with a password.
 pub async fn unwrap_account_key(store: &Store, password: &SecretString) -> Result<Key32> {
     let h = store.header().await?;
@@ -930,29 +966,7 @@ impl Session {
                 v.name.as_deref().unwrap_or("?")
             )));
         }
-        let key_epoch = v.key_epoch;
-        let version = v.items.get(&item_id).map_or(1, |i| i.current().version + 1);
-        let key = st
-            .key(KeyScope::Vault(vid), key_epoch)
-            .ok_or_else(|| Error::Forbidden("this device holds no key for the vault".into()))?;
-        let slot = ItemSlot {
-            team_id: tid,
-            vault_id: vid,
-            item_id,
-            version,
-            key_epoch,
-        };
-        let payload = Payload::SecretPut {
-            vault_id: vid,
-            item_id,
-            version,
-            base_version,
-            key_epoch,
-            kind,
-            meta_ct: slot.seal_meta(key, meta),
-            value_ct: slot.seal_value(key, value),
-        };
-        Ok((payload, version))
+        seal_put(st, v, item_id, base_version, kind, meta, value)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -45,7 +45,7 @@ use crate::crypto;
 use crate::error::{Error, Result};
 use crate::event::{Body, Envelope, SignedEvent};
 use crate::event::{KeyScope, Payload, Public, PutKind, VaultRole};
-use crate::item::{ItemMeta, ItemSlot, MAX_NAME_LEN, MAX_NOTE_LEN, MAX_VALUE_LEN};
+use crate::item::{ItemMeta, MAX_NAME_LEN, MAX_NOTE_LEN, MAX_VALUE_LEN};
 use crate::secret::{SecretString, expose_serde};
 use crate::session::{Session, bundled_keys, checkpoint_mac};
 use crate::state::TeamState;
@@ -947,28 +947,15 @@ impl Session {
                     item.source
                 )));
             }
-            let version = v.items.get(&item_id).map_or(1, |i| i.current().version + 1);
-            let key_epoch = v.key_epoch;
-            let key = st
-                .key(KeyScope::Vault(vid), key_epoch)
-                .ok_or_else(|| Error::Forbidden("this device holds no key for the vault".into()))?;
-            let slot = ItemSlot {
-                team_id: tid,
-                vault_id: vid,
+            let (payload, version) = crate::session::seal_put(
+                &st,
+                v,
                 item_id,
-                version,
-                key_epoch,
-            };
-            let payload = Payload::SecretPut {
-                vault_id: vid,
-                item_id,
-                version,
                 base_version,
-                key_epoch,
-                kind: PutKind::Set,
-                meta_ct: slot.seal_meta(key, &meta),
-                value_ct: slot.seal_value(key, &item.value),
-            };
+                PutKind::Set,
+                &meta,
+                &item.value,
+            )?;
             self.seal_onto(&mut st, payload, Public::default(), &mut events)?;
             imported.push(Imported {
                 source: item.source,
