@@ -109,6 +109,9 @@ enum Mode {
     /// Replace join requests with one the relay sealed for this certificate under a key of its
     /// own (it never sees the invite secret).
     SubstituteJoin(Box<DeviceCert>),
+    /// Store every append, then answer it with an error, as a connection lost after the relay's
+    /// commit would (honest, but the client cannot know its event arrived).
+    LoseAcks,
 }
 
 /// State shared by the proxy's handler and the test.
@@ -441,6 +444,12 @@ async fn forward_inner(
         .map_err(|e| format!("proxy: upstream body: {e}"))?
         .to_vec();
 
+    if status.is_success() && method == "POST" && is_events(&path) && matches!(mode, Mode::LoseAcks)
+    {
+        shared.tampered.fetch_add(1, Ordering::SeqCst);
+        shared.traffic.lock().expect("traffic lock").push(seen);
+        return Err("proxy: connection lost before the answer".into());
+    }
     seen.extend_from_slice(b"\n--- answer ---\n");
     record_headers(&mut seen, &resp_headers);
     seen.extend_from_slice(&answer);
@@ -1702,4 +1711,58 @@ fn endless_event_pages_do_not_hang_the_sync() {
     if !o.status.success() {
         hush_tests::assert_clean_error(&String::from_utf8_lossy(&o.stderr));
     }
+}
+
+#[test]
+fn an_append_stored_but_never_acknowledged_is_not_pushed_twice() {
+    let t = team("read");
+    let before = relay_events(&t.relay).len();
+    t.owner.out(&["set", "prod/K1", "one"]);
+    t.owner.out(&["set", "prod/K2", "two"]);
+
+    t.proxy.set(Mode::LoseAcks);
+    t.owner.fails(&["sync"]);
+    assert_eq!(t.proxy.tampered(), 1, "the first append's answer was lost");
+    assert_eq!(
+        relay_events(&t.relay).len(),
+        before + 1,
+        "the relay stored the append whose answer was lost"
+    );
+    assert!(
+        status(&t.owner).contains("outbox:      2"),
+        "the client cannot know its event arrived"
+    );
+
+    t.proxy.set(Mode::Passthrough);
+    assert_syncs(&t.owner);
+    let events = relay_events(&t.relay);
+    assert_eq!(
+        events.len(),
+        before + 2,
+        "each edit is on the relay exactly once"
+    );
+    let status = status(&t.owner);
+    assert!(status.contains("outbox:      0"), "{status}");
+    assert!(
+        status.contains("conflicts:   0"),
+        "no conflict with itself: {status}"
+    );
+    assert_eq!(
+        t.owner.out(&["--team", "acme", "ls"]),
+        "prod/API_KEY\nprod/K1\nprod/K2\n"
+    );
+    assert_eq!(
+        t.owner
+            .out(&["--team", "acme", "history", "prod/K1"])
+            .lines()
+            .count(),
+        t.owner
+            .out(&["--team", "acme", "history", "prod/K2"])
+            .lines()
+            .count(),
+        "K1 has one version, like K2"
+    );
+    t.bob.out(&["sync"]);
+    assert_eq!(state_code(&t.owner), state_code(&t.bob));
+    assert_eq!(t.bob.out(&["--team", "acme", "get", "prod/K1"]), "one\n");
 }

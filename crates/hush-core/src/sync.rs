@@ -651,7 +651,7 @@ impl Session {
                     .key(KeyScope::Log, ev.envelope.epoch)
                     .ok_or_else(|| Error::Integrity("no key for a pending event".into()))?;
                 let body = ev.open_body(key)?;
-                pending.push((body.payload, ev.public.clone(), body.time_ms));
+                pending.push((ev.hash(), body.payload, ev.public.clone(), body.time_ms));
             }
         }
         // Without an outbox the current state is the confirmed state: verify on it directly
@@ -698,8 +698,14 @@ impl Session {
             }
             return Err(e);
         }
+        // An outbox event the relay already holds (it stored the append, but the answer never
+        // reached us) arrived in the pull: it is confirmed now, and rebuilding it would add it twice.
+        let delivered: std::collections::HashSet<[u8; 32]> = rows.iter().map(|r| r.1).collect();
         let mut dropped = Vec::new();
-        for (payload, public, time_ms) in pending {
+        for (hash, payload, public, time_ms) in pending {
+            if delivered.contains(&hash) {
+                continue;
+            }
             if let Err(e) = self.rebase_one(tid, payload, public, time_ms).await {
                 dropped.push(e.to_string());
             }
