@@ -482,6 +482,10 @@ fn a_read_only_data_directory_gives_clean_errors_and_loses_nothing() {
         };
         let set = run(&d, &["set", "v/NEW", "while-read-only"]);
         let e = set.expect_err("a write to a read-only store must fail");
+        assert!(
+            e.contains("is not writable"),
+            "{mode}: the error names the cause: {e}"
+        );
         let get = run(&d, &["get", "v/KEY_003"]);
         if let Ok(v) = &get {
             assert_eq!(v.trim_end(), want["KEY_003"]);

@@ -105,6 +105,32 @@ fn uuid_col(b: &[u8]) -> Result<Uuid> {
     Uuid::from_slice(b).map_err(|_| Error::Integrity("malformed id in store".into()))
 }
 
+/// Why a store could not be opened, when the reason is that its directory cannot be written:
+/// SQLite in WAL mode writes `hush.db-shm` and `hush.db-wal` next to the database even to read,
+/// and on its own only says "unable to open database file". Probed by creating a file, which is
+/// what SQLite needs (permissions, `chattr +i` and read-only mounts all show).
+fn not_writable(home: &Path) -> Option<Error> {
+    let probe = home.join(format!(".hush-write-check-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+        Err(e) => Some(Error::io(
+            format!(
+                "the data directory {} is not writable (Hush writes its store there, even to read it)",
+                home.display()
+            ),
+            e,
+        )),
+    }
+}
+
 impl Store {
     /// The database path under `home`.
     pub fn db_path(home: &Path) -> PathBuf {
@@ -151,9 +177,12 @@ impl Store {
                 sqlx::Error::Database(ref d) if d.message().contains("not a database") => {
                     Error::Integrity(format!("{} is not a Hush database", path.display()))
                 }
-                other => Error::from(other),
+                other => not_writable(home).unwrap_or_else(|| Error::from(other)),
             })?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| not_writable(home).unwrap_or_else(|| Error::from(e)))?;
         Ok(Self {
             pool,
             home: home.to_owned(),
