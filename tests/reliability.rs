@@ -4,7 +4,8 @@
 //! a wrong value — and once the fault is removed everything that was stored is still there.
 //!
 //! Also: the fuzz regression corpus. Every file under `fuzz/regressions/<target>/` goes through the
-//! same property checks as the `cargo fuzz` target of that name (`fuzz/src/lib.rs`).
+//! same property checks as the `cargo fuzz` target of that name (`fuzz/src/lib.rs`), and so do a
+//! few seconds' worth of mutations of those files.
 //!
 //! The full-disk and read-only cases need root (a tmpfs mount, `chattr +i`, a read-only bind
 //! mount); without it they say so loudly and fall back to what an ordinary user can do
@@ -608,6 +609,123 @@ fn fuzz_regressions_pass_their_target_checks() {
         "fuzz regressions: {} (inputs per target) pass their target's checks",
         counts.join(", ")
     ));
+}
+
+/// Mutates one input the way a fuzzer's simplest strategies do: flip bits, overwrite, insert or
+/// delete bytes, truncate, splice in part of another input, or set a length-like byte to an
+/// extreme value.
+fn mutate(rng: &mut common::Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..=rng.below(4) {
+        let len = out.len();
+        match rng.below(7) {
+            0 if len > 0 => {
+                let i = rng.index(len);
+                out[i] ^= 1 << rng.below(8);
+            }
+            1 if len > 0 => {
+                let i = rng.index(len);
+                out[i] = rng.next_u64() as u8;
+            }
+            2 => {
+                let i = rng.index(len + 1);
+                out.insert(i, rng.next_u64() as u8);
+            }
+            3 if len > 0 => {
+                let i = rng.index(len);
+                let n = (rng.index(len - i) + 1).min(16);
+                out.drain(i..i + n);
+            }
+            4 => out.truncate(rng.index(len + 1)),
+            5 if !other.is_empty() => {
+                let from = rng.index(other.len());
+                let to = from + rng.index(other.len() - from) + 1;
+                let at = rng.index(len + 1);
+                out.splice(at..at, other[from..to].iter().copied());
+            }
+            _ if len > 0 => {
+                let i = rng.index(len);
+                out[i] = [0x00, 0x7f, 0x80, 0xff][rng.index(4)];
+            }
+            _ => out.push(rng.next_u64() as u8),
+        }
+    }
+    out
+}
+
+/// A bounded fuzz run in the normal suite: for each target, mutated regression inputs go through
+/// the target's property checks for `HUSH_FUZZ_SECONDS` (default 5) seconds. No coverage
+/// guidance (that is `scripts/fuzz.sh`, libFuzzer), but no extra build either, so CI runs it on
+/// every change. A failure prints the seed and the input in hex.
+#[test]
+fn fuzz_mutations_of_the_regressions_keep_every_property() {
+    let seconds: u64 = std::env::var("HUSH_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let seed: u64 = std::env::var("HUSH_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
+    // Property failures are reported below with the input: keep this thread's caught panics
+    // quiet (other tests' panics still print).
+    let hook = std::sync::Arc::new(std::panic::take_hook());
+    let fuzzing = std::thread::current().id();
+    let others = std::sync::Arc::clone(&hook);
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != fuzzing {
+            others(info);
+        }
+    }));
+    let mut counts = Vec::new();
+    let mut failure = None;
+    'targets: for (target, check) in fuzz_checks::TARGETS {
+        let dir = root.join(target);
+        let corpus: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| std::fs::read(e.expect("dir entry").path()).expect("read input"))
+            .collect();
+        assert!(!corpus.is_empty(), "no regression inputs for {target}");
+        let mut rng = common::Rng::new(seed ^ fuzz_target_salt(target));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        let mut runs = 0u64;
+        while std::time::Instant::now() < deadline {
+            let input = &corpus[rng.index(corpus.len())];
+            let other = &corpus[rng.index(corpus.len())];
+            let data = mutate(&mut rng, input, other);
+            runs += 1;
+            if std::panic::catch_unwind(|| check(&data)).is_err() {
+                failure = Some(format!(
+                    "{target} (HUSH_FUZZ_SEED={seed}, run {runs}): input {} breaks a property; \
+                     save it under fuzz/regressions/{target}/ and fix the bug",
+                    data.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                ));
+                break 'targets;
+            }
+        }
+        counts.push(format!("{target} {runs}"));
+    }
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| hook(info)));
+    if let Some(f) = failure {
+        panic!("{f}");
+    }
+    figure(&format!(
+        "fuzz (mutations, {seconds} s per target, seed {seed}): {} inputs, no property broken",
+        counts.join(", ")
+    ));
+}
+
+/// Gives each target its own stream of the one seed.
+fn fuzz_target_salt(target: &str) -> u64 {
+    target.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Writes valid sample inputs (seeds for the fuzzers, kept as regressions) into
