@@ -16,6 +16,7 @@ macro_rules! with_commands {
             list_secrets,
             search_secrets,
             attention,
+            security_alerts,
             secret_detail,
             reveal_secret,
             copy_secret,

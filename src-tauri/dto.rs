@@ -4,6 +4,7 @@
 //! these instead, so a change inside the core cannot silently change the contract. None of
 //! them can hold a secret value (`reveal_secret` returns [`crate::sensitive::Revealed`]).
 
+use hush_core::anomaly::Alert;
 use hush_core::audit::ActivityEntry;
 use hush_core::event::{PutKind, TeamRole, VaultRole};
 use hush_core::membership::{
@@ -405,6 +406,37 @@ impl From<ConflictInfo> for ConflictDto {
             team: c.team,
             address: c.address,
             versions: c.versions,
+        }
+    }
+}
+
+/// `security_alerts`: something a person should look at. Names, addresses and counts only,
+/// never a value.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertDto {
+    /// `service_new_ip`, `usage_spike`, `device_unseen` or `relay` (the UI shows others as
+    /// they come).
+    pub kind: String,
+    /// Team.
+    pub team: String,
+    /// Who or what it is about: a member, a service identity, the relay.
+    pub subject: String,
+    /// One line for a person: what happened and what to do.
+    pub detail: String,
+    /// Since when, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since_ms: Option<i64>,
+}
+
+impl From<Alert> for AlertDto {
+    fn from(a: Alert) -> Self {
+        Self {
+            kind: a.kind,
+            team: a.team,
+            subject: a.subject,
+            detail: a.detail,
+            since_ms: a.since_ms,
         }
     }
 }

@@ -47,6 +47,16 @@ impl Idle {
             (Instant::now(), SystemTime::now());
     }
 
+    /// Pretends the last input was `ago` in the past.
+    #[cfg(test)]
+    pub fn pretend_idle_for(&self, ago: Duration) {
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *last = (Instant::now() - ago, SystemTime::now() - ago);
+    }
+
     /// How long since the last input.
     pub fn idle_for(&self) -> Duration {
         let (mono, wall) = *self

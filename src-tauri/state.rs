@@ -200,12 +200,14 @@ impl Desktop {
         Ok(out)
     }
 
-    /// A person's command that only reads.
+    /// A command that only reads. Not activity: the web view reloads its lists on its own when
+    /// a teammate's change arrives, and that must not keep an unattended app unlocked. Real input
+    /// reaches the idle timer through `note_activity` (keys and pointer) and the writes.
     pub async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Session) -> hush_core::Result<T> + Send,
     ) -> CmdResult<T> {
-        self.session_call(true, |s| {
+        self.session_call(false, |s| {
             let r = f(s);
             Box::pin(async move { r })
         })

@@ -163,6 +163,12 @@ impl App {
         .map(|b| b.deserialize::<Value>().expect("JSON response"))
     }
 
+    /// The shell's state behind the commands.
+    fn desktop(&self) -> crate::state::Desktop {
+        use tauri::Manager;
+        self._app.state::<crate::state::Desktop>().inner().clone()
+    }
+
     fn ok(&self, cmd: &str, args: Value) -> Value {
         self.call(cmd, args.clone())
             .unwrap_or_else(|e| panic!("{cmd}({args}) failed: {e}"))
@@ -227,6 +233,7 @@ fn only_reveal_secret_returns_a_value() {
             json!({"query": "", "limit": 10, "team": "personal", "vault": "payments"}),
         ),
         ("attention", json!({})),
+        ("security_alerts", json!({})),
         ("secret_detail", s.clone()),
         ("copy_secret", with(json!({"format": "value"}))),
         ("copy_secret", with(json!({"format": "reference"}))),
@@ -328,6 +335,11 @@ fn only_reveal_secret_returns_a_value() {
     assert_eq!(rows, json!([]), "deleted secrets are not listed");
     let status = app.ok("sync_status", json!({}));
     assert_eq!(status["state"], json!("local"), "{status}");
+    assert_eq!(
+        app.ok("security_alerts", json!({})),
+        json!([]),
+        "a team without a relay or other members has nothing to report"
+    );
     assert_eq!(
         app.ok("app_state", json!({}))["settings"],
         json!({"clipboardClearSecs": 20, "autoLockMins": 5})
@@ -448,7 +460,8 @@ impl App {
 
 /// Issue #4: a joining app shows the team under its join label with the safety code, polls
 /// while it waits, and switches to the admitted team (name, vaults, secrets) without a restart
-/// or a click; the inviter's app learns of the join request by itself.
+/// or a click; the inviter's app learns of the join request by itself. Issue #5: when the new
+/// member then reads far more keys than usual, both apps list the alert.
 #[test]
 fn a_joining_app_waits_for_admission_then_switches_to_the_team_live() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -606,6 +619,51 @@ fn a_joining_app_waits_for_admission_then_switches_to_the_team_live() {
         "{used}"
     );
     assert!(!activity.to_string().contains(MARKER), "{activity}");
+
+    // Issue #5: nothing to report yet; then grace reads 21 distinct keys in a day with no
+    // history, which is far more than usual (anomaly.rs), and both apps say so.
+    assert_eq!(lead.ok("security_alerts", json!({})), json!([]));
+    for i in 1..=20 {
+        lead.ok(
+            "set_secret",
+            json!({"team": "acme", "vault": "prod", "name": format!("KEY_{i}"), "value": format!("{MARKER}-{i}")}),
+        );
+    }
+    joiner.wait_for(15, "the joining app lists the new keys", |a| {
+        a.call("list_secrets", json!({}))
+            .is_ok_and(|rows| rows.to_string().contains("KEY_20"))
+    });
+    for i in 1..=20 {
+        let key = json!({"team": "acme", "vault": "prod", "name": format!("KEY_{i}")});
+        assert_eq!(
+            joiner.ok("reveal_secret", key),
+            json!(format!("{MARKER}-{i}"))
+        );
+    }
+    let spike = |a: &App| -> Option<Value> {
+        a.call("security_alerts", json!({}))
+            .ok()?
+            .as_array()?
+            .iter()
+            .find(|x| x["kind"] == json!("usage_spike"))
+            .cloned()
+    };
+    let mine = spike(&joiner).expect("the reader's own app reports the spike");
+    assert_eq!(
+        (&mine["team"], &mine["subject"]),
+        (&json!("acme"), &json!("grace")),
+        "{mine}"
+    );
+    assert!(
+        mine["detail"].as_str().is_some_and(|d| d.contains("21")),
+        "{mine}"
+    );
+    assert!(mine["sinceMs"].is_i64(), "{mine}");
+    lead.wait_for(15, "the lead's app reports the spike", |a| {
+        spike(a).is_some_and(|x| x["subject"] == json!("grace"))
+    });
+    let all = lead.ok("security_alerts", json!({})).to_string();
+    assert!(!all.contains(MARKER), "no value in an alert: {all}");
 }
 
 /// At 10k secrets the first `limit` search rows may hold none of a vault's secrets: a search
@@ -671,4 +729,55 @@ fn a_scoped_search_applies_the_scope_before_the_limit() {
         ))
         .is_empty()
     );
+}
+
+#[test]
+fn background_reloads_do_not_keep_the_app_unlocked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = App::new(&dir.path().join("hush"));
+    app.ok(
+        "init_identity",
+        json!({"name": "alice", "password": "correct horse battery"}),
+    );
+    app.ok("create_vault", json!({"team": "personal", "name": "prod"}));
+    app.ok(
+        "set_secret",
+        json!({"team": "personal", "vault": "prod", "name": "K", "value": "v"}),
+    );
+    let d = app.desktop();
+    let away = std::time::Duration::from_secs(3600);
+    d.idle().pretend_idle_for(away);
+    // What the web view runs by itself when a teammate's change arrives.
+    for (cmd, args) in [
+        ("list_teams", json!({})),
+        ("list_vaults", json!({})),
+        ("list_secrets", json!({})),
+        ("attention", json!({})),
+        ("security_alerts", json!({})),
+        ("search_secrets", json!({"query": "", "limit": 50})),
+        (
+            "secret_detail",
+            json!({"team": "personal", "vault": "prod", "name": "K"}),
+        ),
+        ("members", json!({"team": "personal"})),
+        ("vault_access", json!({"team": "personal", "vault": "prod"})),
+        ("activity", json!({"team": "personal", "limit": 50})),
+        ("conflicts", json!({})),
+        ("exposed", json!({})),
+        ("sync_status", json!({})),
+    ] {
+        app.ok(cmd, args);
+        assert!(
+            d.idle().idle_for() >= away,
+            "{cmd} counted as activity: a busy team would keep an unattended app unlocked"
+        );
+    }
+    app.ok("note_activity", json!({}));
+    assert!(d.idle().idle_for() < away, "key and pointer input counts");
+    d.idle().pretend_idle_for(away);
+    app.ok(
+        "set_secret",
+        json!({"team": "personal", "vault": "prod", "name": "K2", "value": "v"}),
+    );
+    assert!(d.idle().idle_for() < away, "a write is a person acting");
 }

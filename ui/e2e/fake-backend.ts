@@ -49,6 +49,15 @@ interface Access {
   role: 'read' | 'write' | 'admin';
 }
 
+/** `security_alerts` (the shape of `AlertInfo`). */
+export interface FakeAlert {
+  kind: string;
+  team: string;
+  subject: string;
+  detail: string;
+  sinceMs?: number;
+}
+
 interface SyncStatus {
   state: 'online' | 'offline' | 'syncing' | 'local' | 'misbehaving';
   lastSyncMs?: number;
@@ -149,6 +158,7 @@ export class FakeBackend {
   access = new Map<string, Access[]>();
   activityLog = new Map<string, { seq: number; timeMs: number; actor: string; action: string; target: string; detail?: string }[]>();
   exposedList: { team: string; address: string; reason: string; sinceMs: number }[] = [];
+  alertsList: FakeAlert[] = [];
   sync: SyncStatus;
   private seq = 100;
   private inviteSeq = 0;
@@ -263,6 +273,8 @@ export class FakeBackend {
       m('Linus Torvalds', 'member', 'removed', 'dev-linus-44c1'),
       m('Ken Thompson', 'member', 'active', 'dev-ken-0b2e'),
       m('Margaret Hamilton', 'member', 'pending', 'dev-margaret-5d0f', '48213 90577 16342'),
+      m('Dennis Ritchie', 'member', 'active', 'dev-dennis-3e7a'),
+      m('ci-deploy', 'service', 'active', 'svc-ci-deploy-91d2'),
     ]);
     this.members.set('side', [m('Ada Lovelace', 'owner', 'active', ME_ID)]);
     this.access.set('acme/production', [
@@ -282,6 +294,31 @@ export class FakeBackend {
       reason: 'Linus Torvalds was removed and could read it',
       sinceMs: now - 2 * DAY,
     });
+    // As the core words them (anomaly.rs, relay_usage.rs), in the core's order.
+    this.alertsList = [
+      {
+        kind: 'usage_spike',
+        team: 'acme',
+        subject: 'Ken Thompson',
+        detail: 'Ken Thompson read 27 distinct keys in the last 24 h (usually 3 a day)',
+        sinceMs: now - 5 * 3_600_000,
+      },
+      {
+        kind: 'device_unseen',
+        team: 'acme',
+        subject: 'Dennis Ritchie',
+        detail: '`Dennis Ritchie` has not contacted the relay for more than 30 days; if the device is gone, remove it: hush remove Dennis Ritchie',
+        sinceMs: now - 41 * DAY,
+      },
+      {
+        kind: 'service_new_ip',
+        team: 'acme',
+        subject: 'ci-deploy',
+        detail:
+          'service identity `ci-deploy` was used from a new address 203.0.113.9 (14 requests; first address 10.0.4.21). If that is not one of your CI runners, revoke it: hush service revoke ci-deploy',
+        sinceMs: now - 3 * 3_600_000,
+      },
+    ];
     const log = (team: string, ago: number, actor: string, action: string, target: string, detail?: string): void => {
       const list = this.activityLog.get(team) ?? [];
       list.unshift({ seq: ++this.seq, timeMs: now - ago, actor, action, target, ...(detail === undefined ? {} : { detail }) });
@@ -380,6 +417,13 @@ export class FakeBackend {
     void emit('hush://sync', this.syncStatus());
   }
 
+  /** The alerts change (e.g. a teammate dealt with them); a background sync brings the news. */
+  setAlerts(alerts: FakeAlert[]): void {
+    const teams = new Set([...this.alertsList, ...alerts].map((a) => a.team));
+    this.alertsList = alerts;
+    void emit('hush://changed', { teams: [...teams] });
+  }
+
   /** Someone used an invite code: they appear as pending with a safety code. */
   simulateJoin(team: string, name: string): void {
     const list = this.members.get(team) ?? [];
@@ -476,6 +520,8 @@ export class FakeBackend {
       }
       case 'list_secrets':
         return this.live().map((s) => this.row(s));
+      case 'security_alerts':
+        return this.alertsList;
       case 'attention':
         return this.live()
           .map((s) => this.row(s))
@@ -584,6 +630,8 @@ export class FakeBackend {
           }
         }
         this.exposedList.push(...exposed);
+        // The core only reports live members.
+        this.alertsList = this.alertsList.filter((x) => x.team !== team || x.subject !== m.name);
         this.log(team, 'removed', m.name);
         return { member: m, exposed };
       }

@@ -748,6 +748,17 @@ async function main() {
     await click(a2, labelled('Hide value'));
   });
 
+  await step('app 1: "Needs attention" shows the security alerts from the core (none: every device was seen just now)', async () => {
+    // Real `security_alerts`: hush status's alerts, with the relay's address table for this
+    // team, which app 1 manages. Nothing is unusual in this story, so the empty state shows.
+    await click(a1, '[data-testid="attention-filter"]');
+    await el(a1, '[data-testid="alerts-empty"]', 15000);
+    await hasText(a1, '[data-testid="security-alerts"]', 'No security alerts');
+    assert((await ipcCommands(a1)).includes('security_alerts'), 'the alerts came through the IPC');
+    await hasText(a1, '[data-testid="attention-filter"]', '0');
+    await shot(a1, '24-attention-no-alerts');
+  });
+
   await step('closing both apps', async () => {
     await closeApp(a2);
     await closeApp(a1);

@@ -11,7 +11,7 @@ test('needs attention: badges in the list and detail, and a filter that lists th
   await hasText(rowOf('DATABASE_URL'), 'Rotation due');
 
   const filter = page.getByTestId('attention-filter');
-  await hasText(filter, '5');
+  await hasText(filter, '8'); // 5 secrets and 3 security alerts
   await filter.click();
   await hasText(page.locator('.list-pane h1'), 'Needs attention');
   await count(page.getByTestId('secret-row'), 5);
@@ -29,7 +29,65 @@ test('needs attention: badges in the list and detail, and a filter that lists th
   await ed.getByRole('button', { name: 'Save new version' }).click();
   await hidden(ed);
   await count(page.getByTestId('secret-row'), 4);
-  await hasText(filter, '4');
+  await hasText(filter, '7');
+});
+
+test('needs attention: security alerts above the secrets, a way to Members, and an empty state', async (t) => {
+  const page = await t.open();
+  await visible(page.getByTestId('secret-row'));
+  const filter = page.getByTestId('attention-filter');
+  await hasText(filter, '8');
+  const badge = await filter.locator('.count').getAttribute('aria-label');
+  assert(badge === '5 secrets and 3 security alerts', `the badge says what it counts: ${badge}`);
+  assert((await page.getByRole('region', { name: 'Security alerts' }).count()) === 0, 'alerts only in Needs attention');
+  await filter.click();
+  const pane = page.getByRole('region', { name: 'Security alerts' });
+  await visible(pane);
+  const items = pane.getByRole('listitem');
+  await count(items, 3);
+  // Most urgent first, each with its title, who, the core's line and since when.
+  await hasText(items.nth(0), 'Service used from a new address');
+  await hasText(items.nth(0), '203.0.113.9');
+  await hasText(items.nth(1), 'Unusual number of reads');
+  await hasText(items.nth(1), 'Ken Thompson read 27 distinct keys');
+  await hasText(items.nth(2), 'Device not seen for 30 days — consider removing it');
+  await hasText(items.nth(2), 'Dennis Ritchie');
+  await hasText(items.nth(2), 'since ');
+  await visible(items.nth(2).locator('time[datetime]'));
+  await visible(page.getByRole('heading', { name: 'Secrets', exact: true }));
+  await count(page.getByTestId('secret-row'), 5);
+  await t.shot('attention-alerts');
+
+  // Keyboard: from the search box, Tab reaches the alerts' buttons; Enter opens Members.
+  await page.getByTestId('search').focus();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  const focused = page.locator(':focus');
+  assert((await focused.getAttribute('aria-label')) === 'See activity of Acme', `second alert's button: ${await focused.getAttribute('aria-label')}`);
+  await page.keyboard.press('Tab');
+  assert((await focused.getAttribute('aria-label')) === 'Go to Members of Acme', 'the unseen device offers Members');
+  await page.keyboard.press('Enter');
+  await visible(page.getByRole('heading', { name: 'Members' }));
+
+  // Removing the device there clears its alert.
+  await page.getByRole('button', { name: 'Remove Dennis Ritchie' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Remove Dennis Ritchie?' });
+  await confirm.getByRole('button', { name: 'Remove member' }).click();
+  const done = page.getByRole('dialog', { name: 'Dennis Ritchie was removed' });
+  await visible(done);
+  await done.getByRole('button', { name: 'Done' }).click();
+  await hasText(filter, '7');
+  await filter.click();
+  await count(items, 2);
+  assert(!(await pane.innerText()).includes('Dennis Ritchie'), 'the removed device is no longer reported');
+
+  // Everything dealt with (a background sync brings the news): the empty state.
+  await t.fake('fake.setAlerts([])');
+  await visible(page.getByTestId('alerts-empty'));
+  await hasText(pane, 'No security alerts');
+  await hasText(filter, '5');
+  await count(page.getByTestId('secret-row'), 5);
+  await t.shot('attention-no-alerts');
 });
 
 test('read-only vault: no Edit, Delete or New secret, and the reason is shown', async (t) => {

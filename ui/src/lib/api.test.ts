@@ -69,6 +69,7 @@ describe('api wrappers', () => {
     await api.joinTeam('hush1abc');
     await api.joinTeam('hush1abc', 'Acme');
     await api.attention();
+    await api.securityAlerts();
     await api.updateSettings({ clipboardClearSecs: 20, autoLockMins: 5 });
     expect(seen).toEqual([
       ['copy_secret', { ...a, format: 'env' }],
@@ -81,6 +82,7 @@ describe('api wrappers', () => {
       ['join_team', { code: 'hush1abc' }],
       ['join_team', { code: 'hush1abc', label: 'Acme' }],
       ['attention', {}],
+      ['security_alerts', {}],
       ['update_settings', { settings: { clipboardClearSecs: 20, autoLockMins: 5 } }],
     ]);
   });

@@ -7,6 +7,7 @@ import type {
   AccessRole,
   AccessRow,
   ActivityEntry,
+  AlertInfo,
   AppState,
   ChangedEvent,
   ConflictInfo,
@@ -187,6 +188,8 @@ export const api = {
     call<SecretRow[]>('search_secrets', defined({ query, limit, team: scope.team, vault: scope.vault })),
   /** Every secret that is exposed, in conflict, or due/overdue/expired. */
   attention: () => call<SecretRow[]>('attention'),
+  /** The alerts of `hush status`, every team: unusual reading, a service on a new address, a quiet device, the relay. */
+  securityAlerts: () => call<AlertInfo[]>('security_alerts'),
   secretDetail: (a: SecretAddress) => call<SecretDetail>('secret_detail', { team: a.team, vault: a.vault, name: a.name }),
   /** The one command that brings a value into the web view. Call only on an explicit Reveal. */
   revealSecret: (a: SecretAddress, version?: number) =>

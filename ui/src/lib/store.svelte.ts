@@ -1,10 +1,12 @@
 // All UI state lives here. Components read it and call its methods; only this module and
 // the components' dialogs call `api`. A revealed secret value is held in exactly one field,
 // `revealed`, and is dropped on hide, on selection change, on lock and on `hush://locked`.
+import { alertsDue, sortAlerts } from './alerts';
 import { api, errorTitle, handlingFor, HushError, subscribe, toHushError, type SecretAddress } from './api';
 import { parseAddress, plural, secretKey } from './format';
 import type {
   AccessRole,
+  AlertInfo,
   ConflictInfo,
   CopyFormat,
   JoinResult,
@@ -109,6 +111,8 @@ export class HushStore {
   resultsLoaded = $state(false);
   /** Secrets that need attention, from `attention` (not limited like search results). */
   attention = $state<SecretRow[]>([]);
+  /** Security alerts (`security_alerts`), most urgent first. */
+  alerts = $state<AlertInfo[]>([]);
   selectedKey = $state<string | null>(null);
   detail = $state<SecretDetail | null>(null);
   detailError = $state<string | null>(null);
@@ -154,11 +158,15 @@ export class HushStore {
   );
   readonly selected: SecretRow | null = $derived(this.activeIndex >= 0 ? (this.visible[this.activeIndex] ?? null) : null);
   readonly totalSecrets: number = $derived(this.vaults.reduce((n, v) => n + v.secrets, 0));
+  /** What "Needs attention" counts: secrets and security alerts. */
+  readonly attentionCount: number = $derived(this.attention.length + this.alerts.length);
 
   private deps: StoreDeps;
   private searchScheduled = false;
   private searchSeq = 0;
   private detailSeq = 0;
+  private alertsSeq = 0;
+  private alertsLoadedAt = Number.NEGATIVE_INFINITY;
   private lastActivity = Number.NEGATIVE_INFINITY;
   private toastSeq = 0;
   private unsubscribe: (() => void) | null = null;
@@ -205,7 +213,7 @@ export class HushStore {
     this.me = me;
     this.lockReason = null;
     this.phase = 'main';
-    await Promise.all([this.loadTree(), this.runSearch(), this.loadSync(), this.loadAttention()]);
+    await Promise.all([this.loadTree(), this.runSearch(), this.loadSync(), this.loadAttention(), this.loadAlerts()]);
   }
 
   /** Throws a `HushError` on failure so the unlock form can branch on `code`. */
@@ -243,6 +251,9 @@ export class HushStore {
     this.results = [];
     this.resultsLoaded = false;
     this.attention = [];
+    this.alertsSeq++;
+    this.alerts = [];
+    this.alertsLoadedAt = Number.NEGATIVE_INFINITY;
     this.query = '';
     this.filter = {};
     this.view = { kind: 'secrets' };
@@ -312,6 +323,19 @@ export class HushStore {
     }
   }
 
+  /** Security alerts; also called after syncs, so it does not count as activity in the shell. */
+  async loadAlerts(): Promise<void> {
+    const seq = ++this.alertsSeq;
+    this.alertsLoadedAt = this.deps.now();
+    try {
+      const alerts = await this.deps.api.securityAlerts();
+      if (seq !== this.alertsSeq || this.phase !== 'main') return;
+      this.alerts = sortAlerts(alerts);
+    } catch (e) {
+      if (seq === this.alertsSeq) this.fail(e);
+    }
+  }
+
   /** After `join_team`: list the team (waiting for admission) and show its waiting state. */
   async afterJoin(r: JoinResult): Promise<void> {
     await Promise.all([this.loadTree(), this.loadSync()]);
@@ -341,16 +365,19 @@ export class HushStore {
 
   private onSync(s: SyncStatus): void {
     if (this.phase !== 'main') return;
-    const before = this.sync?.conflicts ?? 0;
+    const prev = this.sync;
+    const before = prev?.conflicts ?? 0;
     this.sync = s;
     this.now = this.deps.now();
     if (s.conflicts !== before) void this.loadConflicts();
+    // The first status comes with entering main, which loads the alerts itself.
+    if (prev !== null && alertsDue(prev, s, this.alertsLoadedAt, this.now)) void this.loadAlerts();
   }
 
   private async onChanged(): Promise<void> {
     if (this.phase !== 'main') return;
     this.changeTick++;
-    await Promise.all([this.loadTree(), this.runSearch(), this.loadConflicts(), this.loadAttention()]);
+    await Promise.all([this.loadTree(), this.runSearch(), this.loadConflicts(), this.loadAttention(), this.loadAlerts()]);
     if (this.selected) await this.loadDetail(this.selected, false);
   }
 

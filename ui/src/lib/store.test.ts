@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installFakeBackend, type FakeBackend } from '../../e2e/fake-backend';
 import { settle } from '../test/helpers';
 import { api } from './api';
+import { ALERTS_REFRESH_MS } from './alerts';
 import { ACTIVITY_THROTTLE_MS, HushStore } from './store.svelte';
 
 let fake: FakeBackend;
@@ -161,6 +162,37 @@ describe('HushStore', () => {
     store.setQuery('sendgrid');
     await settle();
     expect(store.visible.map((r) => r.name)).toEqual(['SENDGRID_API_KEY']);
+  });
+
+  it('security alerts: loaded at unlock, most urgent first, counted with the secrets, wiped on lock', async () => {
+    expect(store.alerts.map((a) => `${a.kind}:${a.subject}`)).toEqual(['service_new_ip:ci-deploy', 'usage_spike:Ken Thompson', 'device_unseen:Dennis Ritchie']);
+    expect(store.attentionCount).toBe(store.attention.length + 3);
+    await store.lock();
+    expect(store.alerts).toEqual([]);
+    expect(store.attentionCount).toBe(0);
+  });
+
+  it('security alerts follow syncs: on hush://changed and state changes, else at most once a minute', async () => {
+    const loads = () => fake.calls.filter((c) => c.cmd === 'security_alerts').length;
+    const before = loads();
+    fake.setAlerts([]);
+    await settle();
+    expect(store.alerts).toEqual([]);
+    expect(store.attentionCount).toBe(store.attention.length);
+    expect(loads()).toBe(before + 1);
+    // A routine sync right after that: nothing to ask.
+    fake.setSync({ lastSyncMs: clock + 1 });
+    await settle();
+    expect(loads()).toBe(before + 1);
+    // A minute later the relay's address table may have changed.
+    clock += ALERTS_REFRESH_MS;
+    fake.setSync({ lastSyncMs: clock });
+    await settle();
+    expect(loads()).toBe(before + 2);
+    // A relay that starts misbehaving: at once.
+    fake.setSync({ state: 'misbehaving', alert: 'the relay rolled back the log' });
+    await settle();
+    expect(loads()).toBe(before + 3);
   });
 
   it('a read-only vault takes no new secret', async () => {

@@ -160,6 +160,18 @@ export interface ActivityEntry {
   detail?: string | null;
 }
 
+/** `security_alerts`: something a person should look at. Names, addresses and counts, never a value. */
+export interface AlertInfo {
+  /** `usage_spike`, `service_new_ip`, `device_unseen`, `relay`; others may be added. */
+  kind: string;
+  team: string;
+  /** Who or what it is about: a member, a service identity, the relay. */
+  subject: string;
+  /** One line for a person: what happened and what to do. */
+  detail: string;
+  sinceMs?: number | null;
+}
+
 export interface ConflictInfo {
   team: string;
   address: string;

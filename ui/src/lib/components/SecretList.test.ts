@@ -117,3 +117,36 @@ describe('SecretDetail reveal', () => {
     expect(store.revealed).toBeNull();
   });
 });
+
+describe('Needs attention: security alerts', () => {
+  const alerts = () => [...target.querySelectorAll<HTMLElement>('[data-testid=security-alert]')];
+
+  it('are listed above the secrets, with a button to the page where a person acts', async () => {
+    expect(target.querySelector('[data-testid=security-alerts]')).toBeNull();
+    store.setFilter({ attention: true });
+    await settle();
+    expect(alerts().map((el) => el.querySelector('h3')?.textContent)).toEqual([
+      'Service used from a new address',
+      'Unusual number of reads',
+      'Device not seen for 30 days — consider removing it',
+    ]);
+    const pane = target.querySelector('[data-testid=security-alerts]');
+    const list = target.querySelector('[role=listbox]');
+    expect(pane !== null && list !== null && (pane.compareDocumentPosition(list) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0).toBe(true);
+    const unseen = alerts().find((el) => el.dataset.kind === 'device_unseen');
+    expect(unseen?.textContent).toContain('Dennis Ritchie');
+    expect(unseen?.querySelector('time')?.textContent).toMatch(/^since /);
+    const go = unseen?.querySelector<HTMLButtonElement>('button');
+    expect(go?.getAttribute('aria-label')).toBe('Go to Members of Acme');
+    go?.click();
+    expect(store.view).toEqual({ kind: 'members', team: 'acme' });
+  });
+
+  it('say so when there are none', async () => {
+    fake.setAlerts([]);
+    store.setFilter({ attention: true });
+    await settle();
+    expect(alerts()).toHaveLength(0);
+    expect(target.querySelector('[data-testid=alerts-empty]')?.textContent).toContain('No security alerts');
+  });
+});
