@@ -109,6 +109,17 @@ test('read-only vault: no Edit, Delete or New secret, and the reason is shown', 
   assert(((await newSecret.getAttribute('title')) ?? '').startsWith('Read-only'), 'and says why');
   await t.shot('read-only');
 
+  // The access page shows who has access, without the controls only a vault admin may use.
+  await page.getByRole('button', { name: 'Access' }).click();
+  await visible(page.getByRole('heading', { name: 'Access to staging' }));
+  await hasText(page.getByRole('note'), 'Only an admin of this vault can grant or revoke access');
+  const people = page.getByRole('list', { name: 'People with access' });
+  await hasText(people, 'Ken Thompson');
+  assert((await page.getByRole('form', { name: 'Grant access' }).count()) === 0, 'no grant form');
+  assert((await people.getByRole('combobox').count()) === 0, 'roles are shown, not editable');
+  assert((await people.getByRole('button', { name: /^Revoke access/ }).count()) === 0, 'no Revoke');
+  await t.shot('access-read-only');
+
   // Ctrl+N from everywhere offers only writable vaults.
   await page.getByRole('button', { name: 'All secrets' }).click();
   await page.keyboard.press(process.platform === 'darwin' ? 'Meta+n' : 'Control+n');

@@ -631,6 +631,11 @@ export class HushStore {
     return v !== undefined && canWriteRole(v.role);
   }
 
+  /** Whether this device may grant and revoke access to a vault (vault admins only). */
+  canAdmin(team: string, vault: string): boolean {
+    return this.vaults.find((x) => x.team === team && x.id === vault)?.role === 'admin';
+  }
+
   /** Vaults a new secret can go to from the current filter (all writable ones when unfiltered). */
   writableInScope(): VaultInfo[] {
     const { team, vault } = this.filter;
