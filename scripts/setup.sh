@@ -9,6 +9,8 @@ command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl ca-certificates)
+# A private session bus for the desktop app's screen-lock test.
+command -v dbus-daemon >/dev/null 2>&1 || need_apt+=(dbus)
 
 # The desktop app's build packages (Tauri v2 on Linux).
 for pkg in libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev \

@@ -94,7 +94,7 @@ pub fn spawn(d: &Desktop) {
 }
 
 #[cfg(target_os = "linux")]
-mod linux {
+pub(crate) mod linux {
     use futures_util::StreamExt;
     use zbus::Connection;
 
@@ -103,7 +103,7 @@ mod linux {
 
     /// Locks on every signal `member` of `iface` at `path` from `dest` whose first argument is
     /// `true`.
-    async fn lock_on(
+    pub(crate) async fn lock_on(
         d: Desktop,
         conn: Connection,
         dest: &'static str,

@@ -781,3 +781,102 @@ fn background_reloads_do_not_keep_the_app_unlocked() {
     );
     assert!(d.idle().idle_for() < away, "a write is a person acting");
 }
+
+/// A private D-Bus session bus (`dbus-daemon`), stopped when dropped.
+#[cfg(target_os = "linux")]
+struct PrivateBus {
+    daemon: std::process::Child,
+    address: String,
+}
+
+#[cfg(target_os = "linux")]
+impl PrivateBus {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let mut daemon = std::process::Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (Debian package `dbus`, installed by scripts/setup.sh)");
+        let mut address = String::new();
+        std::io::BufReader::new(daemon.stdout.take().expect("stdout"))
+            .read_line(&mut address)
+            .expect("the bus address");
+        assert!(address.starts_with("unix:"), "bus address {address:?}");
+        Self {
+            daemon,
+            address: address.trim().to_owned(),
+        }
+    }
+
+    async fn connect(&self, name: Option<&str>) -> zbus::Connection {
+        let mut b = zbus::connection::Builder::address(self.address.as_str()).expect("address");
+        if let Some(n) = name {
+            b = b.name(n.to_owned()).expect("name");
+        }
+        b.build().await.expect("connect to the private bus")
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for PrivateBus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// The screen-lock path end to end on a real bus: the screensaver service announces
+/// `ActiveChanged(true)` and the app locks with reason `sleep` (logind's `PrepareForSleep` and
+/// `Lock` go through the same watcher).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_screen_lock_signal_from_the_screensaver_locks_the_app() {
+    const NAME: &str = "org.freedesktop.ScreenSaver";
+    const PATH: &str = "/org/freedesktop/ScreenSaver";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = App::new(&dir.path().join("hush"));
+    app.ok(
+        "init_identity",
+        json!({"name": "alice", "password": "correct horse battery"}),
+    );
+    let d = app.desktop();
+    assert!(d.is_unlocked());
+    let bus = PrivateBus::start();
+    let (watcher, screensaver) = tauri::async_runtime::block_on(async {
+        (bus.connect(None).await, bus.connect(Some(NAME)).await)
+    });
+    let watch = tauri::async_runtime::spawn(crate::lock::linux::lock_on(
+        d.clone(),
+        watcher,
+        NAME,
+        PATH.into(),
+        NAME,
+        "ActiveChanged",
+    ));
+    let emit = |conn: &zbus::Connection, active: bool| {
+        tauri::async_runtime::block_on(conn.emit_signal(
+            None::<&str>,
+            PATH,
+            NAME,
+            "ActiveChanged",
+            &(active,),
+        ))
+        .expect("emit");
+    };
+    // The watcher subscribes asynchronously: announce until the app reacts, within a deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while d.is_unlocked() && std::time::Instant::now() < deadline {
+        emit(&screensaver, true);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!d.is_unlocked(), "the screen lock did not lock the app");
+    let events = app.events.lock().expect("events").clone();
+    let locked: Vec<_> = events
+        .iter()
+        .filter(|(n, _)| n == "hush://locked")
+        .collect();
+    assert_eq!(locked.len(), 1, "{locked:?}");
+    assert!(locked[0].1.contains("\"sleep\""), "{locked:?}");
+    watch.abort();
+}
