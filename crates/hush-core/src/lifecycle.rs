@@ -755,6 +755,7 @@ mod tests {
     use super::*;
     use crate::event::Body;
     use crate::item::ItemMeta;
+    use crate::session::tests::info;
     use std::sync::atomic::{AtomicI64, Ordering};
 
     fn slot() -> ItemSlot {
@@ -854,24 +855,6 @@ mod tests {
         let evil = crypto::seal(&key, &leak_note_ad(&slot()), b"ok\x1b[2Jcleared");
         assert!(open_leak_note(&slot(), &key, &evil).is_err());
         assert!(validate_leak_note("line\nbreak").is_err());
-    }
-
-    fn info(updated_ms: i64, rotate: Option<u32>, expires: Option<&str>) -> SecretInfo {
-        SecretInfo {
-            team: "t".into(),
-            vault: "v".into(),
-            name: "K".into(),
-            version: 1,
-            updated_ms,
-            meta: ItemMeta {
-                name: "K".into(),
-                rotate_every_days: rotate,
-                expires: expires.map(str::to_owned),
-                ..ItemMeta::default()
-            },
-            exposed: None,
-            conflict: Vec::new(),
-        }
     }
 
     #[test]

@@ -1281,10 +1281,11 @@ pub fn zeroizing_string(s: String) -> Zeroizing<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn info(updated_ms: i64, rotate: Option<u32>, expires: Option<&str>) -> SecretInfo {
+    /// A secret `t/v/K` at version 1 with a rotation period and an expiry.
+    pub(crate) fn info(updated_ms: i64, rotate: Option<u32>, expires: Option<&str>) -> SecretInfo {
         SecretInfo {
             team: "t".into(),
             vault: "v".into(),
