@@ -12,9 +12,13 @@
 //! Prints one line of JSON: files, bytes, planted values and planted shapes, and how many of
 //! each lie in the `subset/` part of the tree (the part detect-secrets also scans).
 
+#[path = "../../crates/hush-scan/benches/support/corpus.rs"]
+mod corpus;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use corpus::{ALNUM, Rng, WORDS};
 use hush_core::address::Address;
 use hush_core::crypto::KdfParams;
 use hush_core::event::PutKind;
@@ -29,30 +33,6 @@ const PER_DIR: usize = 40;
 const SUBSET_EVERY: usize = 100;
 /// Every this many files, one GitHub token and one AWS key id.
 const SHAPES_EVERY: usize = 7;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-const WORDS: &[&str] = &[
-    "let", "const", "return", "function", "self", "config", "value", "user", "request", "error",
-    "match", "impl", "string", "token", "handler", "client", "server", "database", "if", "else",
-    "for", "while", "import", "from", "export", "async", "await", "new", "None", "Some", "Ok",
-    "result", "data", "items", "index", "length", "true", "false", "null", "println!", "key",
-];
 
 fn random_alnum(rng: &mut Rng, n: usize) -> String {
     (0..n)

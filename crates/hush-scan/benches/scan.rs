@@ -6,9 +6,13 @@
 //! xorshift seed) so runs compare. `bench/scan.sh` measures the real `hush scan` binary against
 //! detect-secrets on a generated tree; this harness isolates the engine.
 
+#[path = "support/corpus.rs"]
+mod corpus;
+
 use std::hint::black_box;
 use std::time::Duration;
 
+use corpus::{ALNUM, Rng, WORDS};
 use criterion::{Criterion, Throughput};
 use hush_scan::{Content, KnownValue, Scanner};
 use zeroize::Zeroizing;
@@ -19,31 +23,6 @@ const BUFFER: usize = 32 * 1024 * 1024;
 const VALUES: usize = 10_000;
 /// Planted occurrences of known values.
 const PLANTED: usize = 50;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*: deterministic and good enough for test data.
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-const WORDS: &[&str] = &[
-    "let", "const", "return", "function", "self", "config", "value", "user", "request", "error",
-    "match", "impl", "string", "token", "handler", "client", "server", "database", "if", "else",
-    "for", "while", "import", "from", "export", "async", "await", "new", "None", "Some", "Ok",
-    "result", "data", "items", "index", "length", "true", "false", "null", "println!", "key",
-];
 
 /// Random values like API keys: a provider-ish prefix and 24–48 alphanumerics.
 fn values(rng: &mut Rng) -> Vec<String> {
