@@ -193,22 +193,41 @@ pub fn parse(format: ImportFormat, text: &str) -> Result<Parsed> {
     }
 }
 
-/// A title as a secret name: upper snake case over ASCII letters and digits, a leading `_` when
-/// it would start with a digit, at most 128 bytes. `None` when nothing usable is left.
-pub fn secret_name_from_title(title: &str) -> Option<String> {
+/// The runs of characters that `keep` accepts, each written by `write`, joined by one `sep`
+/// (nothing before the first run or after the last).
+fn join_runs(
+    text: &str,
+    keep: impl Fn(char) -> bool,
+    sep: char,
+    write: impl Fn(char, &mut String),
+) -> String {
     let mut out = String::new();
     let mut gap = false;
-    for c in title.chars() {
-        if c.is_ascii_alphanumeric() {
+    for c in text.chars() {
+        if keep(c) {
             if gap && !out.is_empty() {
-                out.push('_');
+                out.push(sep);
             }
             gap = false;
-            out.push(c.to_ascii_uppercase());
+            write(c, &mut out);
         } else {
             gap = true;
         }
     }
+    out
+}
+
+/// A title as a secret name: upper snake case over ASCII letters and digits, a leading `_` when
+/// it would start with a digit, at most 128 bytes. `None` when nothing usable is left.
+pub fn secret_name_from_title(title: &str) -> Option<String> {
+    let mut out = join_runs(
+        title,
+        |c| c.is_ascii_alphanumeric(),
+        '_',
+        |c, o| {
+            o.push(c.to_ascii_uppercase());
+        },
+    );
     if out.is_empty() {
         return None;
     }
@@ -225,19 +244,9 @@ pub fn secret_name_from_title(title: &str) -> Option<String> {
 /// A folder, group or vault name as a vault name: lower case, letters and digits (any script),
 /// other runs of characters as one `-`, at most 128 bytes. `None` when nothing usable is left.
 pub fn vault_name_from_folder(folder: &str) -> Option<String> {
-    let mut out = String::new();
-    let mut gap = false;
-    for c in folder.chars() {
-        if c.is_alphanumeric() {
-            if gap && !out.is_empty() {
-                out.push('-');
-            }
-            gap = false;
-            out.extend(c.to_lowercase());
-        } else {
-            gap = true;
-        }
-    }
+    let mut out = join_runs(folder, char::is_alphanumeric, '-', |c, o| {
+        o.extend(c.to_lowercase());
+    });
     if out.len() > MAX_NAME_LEN {
         let mut end = MAX_NAME_LEN;
         while !out.is_char_boundary(end) {
