@@ -502,7 +502,16 @@ impl TeamState {
         if author_role == Some(TeamRole::Service) {
             return Err(forbid("a service identity may never write to the log"));
         }
-        let vault_role = |vault: &VaultState| vault.access.get(&env.author).copied();
+        // The vault an event acts on, when its author holds at least `least` there (`Read`: any
+        // access). `unknown` and `denied` say what the event tried.
+        let author_vault =
+            |id: &Uuid, least: VaultRole, unknown: &str, denied: &str| -> Result<&VaultState> {
+                let vault = self.vaults.get(id).ok_or_else(|| at(unknown))?;
+                match vault.access.get(&env.author) {
+                    Some(role) if *role >= least => Ok(vault),
+                    _ => Err(forbid(denied)),
+                }
+            };
 
         let effect = match &body.payload {
             Payload::TeamCreate { name, creator } => {
@@ -546,13 +555,12 @@ impl TeamState {
                 value_ct,
             } => {
                 expect_acl(vec![])?;
-                let vault = self
-                    .vaults
-                    .get(vault_id)
-                    .ok_or_else(|| at("writes to an unknown vault"))?;
-                if !matches!(vault_role(vault), Some(VaultRole::Write | VaultRole::Admin)) {
-                    return Err(forbid("author may not write to this vault"));
-                }
+                let vault = author_vault(
+                    vault_id,
+                    VaultRole::Write,
+                    "writes to an unknown vault",
+                    "author may not write to this vault",
+                )?;
                 if *key_epoch != vault.key_epoch {
                     return Err(at("written under an old vault-key epoch"));
                 }
@@ -606,13 +614,12 @@ impl TeamState {
                 version,
             } => {
                 expect_acl(vec![])?;
-                let vault = self
-                    .vaults
-                    .get(vault_id)
-                    .ok_or_else(|| at("deletes in an unknown vault"))?;
-                if !matches!(vault_role(vault), Some(VaultRole::Write | VaultRole::Admin)) {
-                    return Err(forbid("author may not write to this vault"));
-                }
+                let vault = author_vault(
+                    vault_id,
+                    VaultRole::Write,
+                    "deletes in an unknown vault",
+                    "author may not write to this vault",
+                )?;
                 let item = vault
                     .items
                     .get(item_id)
@@ -758,13 +765,12 @@ impl TeamState {
                 role,
             } => {
                 expect_acl(vec![])?;
-                let vault = self
-                    .vaults
-                    .get(vault_id)
-                    .ok_or_else(|| at("grants access to an unknown vault"))?;
-                if vault_role(vault) != Some(VaultRole::Admin) {
-                    return Err(forbid("only a vault admin may grant access"));
-                }
+                let vault = author_vault(
+                    vault_id,
+                    VaultRole::Admin,
+                    "grants access to an unknown vault",
+                    "only a vault admin may grant access",
+                )?;
                 let grantee = self
                     .active_member(device_id)
                     .ok_or_else(|| at("grants access to a device that is not an active member"))?;
@@ -790,13 +796,12 @@ impl TeamState {
                 new_epoch,
             } => {
                 expect_acl(vec![])?;
-                let vault = self
-                    .vaults
-                    .get(vault_id)
-                    .ok_or_else(|| at("revokes access to an unknown vault"))?;
-                if vault_role(vault) != Some(VaultRole::Admin) {
-                    return Err(forbid("only a vault admin may revoke access"));
-                }
+                let vault = author_vault(
+                    vault_id,
+                    VaultRole::Admin,
+                    "revokes access to an unknown vault",
+                    "only a vault admin may revoke access",
+                )?;
                 if !vault.access.contains_key(device_id) {
                     return Err(at("revokes access the device does not have"));
                 }
@@ -844,15 +849,12 @@ impl TeamState {
                     return Err(at("a service identity needs distinct vaults"));
                 }
                 for v in vaults {
-                    let vault = self
-                        .vaults
-                        .get(v)
-                        .ok_or_else(|| at("gives a service access to an unknown vault"))?;
-                    if vault_role(vault) != Some(VaultRole::Admin) {
-                        return Err(forbid(
-                            "only a vault admin may give a service access to the vault",
-                        ));
-                    }
+                    let vault = author_vault(
+                        v,
+                        VaultRole::Admin,
+                        "gives a service access to an unknown vault",
+                        "only a vault admin may give a service access to the vault",
+                    )?;
                     if member.device_id == me.device_id
                         && key_of(KeyScope::Vault(*v), vault.key_epoch).is_none()
                     {
@@ -878,15 +880,12 @@ impl TeamState {
                 note_ct,
             } => {
                 expect_acl(vec![])?;
-                let vault = self
-                    .vaults
-                    .get(vault_id)
-                    .ok_or_else(|| at("reports a leak in an unknown vault"))?;
-                if vault_role(vault).is_none() {
-                    return Err(forbid(
-                        "only members who can read a vault may report its secrets leaked",
-                    ));
-                }
+                let vault = author_vault(
+                    vault_id,
+                    VaultRole::Read,
+                    "reports a leak in an unknown vault",
+                    "only members who can read a vault may report its secrets leaked",
+                )?;
                 let item = vault
                     .items
                     .get(item_id)
@@ -925,15 +924,12 @@ impl TeamState {
                 items,
             } => {
                 expect_acl(vec![])?;
-                let vault = self
-                    .vaults
-                    .get(vault_id)
-                    .ok_or_else(|| at("records reading an unknown vault"))?;
-                if vault_role(vault).is_none() {
-                    return Err(forbid(
-                        "only members who can read a vault may record reading it",
-                    ));
-                }
+                let vault = author_vault(
+                    vault_id,
+                    VaultRole::Read,
+                    "records reading an unknown vault",
+                    "only members who can read a vault may record reading it",
+                )?;
                 if items.is_empty() || items.len() > crate::event::MAX_USAGE_ITEMS {
                     return Err(at("bad number of secrets in a usage record"));
                 }
