@@ -18,19 +18,21 @@
 
 #[path = "reliability_common.rs"]
 mod common;
+#[path = "raw_team.rs"]
+mod raw_team;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Rng, figure, quantile_ms};
-use hush_core::event::{AclChange, Body, Envelope, Payload, Public, PutKind, SignedEvent};
+use hush_core::event::SignedEvent;
 use hush_core::identity::DeviceIdentity;
-use hush_core::item::{ItemMeta, ItemSlot};
 use hush_core::relay_proto;
-use hush_core::secret::{Key32, SecretString};
+use hush_core::secret::SecretString;
 use hush_core::sync::RelayClient;
 use hush_tests::Relay;
+use raw_team::RawTeam;
 use uuid::Uuid;
 
 const TEAMS: usize = 10;
@@ -40,109 +42,29 @@ fn now_ms() -> i64 {
     (hush_core::session::system_clock())()
 }
 
-/// A team made by hand: its keys, members and a vault id.
+/// A raw team and the devices that write to it (member 0 is the owner).
 struct Team {
-    id: Uuid,
-    log_key: Key32,
-    vault_id: Uuid,
-    vault_key: Key32,
+    raw: RawTeam,
     members: Vec<DeviceIdentity>,
-    genesis: [u8; 32],
 }
 
 impl Team {
     async fn create(client: &RelayClient, members: Vec<DeviceIdentity>) -> Self {
-        let id = Uuid::new_v4();
-        let log_key = Key32::random();
-        let acl = members
-            .iter()
-            .enumerate()
-            .map(|(i, m)| AclChange::Add {
-                device_id: m.device_id,
-                auth_pk: m.cert().auth_pk,
-                manager: i == 0,
-            })
-            .collect();
-        let owner = &members[0];
-        let genesis = SignedEvent::seal(
-            Envelope {
-                team_id: id,
-                seq: 0,
-                prev: [0; 32],
-                epoch: 0,
-                author: owner.device_id,
-            },
-            Public {
-                bundles: Vec::new(),
-                acl,
-            },
-            &Body {
-                time_ms: now_ms(),
-                payload: Payload::TeamCreate {
-                    name: "load".into(),
-                    creator: owner.cert(),
-                },
-            },
-            &log_key,
-            owner,
-        )
-        .expect("seal the genesis");
-        client
-            .put_team(owner, &id, genesis.bytes(), now_ms())
-            .await
-            .expect("create the team on the relay");
-        Self {
-            id,
-            log_key,
-            vault_id: Uuid::new_v4(),
-            vault_key: Key32::random(),
-            members,
-            genesis: genesis.hash(),
-        }
+        let others: Vec<&DeviceIdentity> = members[1..].iter().collect();
+        let raw = RawTeam::create(client, "load", &members[0], &others).await;
+        Self { raw, members }
     }
 
     /// A new secret at `seq` after `prev`, sealed and signed by member `m`.
     fn put(&self, m: usize, seq: u64, prev: [u8; 32]) -> SignedEvent {
-        let author = &self.members[m];
-        let item_id = Uuid::new_v4();
-        let slot = ItemSlot {
-            team_id: self.id,
-            vault_id: self.vault_id,
-            item_id,
-            version: 1,
-            key_epoch: 0,
-        };
-        let meta = ItemMeta {
-            name: format!("LOAD_{m}_{seq}"),
-            ..ItemMeta::default()
-        };
         let value = SecretString::new(format!("sk_load_{m}_{seq}_0123456789abcdef"));
-        SignedEvent::seal(
-            Envelope {
-                team_id: self.id,
-                seq,
-                prev,
-                epoch: 0,
-                author: author.device_id,
-            },
-            Public::default(),
-            &Body {
-                time_ms: now_ms(),
-                payload: Payload::SecretPut {
-                    vault_id: self.vault_id,
-                    item_id,
-                    version: 1,
-                    base_version: 0,
-                    key_epoch: 0,
-                    kind: PutKind::Set,
-                    meta_ct: slot.seal_meta(&self.vault_key, &meta),
-                    value_ct: slot.seal_value(&self.vault_key, &value),
-                },
-            },
-            &self.log_key,
-            author,
+        self.raw.put(
+            &self.members[m],
+            seq,
+            prev,
+            format!("LOAD_{m}_{seq}"),
+            &value,
         )
-        .expect("seal an event")
     }
 }
 
@@ -220,12 +142,12 @@ async fn client(
     let mut rng = Rng::new(seed);
     let mut s = Stats::default();
     let mut cursor = 0u64;
-    let mut last = team.genesis;
+    let mut last = team.raw.genesis;
     let long_poll = m % 4 == 3;
     while !stop.load(Ordering::Relaxed) {
         let path = format!(
             "/v1/teams/{}/events?after={cursor}&limit={}",
-            team.id,
+            team.raw.id,
             relay_proto::MAX_PULL
         );
         let r = request(
@@ -234,7 +156,7 @@ async fn client(
             me,
             reqwest::Method::GET,
             &path,
-            &team.id,
+            &team.raw.id,
             Vec::new(),
         )
         .await;
@@ -261,14 +183,14 @@ async fn client(
             Err(e) => s.errors.push(format!("pull: {e}")),
         }
         let ev = team.put(m, cursor + 1, last);
-        let path = format!("/v1/teams/{}/events", team.id);
+        let path = format!("/v1/teams/{}/events", team.raw.id);
         let r = request(
             &http,
             &base,
             me,
             reqwest::Method::POST,
             &path,
-            &team.id,
+            &team.raw.id,
             ev.bytes().to_vec(),
         )
         .await;
@@ -283,14 +205,17 @@ async fn client(
         }
         if long_poll {
             // A desktop app waits for the next change instead of polling.
-            let path = format!("/v1/teams/{}/wait?after={cursor}&timeout_ms=500", team.id);
+            let path = format!(
+                "/v1/teams/{}/wait?after={cursor}&timeout_ms=500",
+                team.raw.id
+            );
             let r = request(
                 &http,
                 &base,
                 me,
                 reqwest::Method::GET,
                 &path,
-                &team.id,
+                &team.raw.id,
                 Vec::new(),
             )
             .await;
@@ -318,7 +243,7 @@ async fn noisy(
 ) -> (usize, usize, Vec<String>) {
     let http = reqwest::Client::new();
     let (mut ok, mut limited, mut errors) = (0, 0, Vec::new());
-    let path = format!("/v1/teams/{}/head", team.id);
+    let path = format!("/v1/teams/{}/head", team.raw.id);
     while !stop.load(Ordering::Relaxed) {
         let mut burst = tokio::task::JoinSet::new();
         for _ in 0..64 {
@@ -336,7 +261,7 @@ async fn noisy(
                     &me,
                     reqwest::Method::GET,
                     &path,
-                    &team.id,
+                    &team.raw.id,
                     Vec::new(),
                 )
                 .await
@@ -485,8 +410,10 @@ fn relay_holds_200_clients_without_errors_loss_or_memory_growth() {
     }
     let mut lost = 0;
     for (t, team) in teams.iter().enumerate() {
-        let mine: Vec<&(String, i64, Vec<u8>)> =
-            rows.iter().filter(|r| r.0 == team.id.to_string()).collect();
+        let mine: Vec<&(String, i64, Vec<u8>)> = rows
+            .iter()
+            .filter(|r| r.0 == team.raw.id.to_string())
+            .collect();
         let mut prev = [0u8; 32];
         let mut seen = std::collections::HashSet::new();
         for (i, (_, seq, bytes)) in mine.iter().enumerate() {

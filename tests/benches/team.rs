@@ -26,6 +26,9 @@
 //! defaults (50 requests/s per device after a burst of 200), one `sync_team` of a 1000-event outbox
 //! stops with "rate limited" after about 240 events.
 
+#[path = "../raw_team.rs"]
+mod raw_team;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -33,17 +36,15 @@ use std::time::{Duration, Instant};
 
 use hush_core::address::Address;
 use hush_core::crypto::KdfParams;
-use hush_core::event::{
-    AclChange, Body, Envelope, Payload, Public, PutKind, SignedEvent, TeamRole, VaultRole,
-};
+use hush_core::event::{PutKind, SignedEvent, TeamRole, VaultRole};
 use hush_core::identity::DeviceIdentity;
 use hush_core::invite::{self, InviteCode};
-use hush_core::item::{ItemMeta, ItemSlot};
 use hush_core::relay_proto;
-use hush_core::secret::{Key32, SecretString};
+use hush_core::secret::SecretString;
 use hush_core::session::{self, MetaUpdate, Session};
 use hush_core::sync::{Appended, RelayClient};
 use hush_tests::{PASSWORD, Relay, postgres_database};
+use raw_team::RawTeam;
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 
@@ -641,124 +642,16 @@ async fn team_figures(backend: &str, relay_url: &str, access: bool, r: &mut Repo
     owner.close().await;
 }
 
-/// A team made by hand for the bare-client figures: its log key and a vault key to seal
-/// realistic secret events with.
-struct RawTeam {
-    id: Uuid,
-    log_key: Key32,
-    vault_id: Uuid,
-    vault_key: Key32,
-}
-
-impl RawTeam {
-    /// Creates the team on the relay with `owner` as manager and `others` as members.
-    async fn create(
-        client: &RelayClient,
-        owner: &DeviceIdentity,
-        others: &[&DeviceIdentity],
-    ) -> (Self, [u8; 32]) {
-        let team = Self {
-            id: Uuid::new_v4(),
-            log_key: Key32::random(),
-            vault_id: Uuid::new_v4(),
-            vault_key: Key32::random(),
-        };
-        let cert = owner.cert();
-        let mut acl = vec![AclChange::Add {
-            device_id: cert.device_id,
-            auth_pk: cert.auth_pk,
-            manager: true,
-        }];
-        for o in others {
-            let c = o.cert();
-            acl.push(AclChange::Add {
-                device_id: c.device_id,
-                auth_pk: c.auth_pk,
-                manager: false,
-            });
-        }
-        let genesis = SignedEvent::seal(
-            Envelope {
-                team_id: team.id,
-                seq: 0,
-                prev: [0; 32],
-                epoch: 0,
-                author: owner.device_id,
-            },
-            Public {
-                bundles: Vec::new(),
-                acl,
-            },
-            &Body {
-                time_ms: now_ms(),
-                payload: Payload::TeamCreate {
-                    name: "raw".into(),
-                    creator: cert,
-                },
-            },
-            &team.log_key,
-            owner,
-        )
-        .expect("seal the genesis");
-        client
-            .put_team(owner, &team.id, genesis.bytes(), now_ms())
-            .await
-            .expect("create the team on the relay");
-        (team, genesis.hash())
-    }
-
-    /// A new secret `KEY_i` at `seq` after `prev`, sealed and signed as a client would.
-    fn put(&self, author: &DeviceIdentity, seq: u64, prev: [u8; 32], i: usize) -> SignedEvent {
-        let item_id = Uuid::new_v4();
-        let slot = ItemSlot {
-            team_id: self.id,
-            vault_id: self.vault_id,
-            item_id,
-            version: 1,
-            key_epoch: 0,
-        };
-        let meta = ItemMeta {
-            name: format!("KEY_{i:05}"),
-            ..ItemMeta::default()
-        };
-        SignedEvent::seal(
-            Envelope {
-                team_id: self.id,
-                seq,
-                prev,
-                epoch: 0,
-                author: author.device_id,
-            },
-            Public::default(),
-            &Body {
-                time_ms: now_ms(),
-                payload: Payload::SecretPut {
-                    vault_id: self.vault_id,
-                    item_id,
-                    version: 1,
-                    base_version: 0,
-                    key_epoch: 0,
-                    kind: PutKind::Set,
-                    meta_ct: slot.seal_meta(&self.vault_key, &meta),
-                    value_ct: slot.seal_value(&self.vault_key, &value()),
-                },
-            },
-            &self.log_key,
-            author,
-        )
-        .expect("seal an event")
-    }
-
-    /// `n` events chained after `(seq 0, prev)`.
-    fn chain(&self, author: &DeviceIdentity, mut prev: [u8; 32], n: usize) -> Vec<SignedEvent> {
-        (0..n)
-            .map(|i| {
-                let ev = self.put(author, i as u64 + 1, prev, i);
-                prev = ev.hash();
-                ev
-            })
-            .collect()
-    }
+/// `n` secret events `KEY_00000`… chained after the genesis of `team`, signed by `author`.
+fn chain(team: &RawTeam, author: &DeviceIdentity, n: usize) -> Vec<SignedEvent> {
+    let mut prev = team.genesis;
+    (0..n)
+        .map(|i| {
+            let ev = team.put(author, i as u64 + 1, prev, format!("KEY_{i:05}"), &value());
+            prev = ev.hash();
+            ev
+        })
+        .collect()
 }
 
 /// One client on its own team appending pre-sealed events one after another; the latency of
@@ -786,8 +679,8 @@ async fn append_all(
 async fn relay_figures(backend: &str, url: &str, r: &mut Report) {
     let client = RelayClient::new(url, false).expect("relay client");
     let me = DeviceIdentity::generate("raw").expect("identity");
-    let (team, genesis) = RawTeam::create(&client, &me, &[]).await;
-    let events = team.chain(&me, genesis, RAW_APPENDS);
+    let team = RawTeam::create(&client, "raw", &me, &[]).await;
+    let events = chain(&team, &me, RAW_APPENDS);
     let size = events.iter().map(|e| e.bytes().len()).sum::<usize>() / events.len();
     let start = Instant::now();
     let lat = append_all(&client, &me, team.id, &events).await;
@@ -842,8 +735,8 @@ async fn concurrent_own_teams(url: &str, clients: usize, each: usize) -> (Sample
     for _ in 0..clients {
         let client = RelayClient::new(url, false).expect("relay client");
         let me = DeviceIdentity::generate("conc").expect("identity");
-        let (team, genesis) = RawTeam::create(&client, &me, &[]).await;
-        let events = team.chain(&me, genesis, each);
+        let team = RawTeam::create(&client, "raw", &me, &[]).await;
+        let events = chain(&team, &me, each);
         prepared.push((client, me, team.id, events));
     }
     let start = Instant::now();
@@ -871,7 +764,7 @@ async fn concurrent_one_team(url: &str, clients: usize, each: usize) -> (Samples
     let owner = DeviceIdentity::generate("owner").expect("identity");
     let setup = RelayClient::new(url, false).expect("relay client");
     let others: Vec<&DeviceIdentity> = ids.iter().collect();
-    let (team, _) = RawTeam::create(&setup, &owner, &others).await;
+    let team = RawTeam::create(&setup, "raw", &owner, &others).await;
     let team = Arc::new(team);
     let start = Instant::now();
     let deadline = start + SAME_TEAM_BUDGET;
@@ -900,7 +793,13 @@ async fn concurrent_one_team(url: &str, clients: usize, each: usize) -> (Samples
                             .and_then(relay_proto::unhex)
                             .and_then(|h| h.try_into().ok())
                             .expect("a 32-byte head hash");
-                        let ev = team.put(&me, seq + 1, prev, c * each + i);
+                        let ev = team.put(
+                            &me,
+                            seq + 1,
+                            prev,
+                            format!("KEY_{:05}", c * each + i),
+                            &value(),
+                        );
                         match client
                             .append(&me, &team.id, ev.bytes(), now_ms())
                             .await
