@@ -567,8 +567,12 @@ pub enum SyncState {
     Syncing,
     /// No team has a relay.
     Local,
-    /// A relay lied (rollback, fork, bad events) or refused this device.
+    /// A relay lied (rollback, fork, bad events): syncing stopped.
     Misbehaving,
+    /// A relay answered but refused: this device was removed from the team (or its access
+    /// expired), the request was rate limited, or the clocks disagree. `alert` says which team
+    /// and why.
+    Refused,
 }
 
 /// `SyncStatus`.

@@ -1,5 +1,7 @@
 //! Background sync while unlocked: every 30 s, after each local write, and as soon as a
-//! relay's long-poll says a teammate appended. Sends `hush://changed` when events arrive (or a
+//! relay's long-poll says a teammate appended. While a relay does not answer, the loop tries
+//! again after 2, 4, 8 and 16 s, then every 30 s, so queued edits leave soon after the network
+//! comes back; a long-poll that fails wakes the loop at once, so "offline" shows right away. Sends `hush://changed` when events arrive (or a
 //! team's pending join requests change) and `hush://sync` when the indicator changes.
 //!
 //! The long-poll waits without holding the session: `Session::change_wait` signs the request
@@ -31,7 +33,11 @@ use crate::state::Desktop;
 
 const PERIOD: Duration = Duration::from_secs(30);
 const LONG_POLL_MS: u64 = 25_000;
+/// The longest wait before trying an unreachable relay again.
 const RETRY: Duration = Duration::from_secs(30);
+/// The first wait before trying an unreachable relay again; it doubles up to [`RETRY`], so a
+/// relay that comes back is noticed within seconds without hammering one that stays down.
+const FIRST_RETRY: Duration = Duration::from_secs(2);
 /// How often a device waiting for admission asks the relay.
 pub const JOIN_POLL: Duration = Duration::from_secs(3);
 /// How often to look for join requests after creating an invite.
@@ -61,14 +67,15 @@ pub fn summarize(
     syncing: bool,
 ) -> SyncStatus {
     let synced: Vec<&TeamStatusDto> = teams.iter().filter(|t| t.relay.is_some()).collect();
+    // Plain unreachability needs no explanation; anything else names the team and says why.
     let alert = teams
         .iter()
         .find_map(|t| t.relay_alert.clone())
         .or_else(|| {
             errors
-                .values()
-                .find(|(code, _)| code != "offline")
-                .map(|(_, m)| m.clone())
+                .iter()
+                .find(|(_, (code, _))| code != "offline")
+                .map(|(team, (_, m))| format!("{team}: {m}"))
         });
     let code = |c: &str| errors.values().any(|(code, _)| code == c);
     let state = if syncing {
@@ -77,6 +84,9 @@ pub fn summarize(
         SyncState::Local
     } else if teams.iter().any(|t| t.relay_alert.is_some()) || code("integrity") {
         SyncState::Misbehaving
+    } else if errors.values().any(|(code, _)| code != "offline") {
+        // The relay answered, so "offline" would be wrong: it refused this device or request.
+        SyncState::Refused
     } else if !errors.is_empty() {
         SyncState::Offline
     } else {
@@ -135,7 +145,12 @@ fn record(d: &Desktop, results: Vec<(String, hush_core::Result<SyncReport>)>) ->
                 t.errors.remove(&team);
             }
             Err(e) => {
-                t.errors.insert(team, (e.code().into(), e.to_string()));
+                // The relay's own words, without the "relay: " the CLI prints before them.
+                let why = match &e {
+                    hush_core::Error::Relay(m) => m.clone(),
+                    e => e.to_string(),
+                };
+                t.errors.insert(team, (e.code().into(), why));
             }
         }
     }
@@ -224,6 +239,11 @@ fn plan(s: &Session, inviting: &BTreeMap<String, Instant>, now: Instant) -> Plan
     p
 }
 
+/// The wait before the next attempt after `previous` failed attempts' last wait.
+fn next_retry(previous: Option<Duration>) -> Duration {
+    previous.map_or(FIRST_RETRY, |p| (p * 2).min(RETRY))
+}
+
 /// Aborts the long-poll tasks when the sync loop ends (it is aborted on lock).
 struct Watchers(HashMap<Uuid, JoinHandle<()>>);
 
@@ -235,24 +255,37 @@ impl Drop for Watchers {
     }
 }
 
-/// Waits on a team's relay and wakes the sync loop when its head moves.
+/// Waits on a team's relay and wakes the sync loop when its head moves, or when the relay
+/// stops answering (so the indicator says "offline" now, not at the next periodic sync).
 async fn watch(d: Desktop, tid: Uuid) {
+    let mut retry = None;
     loop {
         let wait = match d.shared().lock().await.as_ref() {
             None => return,
             Some(s) => s.change_wait(tid, LONG_POLL_MS),
         };
-        match wait {
+        let answered = match wait {
             Ok(w) => match w.send().await {
                 Ok(true) => {
                     d.wake_sync();
                     // Do not spin if the relay keeps answering at once.
                     tokio::time::sleep(Duration::from_secs(2)).await;
+                    true
                 }
-                Ok(false) => {}
-                Err(_) => tokio::time::sleep(RETRY).await,
+                Ok(false) => true,
+                Err(_) => false,
             },
-            Err(_) => tokio::time::sleep(RETRY).await,
+            Err(_) => false,
+        };
+        if answered {
+            retry = None;
+        } else {
+            if retry.is_none() {
+                d.wake_sync();
+            }
+            let wait = next_retry(retry);
+            retry = Some(wait);
+            tokio::time::sleep(wait).await;
         }
     }
 }
@@ -262,6 +295,7 @@ pub async fn run(d: Desktop) {
     let mut watchers = Watchers(HashMap::new());
     let mut quick: Vec<Uuid> = Vec::new();
     let mut full_due = Instant::now();
+    let mut retry = None;
     loop {
         if quick.is_empty() || Instant::now() >= full_due {
             let _ = sync_once(&d, false).await;
@@ -287,6 +321,16 @@ pub async fn run(d: Desktop) {
             });
         }
         quick = next.quick;
+        // A relay that did not answer: try again soon, then less and less often.
+        let offline = d
+            .tracker()
+            .errors
+            .values()
+            .any(|(code, _)| code == "offline");
+        retry = offline.then(|| next_retry(retry));
+        if let Some(wait) = retry {
+            full_due = full_due.min(Instant::now() + wait);
+        }
         let until_full = full_due.saturating_duration_since(Instant::now());
         let wait = if quick.is_empty() {
             until_full
@@ -319,6 +363,18 @@ mod tests {
     }
 
     #[test]
+    fn retries_back_off_from_two_seconds_to_thirty() {
+        let mut waits = Vec::new();
+        let mut last = None;
+        for _ in 0..7 {
+            let w = next_retry(last);
+            waits.push(w.as_secs());
+            last = Some(w);
+        }
+        assert_eq!(waits, [2, 4, 8, 16, 30, 30, 30]);
+    }
+
+    #[test]
     fn states() {
         let none = BTreeMap::new();
         assert_eq!(
@@ -340,7 +396,16 @@ mod tests {
         let s = summarize(vec![team(true, None)], &lied, false);
         assert_eq!(
             (s.state, s.alert.as_deref()),
-            (SyncState::Misbehaving, Some("fork"))
+            (SyncState::Misbehaving, Some("t: fork"))
+        );
+        let refused = BTreeMap::from([(
+            "t".into(),
+            ("relay".into(), "the relay refused this device".into()),
+        )]);
+        let s = summarize(vec![team(true, None)], &refused, false);
+        assert_eq!(
+            (s.state, s.alert.as_deref()),
+            (SyncState::Refused, Some("t: the relay refused this device"))
         );
         let s = summarize(vec![team(true, Some("rollback"))], &none, false);
         assert_eq!(s.state, SyncState::Misbehaving);

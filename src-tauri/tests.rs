@@ -415,28 +415,64 @@ fn the_cli_agent_is_served_while_unlocked() {
 /// A relay in this process on a fresh SQLite database; returns its URL. It stops with the
 /// test process.
 fn start_relay(dir: &std::path::Path) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let config = hush_relay::Config {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        database: hush_relay::Db::sqlite_url(&dir.join("relay.db")),
-        tls: None,
-        limits: hush_relay::RateLimits::default(),
-    };
-    tauri::async_runtime::spawn(async move {
-        let ready = tx.clone();
-        if let Err(e) = hush_relay::serve(config, std::future::pending(), move |addr| {
-            let _ = ready.send(Ok(addr));
-        })
-        .await
-        {
-            let _ = tx.send(Err(e.to_string()));
-        }
-    });
-    let addr = rx
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("the relay starts")
-        .expect("the relay listens");
-    format!("http://{addr}")
+    let relay = RunningRelay::start(dir, "127.0.0.1:0".parse().expect("address"));
+    let url = relay.url();
+    // Dropping the sender would stop the relay; this one runs until the process ends.
+    std::mem::forget(relay.stop);
+    url
+}
+
+/// A relay in this process on `dir`'s SQLite database, stopped by [`RunningRelay::stop`].
+struct RunningRelay {
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+impl RunningRelay {
+    fn start(dir: &std::path::Path, listen: std::net::SocketAddr) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let config = hush_relay::Config {
+            listen,
+            database: hush_relay::Db::sqlite_url(&dir.join("relay.db")),
+            tls: None,
+            limits: hush_relay::RateLimits::default(),
+        };
+        tauri::async_runtime::spawn(async move {
+            let ready = tx.clone();
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            if let Err(e) = hush_relay::serve(config, shutdown, move |addr| {
+                let _ = ready.send(Ok(addr));
+            })
+            .await
+            {
+                let _ = tx.send(Err(e.to_string()));
+            }
+            let _ = done_tx.send(());
+        });
+        let addr = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the relay starts")
+            .expect("the relay listens");
+        Self { addr, stop, done }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, drains, and returns once the listener is closed.
+    fn stop(self) -> std::net::SocketAddr {
+        let _ = self.stop.send(());
+        self.done
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the relay stops");
+        self.addr
+    }
 }
 
 impl App {
@@ -664,6 +700,26 @@ fn a_joining_app_waits_for_admission_then_switches_to_the_team_live() {
     });
     let all = lead.ok("security_alerts", json!({})).to_string();
     assert!(!all.contains(MARKER), "no value in an alert: {all}");
+
+    // Removal: the relay now refuses grace's device, and her app says so (not "offline").
+    let removed = lead.ok("remove_member", json!({"team": "acme", "member": grace}));
+    assert!(removed.to_string().contains("STRIPE_KEY"), "{removed}");
+    let status = |a: &App| a.ok("sync_status", json!({}));
+    joiner.wait_for(
+        40,
+        "the removed member's app says the relay refused it",
+        |a| status(a)["state"] == json!("refused"),
+    );
+    let refused = status(&joiner);
+    assert!(
+        refused["alert"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("acme: ") && m.contains("removed from the team")),
+        "{refused}"
+    );
+    joiner.wait_for(5, "the web view is told refused", |a| {
+        a.saw("hush://sync", "\"refused\"")
+    });
 }
 
 /// At 10k secrets the first `limit` search rows may hold none of a vault's secrets: a search
@@ -780,6 +836,58 @@ fn background_reloads_do_not_keep_the_app_unlocked() {
         json!({"team": "personal", "vault": "prod", "name": "K2", "value": "v"}),
     );
     assert!(d.idle().idle_for() < away, "a write is a person acting");
+}
+
+/// Issue #4, the offline laptop: with no click, the app says "offline" soon after the relay
+/// goes away, keeps an edit queued, and sends it soon after the relay comes back.
+#[test]
+fn the_app_notices_the_relay_leaving_and_coming_back_by_itself() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let relay = RunningRelay::start(dir.path(), "127.0.0.1:0".parse().expect("address"));
+    let app = App::new(&dir.path().join("hush"));
+    app.ok(
+        "init_identity",
+        json!({"name": "ada", "password": "correct horse battery"}),
+    );
+    app.ok("create_team", json!({"name": "acme", "relay": relay.url()}));
+    app.ok("create_vault", json!({"team": "acme", "name": "prod"}));
+    // Everything is on the relay before it goes away.
+    let synced = app.ok("sync_now", json!({}));
+    assert_eq!(
+        (&synced["state"], &synced["outbox"]),
+        (&json!("online"), &json!(0)),
+        "{synced}"
+    );
+    let state = |a: &App| a.ok("sync_status", json!({}));
+
+    let addr = relay.stop();
+    // Long before the 30 s periodic sync: the failed long-poll wakes the loop.
+    app.wait_for(10, "the app says offline by itself", |a| {
+        state(a)["state"] == json!("offline")
+    });
+    app.wait_for(5, "the web view is told offline", |a| {
+        a.saw("hush://sync", "\"offline\"")
+    });
+    app.ok(
+        "set_secret",
+        json!({"team": "acme", "vault": "prod", "name": "QUEUED", "value": "v"}),
+    );
+    let queued = state(&app);
+    assert_eq!(
+        (&queued["state"], &queued["outbox"]),
+        (&json!("offline"), &json!(1)),
+        "{queued}"
+    );
+
+    let _relay = RunningRelay::start(dir.path(), addr);
+    // Retries back off from 2 s: the queued edit leaves within seconds, with no sync_now.
+    app.wait_for(15, "the queued edit is sent by itself", |a| {
+        let s = state(a);
+        s["state"] == json!("online") && s["outbox"] == json!(0)
+    });
+    app.wait_for(5, "the web view is told online", |a| {
+        a.saw("hush://sync", "\"online\"")
+    });
 }
 
 /// A private D-Bus session bus (`dbus-daemon`), stopped when dropped.

@@ -59,7 +59,7 @@ export interface FakeAlert {
 }
 
 interface SyncStatus {
-  state: 'online' | 'offline' | 'syncing' | 'local' | 'misbehaving';
+  state: 'online' | 'offline' | 'syncing' | 'local' | 'misbehaving' | 'refused';
   lastSyncMs?: number;
   conflicts: number;
   outbox: number;
@@ -352,7 +352,7 @@ export class FakeBackend {
 
   setSync(patch: Partial<SyncStatus>): void {
     this.sync = { ...this.sync, ...patch };
-    if (patch.alert === undefined && patch.state !== undefined && patch.state !== 'misbehaving') delete this.sync.alert;
+    if (patch.alert === undefined && patch.state !== undefined && patch.state !== 'misbehaving' && patch.state !== 'refused') delete this.sync.alert;
     void emit('hush://sync', this.syncStatus());
   }
 

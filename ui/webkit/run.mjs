@@ -49,6 +49,9 @@ const SECRET_VALUE = 'sk_live_51WebKitE2e9f3Qz7xVb2LmN8pRt4';
 const SECRET_NOTE = 'Billing API, live mode';
 const NEW_VALUE = 'sk_live_51Rotated7Hq2Wd9KcX4vJ0yUe6sNa';
 const NEW_NOTE = 'Billing API, rotated by the WebKit suite';
+const SENTRY_VALUE = 'https://0000aaaa@o1.ingest.sentry.io/7';
+const OFFLINE_VALUE_1 = 'sk_live_51OfflineAda3Kq8Zr5Tn1Wm7Yc2Hb';
+const OFFLINE_VALUE_2 = 'sk_live_51OfflineGrace6Pd4Xs9Lf0Vj3Ge';
 const CLIP_SECS = 5; // the Settings dialog accepts 5..600
 
 // ---------------------------------------------------------------------------------------------
@@ -152,8 +155,13 @@ process.on('SIGTERM', () => process.exit(143));
 // ---------------------------------------------------------------------------------------------
 // The relay and the app instances
 
-async function startRelay() {
-  const child = spawn(RELAY, ['--listen', '127.0.0.1:0', '--database', `sqlite://${join(tmp, 'relay.db')}`], {
+/**
+ * Starts hush-relay on `listen` (a free port by default) over the suite's SQLite database.
+ * Returns { url, port, child }; `stopRelay` ends it, and a new one on the same port and
+ * database is the same relay coming back.
+ */
+async function startRelay(listen = '127.0.0.1:0') {
+  const child = spawn(RELAY, ['--listen', listen, '--database', `sqlite://${join(tmp, 'relay.db')}`], {
     env: { ...process.env, RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', openSync(join(tmp, 'relay.log'), 'a')],
     detached: true,
@@ -173,7 +181,15 @@ async function startRelay() {
   });
   // Keep draining stdout so the relay never blocks on a full pipe.
   lines.on('line', () => {});
-  return `http://${addr}`;
+  return { url: `http://${addr}`, port: Number(addr.split(':').pop()), child };
+}
+
+/** SIGTERM (the relay drains and exits), and waits until the process is gone. */
+async function stopRelay(relay) {
+  if (relay.child.exitCode !== null) return;
+  const exited = new Promise((res) => relay.child.once('exit', res));
+  killGroup(relay.child);
+  await Promise.race([exited, sleep(20000).then(() => Promise.reject(new Failure('hush-relay did not exit within 20 s of SIGTERM')))]);
 }
 
 /**
@@ -336,11 +352,12 @@ async function toast(app, wanted, timeout = 10000) {
   return hasText(app, '.toasts', wanted, timeout);
 }
 
-/** Opens a team's Members page from the sidebar. */
-async function openMembers(app, teamName) {
-  await click(app, `//*[@role="group"][.//button[normalize-space(.)=${lit(teamName)}]]//button[normalize-space(.)="Members"]`);
-  await el(app, `//h1[normalize-space(.)="Members"] | //h2[normalize-space(.)="Members"]`);
+/** Opens one of a team's pages ("Members", "Activity") from the sidebar. */
+async function openTeamPage(app, teamName, page) {
+  await click(app, `//*[@role="group"][.//button[normalize-space(.)=${lit(teamName)}]]//button[normalize-space(.)=${lit(page)}]`);
+  await el(app, `//h1[normalize-space(.)=${lit(page)}] | //h2[normalize-space(.)=${lit(page)}]`);
 }
+const openMembers = (app, teamName) => openTeamPage(app, teamName, 'Members');
 
 async function openVault(app, vaultName) {
   await click(app, `//nav[@aria-label="Teams and vaults"]//button[.//span[contains(@class,"label") and normalize-space(.)=${lit(vaultName)}]]`);
@@ -425,7 +442,8 @@ async function main() {
   const t0 = Date.now();
   console.log(`WebKit e2e: app ${APP}\n            DISPLAY ${process.env.DISPLAY}, temp ${tmp}`);
 
-  const relay = await startRelay();
+  let relayProcess = await startRelay();
+  const relay = relayProcess.url;
   console.log(`            relay ${relay}`);
 
   let a1;
@@ -523,7 +541,7 @@ async function main() {
     await click(a1, buttonHas('New secret'));
     const form = dialog('New secret');
     await fill(a1, '#sf-name', 'SENTRY_DSN');
-    await fill(a1, '#sf-value', 'https://0000aaaa@o1.ingest.sentry.io/7');
+    await fill(a1, '#sf-value', SENTRY_VALUE);
     await fill(a1, '#sf-note', 'Error reporting');
     await click(a1, button('Create secret', form));
     await gone(a1, form);
@@ -748,15 +766,188 @@ async function main() {
     await click(a2, labelled('Hide value'));
   });
 
-  await step('app 1: "Needs attention" shows the security alerts from the core (none: every device was seen just now)', async () => {
+  await step('Ctrl+K on the Members page finds the Sentry DSN and Enter copies it; the detail pane copies a hush:// reference and a NAME= line', async () => {
+    await openMembers(a1, team);
+    await a1.browser.keys(['Control', 'k']);
+    const q = await el(a1, 'input[aria-label="Search secrets and commands"]');
+    await q.setValue('sentry');
+    await hasText(a1, '#pal-0', 'SENTRY_DSN');
+    await shot(a1, '25-palette');
+    const ipcBefore = (await ipcCommands(a1)).length;
+    await a1.browser.keys('Enter');
+    await until(() => readClipboard() === SENTRY_VALUE, 'the palette copied the Sentry DSN to the X clipboard', 5000);
+    await gone(a1, 'input[aria-label="Search secrets and commands"]');
+    const during = (await ipcCommands(a1)).slice(ipcBefore);
+    assert(during.includes('copy_secret'), `the palette copied through copy_secret (${during.join(',')})`);
+    assert((await ipcAnswersWith(a1, SENTRY_VALUE)).length === 0, 'no IPC answer carried the Sentry value');
+
+    await openVault(a1, vault);
+    await click(a1, row(SECRET_NAME));
+    await hasText(a1, '[data-testid="detail-name"]', SECRET_NAME);
+    await click(a1, buttonHas('reference', '//section[@aria-label="Secret details"]'));
+    const reference = await until(() => {
+      const c = readClipboard();
+      return c && c.startsWith('hush://') && c;
+    }, 'a hush:// reference on the clipboard', 5000);
+    assert(reference === `hush://${vault}/${SECRET_NAME}`, `reference ${reference}`);
+    await click(a1, buttonHas('Copy as', '//section[@aria-label="Secret details"]'));
+    await until(() => readClipboard() === `${SECRET_NAME}=hush://${vault}/${SECRET_NAME}`, 'a NAME=hush://… line on the clipboard', 5000);
+    console.log(`      copied ${reference} and ${readClipboard()}`);
+  });
+
+  await step('Lead: app 1 makes Grace a writer on the Access page; app 2 gets Edit by itself', async () => {
+    await click(a1, buttonHas('Access'));
+    await el(a1, `//h1[normalize-space(.)="Access to ${vault}"] | //h2[normalize-space(.)="Access to ${vault}"]`);
+    const role = await el(a1, 'select[aria-label="Role of Grace Hopper"]');
+    await role.selectByAttribute('value', 'write');
+    await until(async () => (await role.getValue()) === 'write', 'the role select says write');
+    // App 2 is on the secret's detail pane: Edit appears without a click.
+    await el(a2, `//section[@aria-label="Secret details"]${button('Edit')}`, 20000);
+    await gone(a2, '[data-testid="read-only"]');
+    await shot(a1, '26-access-writer');
+  });
+
+  let relayPort = relayProcess.port;
+  await step('Offline: the relay stops; both apps say Offline by themselves, and each saves a new Stripe key, queued', async () => {
+    await stopRelay(relayProcess);
+    const stoppedAt = Date.now();
+    await hasText(a1, '[data-testid="sync-indicator"]', 'Offline', 15000);
+    await hasText(a2, '[data-testid="sync-indicator"]', 'Offline', 15000);
+    console.log(`      both apps said Offline ${Date.now() - stoppedAt} ms after the relay stopped`);
+
+    for (const [app, value] of [
+      [a1, OFFLINE_VALUE_1],
+      [a2, OFFLINE_VALUE_2],
+    ]) {
+      await openVault(app, vault);
+      await click(app, row(SECRET_NAME));
+      await click(app, `//section[@aria-label="Secret details"]${button('Edit')}`);
+      const ed = dialog(`Edit ${SECRET_NAME}`);
+      await el(app, ed);
+      await fill(app, '#sf-value', value);
+      await click(app, button('Save new version', ed));
+      await gone(app, ed);
+      await toast(app, `Saved ${SECRET_NAME} on this device`);
+      await hasText(app, '[data-testid="sync-indicator"]', 'Offline · 1 queued', 15000);
+    }
+    // Offline, everything stays readable: search, and reveal of what was just saved.
+    const search = await el(a2, SEARCH);
+    await search.click();
+    await search.setValue('stripe');
+    await el(a2, row(SECRET_NAME));
+    await click(a2, row(SECRET_NAME));
+    await click(a2, labelled('Reveal value'));
+    await hasText(a2, '[data-testid="secret-value"]', OFFLINE_VALUE_2);
+    await click(a2, labelled('Hide value'));
+    // Clear by keyboard: WebDriver's clearValue fires no input event, so the list would stay filtered.
+    await search.click();
+    await a2.browser.keys(['Control', 'a']);
+    await a2.browser.keys('Backspace');
+    await until(async () => (await a2.browser.execute(() => document.querySelectorAll('[data-testid="secret-row"]').length)) === 2, 'both secrets listed again');
+    await shot(a1, '27-offline-queued');
+  });
+
+  await step('The relay comes back on the same address: the queued edits leave by themselves and both apps show the conflict', async () => {
+    relayProcess = await startRelay(`127.0.0.1:${relayPort}`);
+    const backAt = Date.now();
+    // Retries back off to 30 s at most; both edits must arrive, so allow two rounds.
+    for (const app of [a1, a2]) {
+      await hasText(app, '[data-testid="sync-indicator"]', '1 conflict', 70000);
+      assert(!((await innerTextOf(app, '[data-testid="sync-indicator"]')) ?? '').includes('queued'), `${app.label}: nothing left queued`);
+    }
+    console.log(`      both apps showed the conflict ${Date.now() - backAt} ms after the relay came back`);
+    await shot(a1, '28-conflict');
+  });
+
+  await step('app 2 resolves the conflict by keeping app 1\'s value; app 1 sees it resolved live', async () => {
+    await click(a2, buttonHas('conflict', '//*[@data-testid="sync-indicator"]'));
+    await hasText(a2, '[data-testid="detail-name"]', SECRET_NAME);
+    await click(a2, button('Resolve…'));
+    const d = dialog('Resolve conflict');
+    await el(a2, d);
+    const versions = await a2.browser.execute(() =>
+      Array.from(document.querySelectorAll('[role="radiogroup"][aria-label="Version to keep"] input[type="radio"]')).map((i) => Number(i.value)),
+    );
+    assert(versions.length === 2, `two conflicting versions: ${JSON.stringify(versions)}`);
+    // Reveal each version in turn (one at a time) to learn which one is app 1's.
+    const valueOf = {};
+    const offlineValues = [OFFLINE_VALUE_1, OFFLINE_VALUE_2];
+    for (const v of versions) {
+      await click(a2, labelled(`Reveal version ${v}`));
+      valueOf[v] = await until(async () => {
+        const t = (await innerTextOf(a2, d)) ?? '';
+        return offlineValues.find((x) => t.includes(x));
+      }, `version ${v} revealed`);
+      await click(a2, labelled(`Hide version ${v}`));
+      await until(async () => {
+        const t = (await innerTextOf(a2, d)) ?? '';
+        return !offlineValues.some((x) => t.includes(x));
+      }, `version ${v} hidden`);
+    }
+    const keep = versions.find((v) => valueOf[v] === OFFLINE_VALUE_1);
+    assert(keep !== undefined && new Set(Object.values(valueOf)).size === 2, `the two versions hold the two offline values: ${JSON.stringify(valueOf)}`);
+    await click(a2, `${d}//input[@type="radio" and @value="${keep}"]`);
+    await shot(a2, '29-resolve-conflict');
+    await click(a2, button(`Keep version ${keep}`, d));
+    await gone(a2, d);
+    await gone(a2, buttonHas('conflict', '//*[@data-testid="sync-indicator"]'), 15000);
+    assert(!(await pageHtml(a2)).includes(OFFLINE_VALUE_1), 'revealed versions dropped after resolving');
+    // App 1: no click; the resolution arrives with the long-poll.
+    await gone(a1, buttonHas('conflict', '//*[@data-testid="sync-indicator"]'), 20000);
+    await click(a1, row(SECRET_NAME));
+    await click(a1, labelled('Reveal value'));
+    await hasText(a1, '[data-testid="secret-value"]', OFFLINE_VALUE_1);
+    await click(a1, labelled('Hide value'));
+  });
+
+  await step('Lead removes Grace: the exposed-keys checklist lists what she could read; app 2 says the relay refused it, not "offline"', async () => {
+    await openMembers(a1, team);
+    await click(a1, `button${labelled('Remove Grace Hopper')}`);
+    const confirm = dialog('Remove Grace Hopper?');
+    await el(a1, confirm);
+    await click(a1, button('Remove member', confirm));
+    const done = dialog('Grace Hopper was removed');
+    await el(a1, done, 20000);
+    const exposed = (await innerTextOf(a1, `${done}//ul[@aria-label="Exposed secrets"]`)) ?? '';
+    assert(exposed.includes(SECRET_NAME) && exposed.includes('SENTRY_DSN'), `the checklist lists both keys of ${vault}: ${exposed}`);
+    assert(!exposed.includes(OFFLINE_VALUE_1) && !exposed.includes(SENTRY_VALUE), 'the checklist shows no value');
+    await shot(a1, '30-removed-checklist');
+    await click(a1, button('Done', done));
+    await gone(a1, done);
+    await hasText(a1, '//*[@role="row"][contains(normalize-space(.), "Grace Hopper")]', 'removed');
+    // The relay refuses the removed device from now on; its app says so by itself.
+    await hasText(a2, '[data-testid="sync-indicator"]', 'Sync refused', 40000);
+    await hasText(a2, '//*[@role="alert"][contains(., "The relay refused to sync.")]', 'removed from the team');
+    await shot(a2, '31-app2-removed');
+  });
+
+  await step('app 1: the activity timeline lists the signed story: vault created, admitted, granted, copied, removed', async () => {
+    await openTeamPage(a1, team, 'Activity');
+    const timeline = await hasText(a1, '//main[@id="main"]', 'removed', 15000);
+    for (const phrase of ['created vault', 'admitted', 'granted', 'removed', 'copied']) {
+      assert(timeline.includes(phrase), `the timeline says "${phrase}"`);
+    }
+    assert(timeline.includes('Grace Hopper') && timeline.includes(SECRET_NAME), 'the timeline names the member and the key');
+    for (const v of [SECRET_VALUE, NEW_VALUE, OFFLINE_VALUE_1, OFFLINE_VALUE_2, SENTRY_VALUE]) assert(!timeline.includes(v), 'no value in the timeline');
+    await shot(a1, '32-activity');
+  });
+
+  await step('app 1: "Needs attention" lists the two exposed keys and no security alerts; the open key no longer lists Grace', async () => {
     // Real `security_alerts`: hush status's alerts, with the relay's address table for this
-    // team, which app 1 manages. Nothing is unusual in this story, so the empty state shows.
+    // team, which app 1 manages. Nothing is unusual in this story, so the empty state shows;
+    // the keys Grace could read are exposed by her removal.
     await click(a1, '[data-testid="attention-filter"]');
     await el(a1, '[data-testid="alerts-empty"]', 15000);
     await hasText(a1, '[data-testid="security-alerts"]', 'No security alerts');
     assert((await ipcCommands(a1)).includes('security_alerts'), 'the alerts came through the IPC');
-    await hasText(a1, '[data-testid="attention-filter"]', '0');
-    await shot(a1, '24-attention-no-alerts');
+    await hasText(a1, '[data-testid="attention-filter"]', '2');
+    for (const name of [SECRET_NAME, 'SENTRY_DSN']) await hasText(a1, row(name), 'Exposed');
+    await click(a1, row(SECRET_NAME));
+    await hasText(a1, '[data-testid="detail-name"]', SECRET_NAME);
+    await hasText(a1, '//section[@aria-label="Secret details"]', 'Grace Hopper was removed from the team');
+    const access = await hasText(a1, 'section[aria-labelledby="acc-h"]', 'Ada Lovelace');
+    assert(!access.includes('Grace Hopper'), `"Who has access" no longer lists Grace: ${access}`);
+    await shot(a1, '24-attention-exposed');
   });
 
   await step('closing both apps', async () => {

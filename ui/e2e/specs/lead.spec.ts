@@ -52,6 +52,14 @@ test('members: invite code, admit after the codes match, remove shows the expose
   await t.shot('remove-checklist');
   await done.getByRole('button', { name: 'Done' }).click();
   await hasText(page.getByRole('row').filter({ hasText: 'Ken Thompson' }), 'removed');
+
+  // The secret that was open follows at once: Ken left "Who has access", and it is exposed.
+  await page.getByRole('button', { name: /^All secrets/ }).click();
+  await hasText(page.getByTestId('detail-name'), 'AWS_SECRET_ACCESS_KEY');
+  const access = page.locator('section[aria-labelledby=acc-h]');
+  await hasText(access, 'Ada Lovelace');
+  await until(async () => !(await access.innerText()).includes('Ken Thompson'), 'Ken Thompson is gone from "Who has access"');
+  await visible(page.getByText('Ken Thompson was removed and could read it'));
 });
 
 test('vault access: grant with a role, revoke shows the exposed list', async (t) => {

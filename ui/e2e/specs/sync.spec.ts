@@ -1,6 +1,6 @@
 import { assert, count, hasText, hidden, test, until, visible } from '../harness';
 
-test('sync indicator: online, offline, syncing, local, misbehaving', async (t) => {
+test('sync indicator: online, offline, syncing, local, misbehaving, refused', async (t) => {
   const page = await t.open();
   const ind = page.getByTestId('sync-indicator');
   await hasText(ind, 'Synced 2 min ago');
@@ -21,7 +21,14 @@ test('sync indicator: online, offline, syncing, local, misbehaving', async (t) =
   await visible(page.getByRole('alert').filter({ hasText: 'forks from the one you saw before' }));
   await t.shot('sync-misbehaving');
 
+  // The relay answers but refuses this device (removed from the team): not "offline".
+  await t.fake("fake.setSync({ state: 'refused', alert: 'Acme: the relay refused this device (this device is not an active member of the team); it may have been removed from the team' })");
+  await hasText(ind, 'Sync refused');
+  await visible(page.getByRole('alert').filter({ hasText: 'The relay refused to sync.' }).filter({ hasText: 'Acme: the relay refused this device' }).filter({ hasText: 'removed from the team. What is already' }));
+  await t.shot('sync-refused');
+
   await t.fake("fake.setSync({ state: 'online', outbox: 0 })");
+  await hidden(page.getByRole('alert').filter({ hasText: 'The relay refused to sync.' }));
   await page.getByRole('button', { name: 'Sync now' }).click();
   await hasText(ind, 'Synced just now');
   assert((await t.calls()).some((c) => c.cmd === 'sync_now'), 'sync_now called');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDay, parseDay } from './format';
+import { formatDay, parseDay, sentence } from './format';
 
 describe('parseDay', () => {
   it('empty means no expiry', () => {
@@ -26,5 +26,14 @@ describe('formatDay', () => {
     expect(formatDay('2027-01-31')).toContain('31');
     expect(formatDay('2027-01-31')).toContain('2027');
     expect(formatDay('soon')).toBe('soon');
+  });
+});
+
+describe('sentence', () => {
+  it('ends a message with a full stop once', () => {
+    expect(sentence('it may have been removed from the team')).toBe('it may have been removed from the team.');
+    expect(sentence('rate limited; try again shortly. ')).toBe('rate limited; try again shortly.');
+    expect(sentence('Really?')).toBe('Really?');
+    expect(sentence('')).toBe('');
   });
 });

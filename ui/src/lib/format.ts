@@ -86,6 +86,12 @@ export function secretKey(a: { team: string; vault: string; name: string }): str
   return `${a.team}\u0000${a.vault}\u0000${a.name}`;
 }
 
+/** `text` as a sentence: it ends with a full stop unless it already ends with punctuation. */
+export function sentence(text: string): string {
+  const t = text.trim();
+  return t === '' || /[.!?…]$/.test(t) ? t : `${t}.`;
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

@@ -182,7 +182,7 @@ export class HushStore {
     if (this.unsubscribe === null) {
       try {
         this.unsubscribe = await this.deps.subscribe({
-          changed: () => void this.onChanged(),
+          changed: () => void this.refresh(),
           sync: (s) => this.onSync(s),
           locked: (e) => this.onLocked(e.reason),
           clipboardCleared: () => this.toast('info', 'Clipboard cleared'),
@@ -374,7 +374,13 @@ export class HushStore {
     if (prev !== null && alertsDue(prev, s, this.alertsLoadedAt, this.now)) void this.loadAlerts();
   }
 
-  private async onChanged(): Promise<void> {
+  /**
+   * Reloads everything a change can touch: the tree, the list, conflicts, "Needs attention",
+   * alerts, the open page (through `changeTick`) and the selected secret's detail. Runs on
+   * `hush://changed` and after this device's own membership and access changes, which alter
+   * badges (exposed) and "Who has access" of secrets that were not edited.
+   */
+  async refresh(): Promise<void> {
     if (this.phase !== 'main') return;
     this.changeTick++;
     await Promise.all([this.loadTree(), this.runSearch(), this.loadConflicts(), this.loadAttention(), this.loadAlerts()]);
@@ -524,8 +530,14 @@ export class HushStore {
 
   // ---- mutations ---------------------------------------------------------------------------
 
+  /** The toast after a write; offline, it says the change waits on this device. */
+  private wrote(title: string): void {
+    if (this.sync?.state === 'offline') this.toast('success', `${title} on this device`, 'Offline: it syncs when the relay is reachable again.');
+    else this.toast('success', title);
+  }
+
   async afterSecretSaved(a: SecretAddress, verb: string): Promise<void> {
-    this.toast('success', `${verb} ${a.name}`);
+    this.wrote(`${verb} ${a.name}`);
     this.dialog = null;
     await Promise.all([this.loadTree(), this.runSearch(), this.loadAttention()]);
     const row = this.visible.find((r) => secretKey(r) === secretKey(a));
@@ -537,7 +549,7 @@ export class HushStore {
       await this.deps.api.deleteSecret(row);
       this.dialog = null;
       if (this.selectedKey === secretKey(row)) this.clearSelection();
-      this.toast('success', `Deleted ${row.name}`);
+      this.wrote(`Deleted ${row.name}`);
       await Promise.all([this.loadTree(), this.runSearch(), this.loadAttention()]);
     } catch (e) {
       this.fail(e);

@@ -132,6 +132,16 @@ describe('HushStore', () => {
     expect(store.toasts.at(-1)?.title).toBe('Copied — clears in 30 s');
   });
 
+  it('a save while offline says the change waits on this device', async () => {
+    await store.afterSecretSaved(row('NPM_TOKEN'), 'Saved');
+    expect(store.toasts.at(-1)).toMatchObject({ title: 'Saved NPM_TOKEN' });
+    expect(store.toasts.at(-1)?.detail).toBeUndefined();
+    fake.setSync({ state: 'offline', outbox: 1 });
+    await settle();
+    await store.afterSecretSaved(row('NPM_TOKEN'), 'Saved');
+    expect(store.toasts.at(-1)).toMatchObject({ title: 'Saved NPM_TOKEN on this device', detail: 'Offline: it syncs when the relay is reachable again.' });
+  });
+
   it('an error with code "locked" relocks instead of toasting', async () => {
     fake.unlocked = false;
     await store.copy(row('NPM_TOKEN'), 'value');

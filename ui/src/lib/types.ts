@@ -178,7 +178,7 @@ export interface ConflictInfo {
   versions: number[];
 }
 
-export type SyncState = 'online' | 'offline' | 'syncing' | 'local' | 'misbehaving';
+export type SyncState = 'online' | 'offline' | 'syncing' | 'local' | 'misbehaving' | 'refused';
 
 export interface TeamStatus {
   /** The team's name; its join label while `joining`. */
