@@ -80,17 +80,12 @@ export function matchesQuery(row: SecretRow, query: string): boolean {
 export interface StoreDeps {
   api: typeof api;
   now: () => number;
-  nextFrame: (cb: () => void) => void;
   subscribe: typeof subscribe;
 }
 
 const defaultDeps = (): StoreDeps => ({
   api,
   now: () => Date.now(),
-  nextFrame: (cb) => {
-    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => cb());
-    else setTimeout(cb, 0);
-  },
   subscribe,
 });
 
@@ -162,7 +157,9 @@ export class HushStore {
   readonly attentionCount: number = $derived(this.attention.length + this.alerts.length);
 
   private deps: StoreDeps;
-  private searchScheduled = false;
+  /** A search started by typing is running; `searchAgain`: the query changed meanwhile. */
+  private searching = false;
+  private searchAgain = false;
   private searchSeq = 0;
   private detailSeq = 0;
   private alertsSeq = 0;
@@ -406,15 +403,30 @@ export class HushStore {
 
   // ---- search & selection -------------------------------------------------------------------
 
-  /** Called on every keystroke: the input updates at once, the search runs on the next frame. */
+  /**
+   * Called on every keystroke: the input updates at once and the search starts at once; the
+   * keystrokes that arrive while it runs are coalesced into one more search for the latest
+   * query, so a fast typist never queues a search per key.
+   */
   setQuery(q: string): void {
     this.query = q;
-    if (this.searchScheduled) return;
-    this.searchScheduled = true;
-    this.deps.nextFrame(() => {
-      this.searchScheduled = false;
-      void this.runSearch();
-    });
+    if (this.searching) {
+      this.searchAgain = true;
+      return;
+    }
+    void this.searchWhileTyping();
+  }
+
+  private async searchWhileTyping(): Promise<void> {
+    this.searching = true;
+    try {
+      do {
+        this.searchAgain = false;
+        await this.runSearch();
+      } while (this.searchAgain && this.phase === 'main');
+    } finally {
+      this.searching = false;
+    }
   }
 
   async runSearch(): Promise<void> {

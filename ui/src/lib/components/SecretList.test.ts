@@ -150,3 +150,37 @@ describe('Needs attention: security alerts', () => {
     expect(target.querySelector('[data-testid=alerts-empty]')?.textContent).toContain('No security alerts');
   });
 });
+
+describe('SecretList rendering', () => {
+  it('renders a page of rows at a time, more as the list scrolls, and always the active row', async () => {
+    for (let i = 0; i < 200; i++) {
+      const name = `BULK_${String(i).padStart(3, '0')}`;
+      fake.secrets.push({ team: 'acme', vault: 'staging', name, note: '', tags: [], deleted: false, versions: [{ version: 1, timeMs: Date.now(), author: 'Ada Lovelace', kind: 'set', value: `v${i}` }] });
+    }
+    await store.runSearch();
+    await settle();
+    const rows = () => target.querySelectorAll('[role=option]').length;
+    expect(store.visible).toHaveLength(212);
+    expect(rows()).toBe(60);
+    // PageDown past the first page: the active row is rendered, with rows after it.
+    for (let i = 0; i < 8; i++) key('PageDown');
+    await settle();
+    expect(store.activeIndex).toBe(80);
+    expect(target.querySelector('#row-80')?.getAttribute('aria-selected')).toBe('true');
+    expect(rows()).toBe(110);
+    // Scrolling near the end adds a page (jsdom has no layout: every scroll is "near the end").
+    target.querySelector('#secret-listbox')?.dispatchEvent(new Event('scroll'));
+    await settle();
+    expect(rows()).toBe(120);
+    // A new search starts again from the first page (the active row is near the top now).
+    store.moveToEdge('first');
+    await settle();
+    const el = input();
+    el.value = 'bulk';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    await settle();
+    expect(store.visible).toHaveLength(200);
+    expect(store.activeIndex).toBeLessThan(30);
+    expect(rows()).toBe(60);
+  });
+});
