@@ -553,7 +553,8 @@ export class FakeBackend {
         if (!['value', 'reference', 'env'].includes(format)) fail('invalid', `Unknown format ${format}.`);
         this.copies.push({ team: s.team, vault: s.vault, name: s.name, format });
         if (format === 'value') this.log(s.team, 'used', `${s.vault}/${s.name}`, 'copy');
-        return { clearAfterSecs: this.settings.clipboardClearSecs };
+        // As the shell: only a value is cleared.
+        return { clearAfterSecs: format === 'value' ? this.settings.clipboardClearSecs : 0 };
       }
       case 'set_secret': {
         const value = a.value;

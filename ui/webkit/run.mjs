@@ -790,6 +790,9 @@ async function main() {
       return c && c.startsWith('hush://') && c;
     }, 'a hush:// reference on the clipboard', 5000);
     assert(reference === `hush://${vault}/${SECRET_NAME}`, `reference ${reference}`);
+    // Not a secret: not cleared, and the toast says just that it was copied.
+    await toast(a1, 'Reference copied');
+    assert(!((await innerTextOf(a1, '.toasts')) ?? '').includes('clears in 0'), 'no "clears in 0 s" for a reference');
     await click(a1, buttonHas('Copy as', '//section[@aria-label="Secret details"]'));
     await until(() => readClipboard() === `${SECRET_NAME}=hush://${vault}/${SECRET_NAME}`, 'a NAME=hush://… line on the clipboard', 5000);
     console.log(`      copied ${reference} and ${readClipboard()}`);

@@ -534,7 +534,8 @@ export class HushStore {
     try {
       const r = await this.deps.api.copySecret(row, format);
       const what = format === 'value' ? 'Copied' : format === 'reference' ? 'Reference copied' : 'Env line copied';
-      this.toast('success', `${what} — clears in ${r.clearAfterSecs} s`);
+      // Only a value is cleared: a reference or an env line holds no secret (clearAfterSecs 0).
+      this.toast('success', r.clearAfterSecs > 0 ? `${what} — clears in ${r.clearAfterSecs} s` : what);
     } catch (e) {
       this.fail(e);
     }

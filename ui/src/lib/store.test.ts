@@ -132,6 +132,9 @@ describe('HushStore', () => {
     await store.copy(row('NPM_TOKEN'), 'value');
     expect(fake.copies).toEqual([{ team: 'acme', vault: 'ci', name: 'NPM_TOKEN', format: 'value' }]);
     expect(store.toasts.at(-1)?.title).toBe('Copied — clears in 30 s');
+    // A reference holds no secret: it is not cleared, and the toast does not promise it.
+    await store.copy(row('NPM_TOKEN'), 'reference');
+    expect(store.toasts.at(-1)?.title).toBe('Reference copied');
   });
 
   it('a save while offline says the change waits on this device', async () => {
