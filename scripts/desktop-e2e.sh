@@ -5,7 +5,7 @@
 # ui/webkit/run.mjs; screenshots land in ui/webkit/screenshots/.
 #
 # Idempotent: installs only what is missing (Debian packages, tauri-driver), then builds
-# hush-relay, the UI and hush-desktop (debug), and runs the suite. Exits non-zero on any failure.
+# hush-relay, the hush CLI, the UI and hush-desktop (debug), and runs the suite. Exits non-zero on any failure.
 #
 #   scripts/desktop-e2e.sh
 #   HUSH_E2E_SKIP_BUILD=1 scripts/desktop-e2e.sh     reuse target/debug binaries and ui/dist
@@ -42,16 +42,17 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
 fi
 
 target="${CARGO_TARGET_DIR:-$root/target}"
-if [ "${HUSH_E2E_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$target/debug/hush-desktop" ] || [ ! -f ui/dist/index.html ]; then
+if [ "${HUSH_E2E_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$target/debug/hush-desktop" ] || [ ! -x "$target/debug/hush" ] || [ ! -f ui/dist/index.html ]; then
   (cd ui && npm ci --no-audit --no-fund && npm run build)
   # The UI is embedded at compile time, so it is built first.
-  cargo build --locked -p hush-relay -p hush-desktop
+  cargo build --locked -p hush-relay -p hush-cli -p hush-desktop
 else
   (cd ui && [ -d node_modules/webdriverio ] || npm ci --no-audit --no-fund)
 fi
 
 export HUSH_DESKTOP_BIN="$target/debug/hush-desktop"
 export HUSH_RELAY_BIN="$target/debug/hush-relay"
+export HUSH_CLI_BIN="$target/debug/hush"
 
 start=$(date +%s)
 status=0

@@ -6,7 +6,7 @@
 //   node webkit/run.mjs            (npm run webkit) — re-runs itself under xvfb-run without DISPLAY
 //   scripts/desktop-e2e.sh         installs what is missing, builds everything, runs this
 //
-// Environment: HUSH_DESKTOP_BIN, HUSH_RELAY_BIN, TAURI_DRIVER (paths; defaults: target/debug/…,
+// Environment: HUSH_DESKTOP_BIN, HUSH_RELAY_BIN, HUSH_CLI_BIN, TAURI_DRIVER (paths; defaults: target/debug/…,
 // ~/.cargo/bin/tauri-driver), WEBKIT_KEEP_TMP=1 keeps the temp dir (homes, relay db, driver logs).
 //
 // One tauri-driver per app instance, on its own ports, started with that instance's HUSH_HOME in
@@ -39,6 +39,7 @@ const { remote } = await import('webdriverio');
 
 const APP = resolve(process.env.HUSH_DESKTOP_BIN ?? join(repo, 'target', 'debug', 'hush-desktop'));
 const RELAY = resolve(process.env.HUSH_RELAY_BIN ?? join(repo, 'target', 'debug', 'hush-relay'));
+const CLI = resolve(process.env.HUSH_CLI_BIN ?? join(repo, 'target', 'debug', 'hush'));
 const TAURI_DRIVER = process.env.TAURI_DRIVER ?? (existsSync(join(homedir(), '.cargo', 'bin', 'tauri-driver')) ? join(homedir(), '.cargo', 'bin', 'tauri-driver') : 'tauri-driver');
 const SHOTS = join(here, 'screenshots');
 
@@ -430,6 +431,7 @@ async function main() {
   for (const [what, p] of [
     ['hush-desktop (HUSH_DESKTOP_BIN)', APP],
     ['hush-relay (HUSH_RELAY_BIN)', RELAY],
+    ['hush (HUSH_CLI_BIN)', CLI],
   ]) {
     if (!existsSync(p)) throw new Error(`${what} not found at ${p}: build it first (scripts/desktop-e2e.sh does)`);
   }
@@ -639,6 +641,30 @@ async function main() {
     await click(a1, button('Unlock'));
     await el(a1, row(SECRET_NAME), 30000);
     await shot(a1, '14-main');
+  });
+
+  await step('a terminal: hush run gets the keys from the unlocked app without a password; after Ctrl+L it gets nothing', async () => {
+    // The app serves the CLI's agent protocol on the data directory's socket while unlocked.
+    const env = { ...process.env, HUSH_HOME: a1.home };
+    delete env.HUSH_PASSWORD;
+    const run = () =>
+      spawnSync(CLI, ['run', '--team', team, '--vault', vault, '--', 'sh', '-c', 'printf %s "$STRIPE_SECRET_KEY"'], {
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 30000,
+      });
+    const unlocked = run();
+    assert(unlocked.status === 0 && unlocked.stdout === SECRET_VALUE, `hush run through the app: exit ${unlocked.status}, stderr ${unlocked.stderr}`);
+    await a1.browser.keys(['Control', 'l']);
+    await el(a1, '#unlock-pw');
+    const locked = run();
+    assert(locked.status !== 0 && locked.stdout === '', `after the lock hush run gets nothing (exit ${locked.status})`);
+    assert(/password/i.test(locked.stderr) && !locked.stderr.includes(SECRET_VALUE), `and says a password is needed: ${locked.stderr.trim()}`);
+    console.log(`      unlocked: the child printed the key; locked: "${locked.stderr.trim().split('\n')[0]}"`);
+    await fill(a1, '#unlock-pw', PASSWORD_1);
+    await a1.browser.keys('Enter');
+    await el(a1, row(SECRET_NAME), 30000);
   });
 
   let inviteCode = '';

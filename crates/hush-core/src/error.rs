@@ -19,7 +19,7 @@ pub enum Error {
     WrongPassword,
     /// No password source was available.
     #[error(
-        "a master password is needed: run `hush unlock` first, set HUSH_PASSWORD (for scripts), or run in a terminal"
+        "a master password is needed: unlock the Hush app or run `hush unlock` first, set HUSH_PASSWORD (for scripts), or run in a terminal"
     )]
     PasswordRequired,
     /// Stored or received data failed authentication or structural checks.
