@@ -830,6 +830,7 @@ async function main() {
     const role = await el(a1, 'select[aria-label="Role of Grace Hopper"]');
     await role.selectByAttribute('value', 'write');
     await until(async () => (await role.getValue()) === 'write', 'the role select says write');
+    await toast(a1, `Grace Hopper can now write ${vault}`);
     // App 2 is on the secret's detail pane: Edit appears without a click.
     await el(a2, `//section[@aria-label="Secret details"]${button('Edit')}`, 20000);
     await gone(a2, '[data-testid="read-only"]');

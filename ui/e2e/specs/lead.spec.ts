@@ -77,6 +77,10 @@ test('vault access: grant with a role, revoke shows the exposed list', async (t)
   const graceRole = people.getByRole('combobox', { name: 'Role of Grace Hopper' });
   assert((await graceRole.inputValue()) === 'write', 'granted with the picked role');
   await t.shot('vault-access');
+  // Changing a role in place is confirmed like a grant.
+  await graceRole.selectOption('admin');
+  await visible(page.getByText('Grace Hopper can now administer staging'));
+  assert((await graceRole.inputValue()) === 'admin', 'the role select shows the new role');
 
   await page.getByRole('button', { name: 'Revoke access of Ken Thompson' }).click();
   const confirm = page.getByRole('dialog', { name: "Revoke Ken Thompson's access?" });
