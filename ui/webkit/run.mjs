@@ -980,6 +980,27 @@ async function main() {
     await shot(a1, '24-attention-exposed');
   });
 
+  await step('app 1 locks itself after 1 minute without input while its background sync runs (Settings: lock when idle for 1 min)', async () => {
+    await click(a1, labelled('Settings'));
+    const d = dialog('Settings');
+    await el(a1, d);
+    await fill(a1, '#st-lock', '1');
+    await click(a1, button('Save', d));
+    await gone(a1, d);
+    const saved = JSON.parse(readFileSync(join(a1.home, 'desktop.json'), 'utf8'));
+    assert(saved.autoLockMins === 1, `desktop.json has autoLockMins 1: ${JSON.stringify(saved)}`);
+    // Nothing touches app 1 from here: the idle timer must run out by itself, while the sync
+    // loop and the page's own reloads keep running.
+    const quietFrom = Date.now();
+    await hasText(a1, '//main', 'Locked after 1 min without activity.', 90000);
+    const after = (Date.now() - quietFrom) / 1000;
+    assert(after >= 55, `locked after ${after.toFixed(0)} s, not before the minute`);
+    console.log(`      app 1 locked itself ${after.toFixed(0)} s after the last input`);
+    const html = await pageHtml(a1);
+    assert(!html.includes(SECRET_NAME) && !html.includes('SENTRY_DSN'), 'no secret names in the DOM after the idle lock');
+    await shot(a1, '33-idle-locked');
+  });
+
   await step('closing both apps', async () => {
     await closeApp(a2);
     await closeApp(a1);
