@@ -182,6 +182,11 @@ impl RelayClient {
             429 => Error::Relay(format!(
                 "rate limited by the relay ({detail}); try again shortly"
             )),
+            // A relay (or the proxy in front of it) that is down or overloaded: the same as
+            // unreachable for the user, who keeps working offline while sync retries.
+            500..=599 => {
+                Error::Offline(format!("the relay answered {} ({detail})", status.as_u16()))
+            }
             _ => Error::Relay(format!("{} ({detail})", status.as_u16())),
         }
     }
@@ -1177,6 +1182,30 @@ impl ChangeWait {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relay_answers_map_to_codes_front_ends_act_on() {
+        let body =
+            br#"{"error":"forbidden","message":"this device is not an active member of the team"}"#;
+        let code = |status: u16| {
+            RelayClient::error(reqwest::StatusCode::from_u16(status).expect("status"), body).code()
+        };
+        // Refused: the app says so (removed, expired, clock skew); not worth retrying soon.
+        assert_eq!(
+            (code(401), code(403), code(404)),
+            ("relay", "relay", "relay")
+        );
+        // Down or overloaded, or a proxy in front of it: offline, retried with backoff.
+        assert_eq!(
+            (code(500), code(502), code(503)),
+            ("offline", "offline", "offline")
+        );
+        let refused = RelayClient::error(reqwest::StatusCode::FORBIDDEN, body).to_string();
+        assert!(
+            refused.contains("not an active member") && refused.contains("removed"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn plain_http_only_to_loopback_unless_allowed() {
