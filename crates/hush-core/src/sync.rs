@@ -173,7 +173,7 @@ impl RelayClient {
 
     fn error(status: reqwest::StatusCode, body: &[u8]) -> Error {
         let detail = serde_json::from_slice::<ErrorBody>(body)
-            .map(|e| e.message)
+            .map(|e| relay_words(&e.message))
             .unwrap_or_else(|_| status.to_string());
         match status.as_u16() {
             401 | 403 => Error::Relay(format!(
@@ -1179,9 +1179,41 @@ impl ChangeWait {
     }
 }
 
+/// The longest piece of a relay's own error message that is passed on.
+const RELAY_WORDS_MAX: usize = 200;
+
+/// A relay's error message as passed on in errors (the CLI prints them, the app shows them in a
+/// banner): the relay is not trusted to keep it short, on one line, or free of control
+/// characters, so it is cut and cleaned.
+fn relay_words(message: &str) -> String {
+    let mut out: String = message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(RELAY_WORDS_MAX)
+        .collect();
+    if message.chars().count() > RELAY_WORDS_MAX {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_relays_words_are_cut_and_cleaned() {
+        let long = format!("line one\nline two\u{1b}[31m{}", "x".repeat(500));
+        let body = serde_json::to_vec(&ErrorBody {
+            error: "forbidden".into(),
+            message: long,
+        })
+        .expect("json");
+        let e = RelayClient::error(reqwest::StatusCode::FORBIDDEN, &body).to_string();
+        assert!(!e.chars().any(char::is_control), "{e:?}");
+        assert!(e.contains("line one line two") && e.contains('…'), "{e}");
+        assert!(e.len() < 400, "{} bytes: {e}", e.len());
+    }
 
     #[test]
     fn relay_answers_map_to_codes_front_ends_act_on() {
