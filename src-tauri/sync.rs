@@ -1,8 +1,10 @@
 //! Background sync while unlocked: every 30 s, after each local write, and as soon as a
-//! relay's long-poll says a teammate appended. While a relay does not answer, the loop tries
-//! again after 2, 4, 8 and 16 s, then every 30 s, so queued edits leave soon after the network
-//! comes back; a long-poll that fails wakes the loop at once, so "offline" shows right away. Sends `hush://changed` when events arrive (or a
+//! relay's long-poll says a teammate appended. Sends `hush://changed` when events arrive (or a
 //! team's pending join requests change) and `hush://sync` when the indicator changes.
+//!
+//! While a relay does not answer, the loop tries again after 2, 4, 8 and 16 s, then every 30 s,
+//! so queued edits leave soon after the network comes back; a long-poll that fails wakes the
+//! loop at once, so "offline" shows right away.
 //!
 //! The long-poll waits without holding the session: `Session::change_wait` signs the request
 //! under the lock, and the wait itself happens outside it, so commands are never blocked by
