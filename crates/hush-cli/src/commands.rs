@@ -553,6 +553,9 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
                 if let Some(a) = st.relay_alert {
                     println!("ALERT:       {a}");
                 }
+                for r in &st.rejected {
+                    println!("NO EFFECT:   {r}");
+                }
             }
         }
         TeamCommand::Devices => return crate::service::devices(ctx),
@@ -631,7 +634,20 @@ fn sync(ctx: &Ctx) -> Result<i32> {
                         );
                     }
                 }
-                for d in r.dropped.iter().chain(&r.alerts) {
+                // A lost write of this device, or a pulled event that could not be applied,
+                // fails the sync (everything else it did is kept).
+                for d in &r.dropped {
+                    failed = true;
+                    eprintln!(
+                        "hush: error: {}: a change of this device was lost: {d}",
+                        r.team
+                    );
+                }
+                for d in &r.rejected {
+                    failed = true;
+                    eprintln!("hush: error: {}: {d}", r.team);
+                }
+                for d in &r.alerts {
                     eprintln!("hush: warning: {d}");
                 }
             }

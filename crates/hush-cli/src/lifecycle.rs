@@ -251,6 +251,9 @@ fn verify(ctx: &Ctx) -> Result<i32> {
             .head_seq
             .map_or_else(|| "empty".to_owned(), |s| format!("head event {s}"));
         println!("{}\t{head}\tstate code {}", t.team, t.state_code);
+        for r in &t.rejected {
+            println!("{}\tno effect: {r}", t.team);
+        }
     }
     Ok(0)
 }

@@ -28,7 +28,8 @@ pub struct ActivityEntry {
     /// Author's display name.
     pub actor: String,
     /// Machine-readable action: created_team, created_vault, set, rotated, deleted, invited,
-    /// admitted, removed, granted, revoked, created_service, leaked, used.
+    /// admitted, removed, granted, revoked, created_service, leaked, used, and `rejected` for a
+    /// signed event that broke a rule and had no effect.
     pub action: String,
     /// What it acted on (`vault/NAME`, a member, a vault), when readable.
     pub target: String,
@@ -148,7 +149,7 @@ fn describe(st: &TeamState, payload: &Payload) -> Vec<Line> {
             device_id, rekeyed, ..
         } => {
             let mut l = Line::new("removed", name(device_id)).about(*device_id);
-            l.vaults = rekeyed.iter().map(|(v, _)| *v).collect();
+            l.vaults = rekeyed.iter().map(|(v, _, _)| *v).collect();
             one(l)
         }
         Payload::Grant {
@@ -280,17 +281,48 @@ impl Session {
             .map(|m| crate::membership::find_member(st, m, false))
             .transpose()?;
         let rows = self.store.events(tid, None).await?;
+        let rejected: std::collections::HashMap<u64, &str> = st
+            .rejected
+            .iter()
+            .map(|f| (f.seq, f.reason.as_str()))
+            .collect();
         let mut out = Vec::new();
         'rows: for row in rows.iter().rev() {
             let ev = SignedEvent::decode(&row.bytes)?;
-            let Some(key) = st.key(KeyScope::Log, ev.envelope.epoch) else {
+            let author = ev.envelope.author;
+            let body = st
+                .key(KeyScope::Log, ev.envelope.epoch)
+                .and_then(|k| ev.open_body(k).ok());
+            // A signed event that broke a rule: shown with its author, never as if it happened.
+            if let Some(reason) = rejected.get(&ev.envelope.seq) {
+                let time_ms = body.as_ref().map_or(0, |b| b.time_ms);
+                if out.len() >= limit {
+                    break;
+                }
+                if filter.since_ms.is_some_and(|s| time_ms < s)
+                    || filter.action.as_deref().is_some_and(|a| a != "rejected")
+                    || vault.is_some()
+                    || member.is_some_and(|m| m != author)
+                {
+                    continue;
+                }
+                out.push(ActivityEntry {
+                    seq: ev.envelope.seq,
+                    time_ms,
+                    actor: st.display_name(&author),
+                    action: "rejected".into(),
+                    target: format!("no effect: {reason}"),
+                    vault: None,
+                    detail: None,
+                });
+                continue;
+            }
+            let Some(body) = body else {
                 continue;
             };
-            let body = ev.open_body(key)?;
             if filter.since_ms.is_some_and(|s| body.time_ms < s) {
                 continue;
             }
-            let author = ev.envelope.author;
             for l in describe(st, &body.payload).into_iter().rev() {
                 if out.len() >= limit {
                     break 'rows;
@@ -336,6 +368,10 @@ pub struct TeamVerified {
     pub head_seq: Option<u64>,
     /// The head's team state code (compare with teammates: equal codes, same history).
     pub state_code: String,
+    /// Signed events in the log that broke a rule and had no effect (they are part of the
+    /// verified chain; their authors are named).
+    #[serde(default)]
+    pub rejected: Vec<String>,
 }
 
 /// The answer of `hush audit verify`.
@@ -447,6 +483,18 @@ pub async fn verify_store(store: &Store, account: &Key32) -> Result<VerifyReport
             events: events.len() as u64,
             head_seq: st.head.map(|h| h.0),
             state_code: st.state_code(),
+            rejected: st
+                .rejected
+                .iter()
+                .map(|f| {
+                    format!(
+                        "event {} by {} had no effect: {}",
+                        f.seq,
+                        st.display_name(&f.author),
+                        f.reason
+                    )
+                })
+                .collect(),
         });
     }
     teams.sort_by(|a, b| a.team.cmp(&b.team));

@@ -1,10 +1,10 @@
-//! The signed, hash-chained event log: wire format v1.
+//! The signed, hash-chained event log: wire format v2.
 //!
 //! Every change to a team is an event. The same bytes are stored locally and (with the relay)
 //! carried between devices, so the format separates what a relay may see from what it may not:
 //!
 //! ```text
-//! event   = version:u8(=1) team_id:[16] seq:u64 prev:[32] epoch:u32 author:[16]
+//! event   = version:u8(=2) team_id:[16] seq:u64 prev:[32] epoch:u32 author:[16]
 //!           public_len:u32 public  body_len:u32 body  sig:[64]
 //! public  = count:u16 entry*      (key bundles, then ACL changes the relay must know about)
 //! body    = nonce:[24] XChaCha20-Poly1305(log_key[epoch], pad(plain), ad = "hush/v1/event-body" || header||public)
@@ -29,7 +29,7 @@ use crate::identity::{DeviceCert, DeviceIdentity};
 use crate::secret::Key32;
 
 /// Wire format version.
-pub const EVENT_VERSION: u8 = 1;
+pub const EVENT_VERSION: u8 = 2;
 /// Largest event accepted, in bytes.
 pub const MAX_EVENT_LEN: usize = 4 * 1024 * 1024;
 /// Length of the fixed header: version, team, seq, prev, epoch, author.
@@ -37,7 +37,7 @@ pub const HEADER_LEN: usize = 1 + 16 + 8 + 32 + 4 + 16;
 /// Largest number of key bundles in one event.
 pub const MAX_BUNDLES: usize = 4096;
 
-const BUNDLE_INFO: &[u8] = b"hush/v1/key-bundle";
+const BUNDLE_INFO: &[u8] = b"hush/v2/key-bundle";
 
 /// The relay-visible header of an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,22 +96,66 @@ pub struct KeyBundle {
     pub ct: Vec<u8>,
 }
 
-fn bundle_aad(team_id: &Uuid, author: &Uuid, recipient: &Uuid) -> Vec<u8> {
+/// Where a key bundle sits: the team, the log position of the event carrying it, and its author.
+/// A bundle's sealing binds all of these, so it cannot be moved to another event or position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BundlePlace {
+    /// Team.
+    pub team_id: Uuid,
+    /// Position of the carrying event.
+    pub seq: u64,
+    /// `prev` of the carrying event.
+    pub prev: [u8; 32],
+    /// Author of the carrying event.
+    pub author: Uuid,
+}
+
+impl BundlePlace {
+    /// The place of the bundles of an event with this envelope.
+    pub fn of(env: &Envelope) -> Self {
+        Self {
+            team_id: env.team_id,
+            seq: env.seq,
+            prev: env.prev,
+            author: env.author,
+        }
+    }
+}
+
+fn bundle_aad(at: &BundlePlace, recipient: &Uuid) -> Vec<u8> {
     let mut w = Writer::new();
-    w.raw(team_id.as_bytes())
-        .raw(author.as_bytes())
+    w.raw(at.team_id.as_bytes())
+        .u64(at.seq)
+        .raw(&at.prev)
+        .raw(at.author.as_bytes())
         .raw(recipient.as_bytes());
     w.into_vec()
 }
 
+/// The commitment to a key that the event starting its epoch carries in its signed body:
+/// `H("hush/v2/key-commit", team_id || scope:u8 || vault_id(16, zeros for the log) || epoch:u32 || key)`.
+/// A device accepts a key from a bundle only if it matches the commitment for its scope and
+/// epoch, so nobody can plant a key of their choosing.
+pub fn key_commit(team_id: &Uuid, scope: KeyScope, epoch: u32, key: &Key32) -> [u8; 32] {
+    let (tag, vault) = match scope {
+        KeyScope::Log => (0u8, [0u8; 16]),
+        KeyScope::Vault(v) => (1u8, *v.as_bytes()),
+    };
+    crypto::hash(
+        b"hush/v2/key-commit",
+        &[
+            team_id.as_bytes(),
+            &[tag],
+            &vault,
+            &epoch.to_be_bytes(),
+            key.expose_bytes(),
+        ],
+    )
+}
+
 impl KeyBundle {
     /// Seals `keys` to `recipient`.
-    pub fn seal(
-        team_id: &Uuid,
-        author: &Uuid,
-        recipient: &DeviceCert,
-        keys: &[GrantedKey],
-    ) -> Result<Self> {
+    pub fn seal(at: &BundlePlace, recipient: &DeviceCert, keys: &[GrantedKey]) -> Result<Self> {
         let mut w = Writer::new();
         w.u16(u16::try_from(keys.len()).map_err(|_| Error::Invalid("too many keys".into()))?);
         for k in keys {
@@ -122,7 +166,7 @@ impl KeyBundle {
             w.u32(k.epoch).raw(k.key.expose_bytes());
         }
         let plain = Zeroizing::new(w.into_vec());
-        let aad = bundle_aad(team_id, author, &recipient.device_id);
+        let aad = bundle_aad(at, &recipient.device_id);
         let (enc, ct) = crypto::hpke_seal(&recipient.enc_pk, BUNDLE_INFO, &aad, &plain)?;
         Ok(Self {
             recipient: recipient.device_id,
@@ -132,13 +176,8 @@ impl KeyBundle {
     }
 
     /// Opens a bundle addressed to this device.
-    pub fn open(
-        &self,
-        team_id: &Uuid,
-        author: &Uuid,
-        secret: &HpkeSecret,
-    ) -> Result<Vec<GrantedKey>> {
-        let aad = bundle_aad(team_id, author, &self.recipient);
+    pub fn open(&self, at: &BundlePlace, secret: &HpkeSecret) -> Result<Vec<GrantedKey>> {
+        let aad = bundle_aad(at, &self.recipient);
         let plain = crypto::hpke_open(secret, &self.enc, BUNDLE_INFO, &aad, &self.ct)?;
         let mut r = Reader::new(&plain, "key bundle");
         let n = r.u16()?;
@@ -505,6 +544,8 @@ pub enum Payload {
         name: String,
         /// The creating device (becomes owner).
         creator: DeviceCert,
+        /// [`key_commit`] of the log key of epoch 0.
+        log_commit: [u8; 32],
     },
     /// A new vault; its name is sealed under the vault key.
     VaultCreate {
@@ -514,6 +555,8 @@ pub enum Payload {
         key_epoch: u32,
         /// Sealed name.
         name_ct: Vec<u8>,
+        /// [`key_commit`] of the vault key of epoch 0.
+        key_commit: [u8; 32],
     },
     /// A new version of a secret.
     SecretPut {
@@ -572,8 +615,10 @@ pub enum Payload {
         device_id: Uuid,
         /// New log-key epoch.
         new_log_epoch: u32,
-        /// Vaults re-keyed, with their new epochs.
-        rekeyed: Vec<(Uuid, u32)>,
+        /// [`key_commit`] of the new log key.
+        log_commit: [u8; 32],
+        /// Vaults re-keyed, with their new epochs and the [`key_commit`] of each new key.
+        rekeyed: Vec<(Uuid, u32, [u8; 32])>,
     },
     /// A member gets (or changes) access to a vault.
     Grant {
@@ -592,6 +637,8 @@ pub enum Payload {
         device_id: Uuid,
         /// New vault-key epoch.
         new_epoch: u32,
+        /// [`key_commit`] of the new vault key.
+        key_commit: [u8; 32],
     },
     /// A team manager creates a service (CI/CD) identity: a member with role
     /// [`TeamRole::Service`], read access to exactly `vaults`, and an expiry. Its private keys
@@ -648,20 +695,27 @@ impl Body {
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut w = Writer::new();
         match &self.payload {
-            Payload::TeamCreate { name, creator } => {
+            Payload::TeamCreate {
+                name,
+                creator,
+                log_commit,
+            } => {
                 w.u8(1).i64(self.time_ms).str(name);
                 creator.encode(&mut w);
+                w.raw(log_commit);
             }
             Payload::VaultCreate {
                 vault_id,
                 key_epoch,
                 name_ct,
+                key_commit,
             } => {
                 w.u8(2)
                     .i64(self.time_ms)
                     .raw(vault_id.as_bytes())
                     .u32(*key_epoch)
-                    .bytes(name_ct);
+                    .bytes(name_ct)
+                    .raw(key_commit);
             }
             Payload::SecretPut {
                 vault_id,
@@ -722,15 +776,17 @@ impl Body {
             Payload::Remove {
                 device_id,
                 new_log_epoch,
+                log_commit,
                 rekeyed,
             } => {
                 w.u8(7)
                     .i64(self.time_ms)
                     .raw(device_id.as_bytes())
                     .u32(*new_log_epoch)
+                    .raw(log_commit)
                     .u32(rekeyed.len() as u32);
-                for (v, e) in rekeyed {
-                    w.raw(v.as_bytes()).u32(*e);
+                for (v, e, c) in rekeyed {
+                    w.raw(v.as_bytes()).u32(*e).raw(c);
                 }
             }
             Payload::Grant {
@@ -748,12 +804,14 @@ impl Body {
                 vault_id,
                 device_id,
                 new_epoch,
+                key_commit,
             } => {
                 w.u8(9)
                     .i64(self.time_ms)
                     .raw(vault_id.as_bytes())
                     .raw(device_id.as_bytes())
-                    .u32(*new_epoch);
+                    .u32(*new_epoch)
+                    .raw(key_commit);
             }
             Payload::ServiceCreate {
                 member,
@@ -810,11 +868,13 @@ impl Body {
             1 => Payload::TeamCreate {
                 name: r.str(crate::identity::MAX_NAME_LEN)?.to_owned(),
                 creator: DeviceCert::decode(&mut r)?,
+                log_commit: r.array()?,
             },
             2 => Payload::VaultCreate {
                 vault_id: Uuid::from_bytes(r.array()?),
                 key_epoch: r.u32()?,
                 name_ct: r.bytes(MAX_CT)?.to_vec(),
+                key_commit: r.array()?,
             },
             3 => Payload::SecretPut {
                 vault_id: Uuid::from_bytes(r.array()?),
@@ -849,17 +909,19 @@ impl Body {
             7 => {
                 let device_id = Uuid::from_bytes(r.array()?);
                 let new_log_epoch = r.u32()?;
+                let log_commit = r.array()?;
                 let n = r.u32()? as usize;
                 if n > 100_000 {
                     return Err(Error::Integrity("too many re-keyed vaults".into()));
                 }
                 let mut rekeyed = Vec::with_capacity(n.min(1024));
                 for _ in 0..n {
-                    rekeyed.push((Uuid::from_bytes(r.array()?), r.u32()?));
+                    rekeyed.push((Uuid::from_bytes(r.array()?), r.u32()?, r.array()?));
                 }
                 Payload::Remove {
                     device_id,
                     new_log_epoch,
+                    log_commit,
                     rekeyed,
                 }
             }
@@ -872,6 +934,7 @@ impl Body {
                 vault_id: Uuid::from_bytes(r.array()?),
                 device_id: Uuid::from_bytes(r.array()?),
                 new_epoch: r.u32()?,
+                key_commit: r.array()?,
             },
             10 => {
                 let member = DeviceCert::decode(&mut r)?;
@@ -1078,8 +1141,7 @@ mod tests {
             author: id.device_id,
         };
         let bundle = KeyBundle::seal(
-            &env.team_id,
-            &id.device_id,
+            &BundlePlace::of(&env),
             &id.cert(),
             &[GrantedKey {
                 scope: KeyScope::Log,
@@ -1093,6 +1155,7 @@ mod tests {
             payload: Payload::TeamCreate {
                 name: "personal".into(),
                 creator: id.cert(),
+                log_commit: key_commit(&env.team_id, KeyScope::Log, 0, key),
             },
         };
         SignedEvent::seal(env, Public::bundles(vec![bundle]), &body, key, id).expect("seal")
@@ -1109,11 +1172,7 @@ mod tests {
         let body = back.open_body(&key).expect("body");
         assert!(matches!(body.payload, Payload::TeamCreate { ref name, .. } if name == "personal"));
         let keys = back.public.bundles[0]
-            .open(
-                &back.envelope.team_id,
-                &id.device_id,
-                id.encryption_secret(),
-            )
+            .open(&BundlePlace::of(&back.envelope), id.encryption_secret())
             .expect("bundle");
         assert_eq!(keys[0].key.expose_bytes(), key.expose_bytes());
     }

@@ -312,6 +312,27 @@ impl Session {
                 since_ms: None,
             });
         }
+        // Signed events that broke a rule: they changed nothing, but a person should know who
+        // sent them (a modified client, a compromised laptop). Damaged values likewise.
+        for (kind, list) in [("rejected_event", &st.rejected), ("damaged", &st.damaged)] {
+            for f in list {
+                let name = st.display_name(&f.author);
+                out.push(Alert {
+                    kind: kind.into(),
+                    team: st.name.clone(),
+                    subject: name.clone(),
+                    detail: if kind == "rejected_event" {
+                        format!(
+                            "event {} by {name} broke a rule and had no effect: {}",
+                            f.seq, f.reason
+                        )
+                    } else {
+                        format!("event {} by {name}: {}", f.seq, f.reason)
+                    },
+                    since_ms: None,
+                });
+            }
+        }
         for s in usage_spikes(&st.usage, now) {
             let name = st.display_name(&s.member);
             let usual = match s.usual {
@@ -531,27 +552,10 @@ impl Session {
         vid: Uuid,
         item_id: Uuid,
         version: u32,
-        key_epoch: u32,
-        note_ct: &[u8],
+        note: &str,
     ) -> Result<()> {
-        let note = {
-            let st = &self.team_ref(tid)?.state;
-            let key = st.key(KeyScope::Vault(vid), key_epoch).ok_or_else(|| {
-                Error::Forbidden(
-                    "a pending leak report: this device lost access to its vault".into(),
-                )
-            })?;
-            let slot = ItemSlot {
-                team_id: tid,
-                vault_id: vid,
-                item_id,
-                version,
-                key_epoch,
-            };
-            open_leak_note(&slot, key, note_ct)?
-        };
         let payload = self
-            .build_leaked(tid, vid, item_id, version, &note)
+            .build_leaked(tid, vid, item_id, version, note)
             .map_err(|e| Error::Forbidden(format!("a pending leak report was dropped: {e}")))?;
         self.append(tid, payload, Public::default()).await
     }
@@ -886,6 +890,7 @@ mod tests {
             since_ms: t0 + 5,
             at_version: 1,
             reason: "bob was removed from the team".into(),
+            leak: false,
         });
         let x = key_states(&exposed, t0 + DAY_MS);
         assert_eq!(
@@ -1047,7 +1052,7 @@ mod tests {
             st.key(KeyScope::Log, st.log_epoch).expect("log key"),
             who,
         )?;
-        st.check(&ev, &s.identity, true).map(|_| ())
+        st.check_own(&ev, &s.identity).map(|_| ())
     }
 
     #[tokio::test]

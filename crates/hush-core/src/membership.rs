@@ -112,6 +112,9 @@ pub struct TeamStatus {
     pub joining: bool,
     /// Last relay misbehaviour detected.
     pub relay_alert: Option<String>,
+    /// Signed events that broke a rule and had no effect, with their authors.
+    #[serde(default)]
+    pub rejected: Vec<String>,
 }
 
 /// Finds a member by unique display name, else by device-id prefix.
@@ -366,7 +369,7 @@ impl Session {
         let st = &self.team_ref(tid)?.state;
         self.require_manager(st)?;
         let keys = st.keys_for(KeyScope::Log);
-        let bundle = KeyBundle::seal(&tid, &self.identity.device_id, cert, &keys)?;
+        let bundle = KeyBundle::seal(&st.bundle_place(self.identity.device_id), cert, &keys)?;
         Ok((
             Payload::Admit {
                 invite_id,
@@ -460,6 +463,8 @@ impl Session {
         let now = (self.clock)();
         let new_log_epoch = st.log_epoch + 1;
         let new_log_key = Key32::random();
+        let log_commit = st.commit_to(KeyScope::Log, new_log_epoch, &new_log_key);
+        let place = st.bundle_place(self.identity.device_id);
         let mut rekeyed = Vec::new();
         let mut new_vault_keys = Vec::new();
         for v in st
@@ -467,8 +472,13 @@ impl Session {
             .values()
             .filter(|v| v.access.contains_key(&device))
         {
-            rekeyed.push((v.id, v.key_epoch + 1));
-            new_vault_keys.push((v.id, v.key_epoch + 1, Key32::random()));
+            let key = Key32::random();
+            rekeyed.push((
+                v.id,
+                v.key_epoch + 1,
+                st.commit_to(KeyScope::Vault(v.id), v.key_epoch + 1, &key),
+            ));
+            new_vault_keys.push((v.id, v.key_epoch + 1, key));
         }
         let mut bundles = Vec::new();
         for m in st
@@ -490,17 +500,13 @@ impl Session {
                     });
                 }
             }
-            bundles.push(KeyBundle::seal(
-                &tid,
-                &self.identity.device_id,
-                &m.cert,
-                &keys,
-            )?);
+            bundles.push(KeyBundle::seal(&place, &m.cert, &keys)?);
         }
         Ok((
             Payload::Remove {
                 device_id: device,
                 new_log_epoch,
+                log_commit,
                 rekeyed,
             },
             Public {
@@ -565,8 +571,7 @@ impl Session {
         if !v.access.contains_key(&device) {
             let keys = st.keys_for(KeyScope::Vault(vid));
             bundles.push(KeyBundle::seal(
-                &tid,
-                &self.identity.device_id,
+                &st.bundle_place(self.identity.device_id),
                 &member.cert,
                 &keys,
             )?);
@@ -638,14 +643,15 @@ impl Session {
         }
         let new_epoch = v.key_epoch + 1;
         let key = Key32::random();
+        let key_commit = st.commit_to(KeyScope::Vault(vid), new_epoch, &key);
+        let place = st.bundle_place(self.identity.device_id);
         let mut bundles = Vec::new();
         // Expired service identities get no new keys: they are dead even before removal.
         let now = (self.clock)();
         for d in v.access.keys().filter(|d| **d != device) {
             if let Some(m) = st.active_member(d).filter(|m| m.is_live(now)) {
                 bundles.push(KeyBundle::seal(
-                    &tid,
-                    &self.identity.device_id,
+                    &place,
                     &m.cert,
                     &[GrantedKey {
                         scope: KeyScope::Vault(vid),
@@ -660,6 +666,7 @@ impl Session {
                 vault_id: vid,
                 device_id: device,
                 new_epoch,
+                key_commit,
             },
             Public::bundles(bundles),
         ))
@@ -796,6 +803,19 @@ impl Session {
                 .count(),
             joining: t.settings.joining.is_some(),
             relay_alert: t.settings.relay_alert.clone(),
+            rejected: t
+                .state
+                .rejected
+                .iter()
+                .map(|f| {
+                    format!(
+                        "event {} by {}: {}",
+                        f.seq,
+                        t.state.display_name(&f.author),
+                        f.reason
+                    )
+                })
+                .collect(),
         })
     }
 

@@ -313,7 +313,7 @@ impl Session {
         for vid in vault_ids {
             keys.extend(st.keys_for(KeyScope::Vault(*vid)));
         }
-        let bundle = KeyBundle::seal(&tid, &self.identity.device_id, cert, &keys)?;
+        let bundle = KeyBundle::seal(&st.bundle_place(self.identity.device_id), cert, &keys)?;
         Ok((
             Payload::ServiceCreate {
                 member: cert.clone(),

@@ -279,8 +279,7 @@ pub fn bundled_keys(events: &[SignedEvent], me: &DeviceIdentity) -> Vec<GrantedK
             .filter(|b| b.recipient == me.device_id)
         {
             if let Ok(k) = b.open(
-                &ev.envelope.team_id,
-                &ev.envelope.author,
+                &crate::event::BundlePlace::of(&ev.envelope),
                 me.encryption_secret(),
             ) {
                 keys.extend(k);
@@ -649,9 +648,9 @@ impl Session {
             },
         );
         let log_key = Key32::random();
+        let genesis = TeamState::new(team_id);
         let bundle = KeyBundle::seal(
-            &team_id,
-            &self.identity.device_id,
+            &genesis.bundle_place(self.identity.device_id),
             &self.identity.cert(),
             &[GrantedKey {
                 scope: KeyScope::Log,
@@ -662,6 +661,7 @@ impl Session {
         let payload = Payload::TeamCreate {
             name: name.to_owned(),
             creator: self.identity.cert(),
+            log_commit: genesis.commit_to(KeyScope::Log, 0, &log_key),
         };
         let cert = self.identity.cert();
         let public = Public {
@@ -741,7 +741,8 @@ impl Session {
                 t.state.name
             )));
         }
-        let (payload, public, vault_id) = self.build_vault_create(team_id, name)?;
+        let (payload, public, vault_id) =
+            self.build_vault_create(&self.team_ref(team_id)?.state, name)?;
         self.append(team_id, payload, public).await?;
         self.vault_info(team_id, vault_id)
     }
@@ -749,9 +750,10 @@ impl Session {
     /// The payload of a new vault (its key goes to this device in a bundle).
     pub(crate) fn build_vault_create(
         &self,
-        tid: Uuid,
+        st: &TeamState,
         name: &str,
     ) -> Result<(Payload, Public, Uuid)> {
+        let tid = st.team_id;
         let vault_id = Uuid::new_v4();
         let vault_key = Key32::random();
         let name_ct = crypto::seal(
@@ -759,9 +761,9 @@ impl Session {
             &vault_name_ad(&tid, &vault_id, 0),
             name.as_bytes(),
         );
+        let key_commit = st.commit_to(KeyScope::Vault(vault_id), 0, &vault_key);
         let bundle = KeyBundle::seal(
-            &tid,
-            &self.identity.device_id,
+            &st.bundle_place(self.identity.device_id),
             &self.identity.cert(),
             &[GrantedKey {
                 scope: KeyScope::Vault(vault_id),
@@ -773,6 +775,7 @@ impl Session {
             vault_id,
             key_epoch: 0,
             name_ct,
+            key_commit,
         };
         Ok((payload, Public::bundles(vec![bundle]), vault_id))
     }
@@ -1215,7 +1218,7 @@ impl Session {
             &log_key,
             &self.identity,
         )?;
-        let checked = team.state.check(&ev, &self.identity, true)?;
+        let checked = team.state.check_own(&ev, &self.identity)?;
         let hash = ev.hash();
         let mac = checkpoint_mac(&self.account, &team_id, seq, &hash);
         let pending = team.settings.relay.is_some();

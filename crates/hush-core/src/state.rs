@@ -20,7 +20,8 @@ use uuid::Uuid;
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::event::{
-    AclChange, Body, GrantedKey, KeyScope, Payload, PutKind, SignedEvent, TeamRole, VaultRole,
+    AclChange, Body, BundlePlace, GrantedKey, KeyScope, Payload, PutKind, SignedEvent, TeamRole,
+    VaultRole, key_commit,
 };
 use crate::identity::{DeviceCert, DeviceIdentity};
 use crate::item::{ItemMeta, ItemSlot, vault_name_ad};
@@ -79,6 +80,10 @@ pub struct Exposure {
     pub at_version: u32,
     /// Who could read it and lost access (display name), or another reason.
     pub reason: String,
+    /// True for a leak report (only the reported version is exposed); false when someone who
+    /// could read every version up to `at_version` lost access.
+    #[serde(default)]
+    pub leak: bool,
 }
 
 /// One version of a secret.
@@ -223,20 +228,93 @@ pub struct TeamState {
     /// Secrets read, from usage events in log order (item ids of vaults this device cannot read
     /// stay opaque).
     pub usage: Vec<crate::anomaly::UsageRecord>,
+    /// Signed events that broke a rule and had no effect, with their authors.
+    pub rejected: Vec<Flagged>,
+    /// Valid events carrying something this device could not open (a damaged version, a bad
+    /// key bundle addressed to it).
+    pub damaged: Vec<Flagged>,
     keys: HashMap<(KeyScope, u32), Key32>,
+    commits: HashMap<(KeyScope, u32), [u8; 32]>,
+    candidates: HashMap<(KeyScope, u32), Vec<Key32>>,
 }
 
 /// An event that passed every check; only [`TeamState::check`] builds one.
 pub struct Checked {
     seq: u64,
     hash: [u8; 32],
-    body: Body,
+    /// Absent for a rejected event whose body could not be read.
+    body: Option<Body>,
     author: Uuid,
+    /// Keys for this device, each checked against its commitment.
     keys: Vec<GrantedKey>,
+    /// Key commitments of the epochs this event starts.
+    commits: Vec<((KeyScope, u32), [u8; 32])>,
+    /// Something wrong that only this device can see (a bad key bundle addressed to it).
+    problem: Option<String>,
     effect: Effect,
 }
 
+/// An event that was flagged: rejected (no effect) or carrying something damaged.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Flagged {
+    /// Its position in the log.
+    pub seq: u64,
+    /// Its author device (the signature was verified).
+    pub author: Uuid,
+    /// Why.
+    pub reason: String,
+}
+
+/// The key hand-overs a change implies (see [`TeamState::check`]).
+#[derive(Default)]
+struct Handover {
+    required: BTreeSet<Uuid>,
+    allowed: BTreeSet<Uuid>,
+    keys: BTreeMap<Uuid, BTreeSet<(KeyScope, u32)>>,
+}
+
+impl Handover {
+    fn give(
+        &mut self,
+        device: Uuid,
+        required: bool,
+        keys: impl IntoIterator<Item = (KeyScope, u32)>,
+    ) {
+        if required {
+            self.required.insert(device);
+        }
+        self.allowed.insert(device);
+        self.keys.entry(device).or_default().extend(keys);
+    }
+
+    /// The event's bundles go to allowed recipients only, one each, and to every required one.
+    fn matches(&self, public: &crate::event::Public) -> std::result::Result<(), String> {
+        let mut seen = BTreeSet::new();
+        for b in &public.bundles {
+            if !self.allowed.contains(&b.recipient) {
+                return Err(format!(
+                    "it carries a key bundle for device {} that its change does not hand keys to",
+                    b.recipient
+                ));
+            }
+            if !seen.insert(b.recipient) {
+                return Err("it carries two key bundles for one device".into());
+            }
+        }
+        if let Some(missing) = self.required.difference(&seen).next() {
+            return Err(format!(
+                "it hands no keys to device {missing}, which its change requires"
+            ));
+        }
+        Ok(())
+    }
+}
+
 enum Effect {
+    /// A signed event that breaks a rule: kept in the chain, no effect.
+    Rejected {
+        reason: String,
+    },
     Team {
         name: String,
         creator: DeviceCert,
@@ -250,6 +328,7 @@ enum Effect {
         vault: Uuid,
         item: Uuid,
         version: Version,
+        damaged: bool,
     },
     Delete {
         vault: Uuid,
@@ -299,9 +378,17 @@ enum Effect {
 }
 
 impl Checked {
-    /// The decrypted body.
-    pub fn body(&self) -> &Body {
-        &self.body
+    /// The decrypted body (absent only for a rejected event whose body is unreadable).
+    pub fn body(&self) -> Option<&Body> {
+        self.body.as_ref()
+    }
+
+    /// Why the event has no effect, if it breaks a rule.
+    pub fn rejection(&self) -> Option<&str> {
+        match &self.effect {
+            Effect::Rejected { reason } => Some(reason),
+            _ => None,
+        }
     }
 
     /// The author device.
@@ -323,7 +410,11 @@ impl TeamState {
             vaults: BTreeMap::new(),
             created_ms: 0,
             usage: Vec::new(),
+            rejected: Vec::new(),
+            damaged: Vec::new(),
             keys: HashMap::new(),
+            commits: HashMap::new(),
+            candidates: HashMap::new(),
         }
     }
 
@@ -349,12 +440,38 @@ impl TeamState {
         v
     }
 
-    /// Adds keys learned outside the normal order (a joining device reads its key bundles
-    /// before replaying the log from the start). A wrong key only makes decryption fail.
+    /// Offers keys learned outside the normal order (a device that joined later reads its key
+    /// bundles before replaying the log from the start). They are only candidates: one becomes
+    /// a key when the event that starts its epoch commits to it, so a planted key is never used.
     pub fn preload_keys(&mut self, keys: Vec<GrantedKey>) {
         for k in keys {
-            self.keys.insert((k.scope, k.epoch), k.key);
+            let slot = (k.scope, k.epoch);
+            match self.commits.get(&slot) {
+                Some(c) if !self.keys.contains_key(&slot) => {
+                    if crypto::ct_eq(c, &key_commit(&self.team_id, k.scope, k.epoch, &k.key)) {
+                        self.keys.insert(slot, k.key);
+                    }
+                }
+                Some(_) => {}
+                None => self.candidates.entry(slot).or_default().push(k.key),
+            }
         }
+    }
+
+    /// Where the key bundles of the next event by `author` sit (see [`BundlePlace`]).
+    pub fn bundle_place(&self, author: Uuid) -> BundlePlace {
+        let (seq, prev) = self.next_position();
+        BundlePlace {
+            team_id: self.team_id,
+            seq,
+            prev,
+            author,
+        }
+    }
+
+    /// The key commitment for a new key of this team.
+    pub fn commit_to(&self, scope: KeyScope, epoch: u32, key: &Key32) -> [u8; 32] {
+        key_commit(&self.team_id, scope, epoch, key)
     }
 
     /// The next sequence number and the prev hash for a new event.
@@ -393,8 +510,23 @@ impl TeamState {
         }
     }
 
-    /// Verifies `ev` against this state. `verify_signature` may be false only for events read
-    /// back from the local store, whose integrity is covered by the MAC-protected checkpoint.
+    /// Judges `ev` at the head of this state, the same way on every device.
+    ///
+    /// An `Err` means the event cannot be part of this team's log at all: wrong team or position,
+    /// a broken hash chain, a signature that does not verify, an author the team never had, or a
+    /// log key this device was never handed. Only a relay (or a damaged store) produces those;
+    /// the caller refuses the whole batch.
+    ///
+    /// A signed, well-placed event that breaks a rule — an author without the role, a removed
+    /// author, an old epoch, a payload whose preconditions fail, key bundles other than those its
+    /// change implies — is *valid as a log entry but has no effect*: the returned [`Checked`]
+    /// carries the reason ([`Checked::rejection`]), committing it only advances the head and
+    /// records the author and reason in [`TeamState::rejected`]. Every client reaches the same
+    /// verdict, so one bad event never stops a team. Writes of this device use
+    /// [`TeamState::check_own`], which refuses such an event instead.
+    ///
+    /// `verify_signature` may be false only for events read back from the local store, whose
+    /// integrity is covered by the MAC-protected checkpoint.
     pub fn check(
         &self,
         ev: &SignedEvent,
@@ -414,60 +546,351 @@ impl TeamState {
         if env.prev != want_prev {
             return Err(at("does not extend the previous event (hash chain broken)"));
         }
-        if env.epoch < self.log_epoch {
-            return Err(at("sealed under an old log-key epoch"));
+        if env.seq == 0 {
+            return self.check_genesis(ev, me);
         }
-        let mut keys = Vec::new();
-        for b in ev
+        let author = self
+            .members
+            .get(&env.author)
+            .ok_or_else(|| at("signed by a device that was never a member of the team"))?;
+        if verify_signature {
+            ev.verify_signature(&author.cert.sign_pk)?;
+        }
+        let rejected = |reason: String, body: Option<Body>| Checked {
+            seq: env.seq,
+            hash: ev.hash(),
+            author: env.author,
+            body,
+            keys: Vec::new(),
+            commits: Vec::new(),
+            problem: None,
+            effect: Effect::Rejected { reason },
+        };
+        if !author.active {
+            return Ok(rejected(
+                "its author had been removed from the team".into(),
+                None,
+            ));
+        }
+        if author.role == TeamRole::Service {
+            return Ok(rejected(
+                "a service identity may never write to the log".into(),
+                None,
+            ));
+        }
+        if env.epoch != self.log_epoch {
+            return Ok(rejected(
+                format!(
+                    "sealed under log-key epoch {} while the team is at epoch {}",
+                    env.epoch, self.log_epoch
+                ),
+                None,
+            ));
+        }
+        let log_key = match self.keys.get(&(KeyScope::Log, env.epoch)) {
+            Some(k) => k,
+            None if self.active_member(&me.device_id).is_none() => {
+                return Err(Error::Forbidden(
+                    "this device is no longer a member of the team".into(),
+                ));
+            }
+            None => {
+                return Err(at(&format!(
+                    "this device was never handed a valid key for log epoch {} (the key bundle \
+                     addressed to it was missing or did not match the team's commitment)",
+                    env.epoch
+                )));
+            }
+        };
+        let body = match ev.open_body(log_key) {
+            Ok(b) => b,
+            Err(e) => return Ok(rejected(format!("its body is unreadable ({e})"), None)),
+        };
+        let (effect, commits) = match self.judge(ev, &body) {
+            Ok(v) => v,
+            Err(e) => return Ok(rejected(e.to_string(), Some(body))),
+        };
+        let handover = self.handovers(env.author, &body);
+        if let Err(e) = handover.matches(&ev.public) {
+            return Ok(rejected(e, Some(body)));
+        }
+        let (keys, problem) = self.my_keys(ev, me, &handover, &commits);
+        Ok(Checked {
+            seq: env.seq,
+            hash: ev.hash(),
+            author: env.author,
+            body: Some(body),
+            keys,
+            commits,
+            problem,
+            effect,
+        })
+    }
+
+    /// [`TeamState::check`] for an event this device is about to write: a change that would have
+    /// no effect is refused with its reason instead of being stored.
+    pub fn check_own(&self, ev: &SignedEvent, me: &DeviceIdentity) -> Result<Checked> {
+        let c = self.check(ev, me, true)?;
+        match c.rejection() {
+            Some(reason) => Err(Error::Forbidden(format!(
+                "this change is not allowed here: {reason}"
+            ))),
+            None => Ok(c),
+        }
+    }
+
+    /// The first event: `TeamCreate` by its author, opened with the log key of epoch 0 that
+    /// matches the commitment inside it. A bad first event is a broken team, not a no-op.
+    fn check_genesis(&self, ev: &SignedEvent, me: &DeviceIdentity) -> Result<Checked> {
+        let env = &ev.envelope;
+        let at =
+            |what: &str| Error::Integrity(format!("event {} of the team log: {what}", env.seq));
+        let place = BundlePlace::of(env);
+        let mut tries: Vec<Key32> = ev
             .public
             .bundles
             .iter()
             .filter(|b| b.recipient == me.device_id)
-        {
-            keys.extend(b.open(&env.team_id, &env.author, me.encryption_secret())?);
+            .filter_map(|b| b.open(&place, me.encryption_secret()).ok())
+            .flatten()
+            .filter(|k| k.scope == KeyScope::Log && k.epoch == 0)
+            .map(|k| k.key)
+            .collect();
+        if let Some(c) = self.candidates.get(&(KeyScope::Log, 0)) {
+            tries.extend(c.iter().cloned());
         }
-        let key_of = |scope: KeyScope, epoch: u32| {
-            keys.iter()
-                .find(|k| k.scope == scope && k.epoch == epoch)
-                .map(|k| &k.key)
-                .or_else(|| self.keys.get(&(scope, epoch)))
-        };
-        let log_key = key_of(KeyScope::Log, env.epoch)
-            .ok_or_else(|| at("this device holds no log key for its epoch"))?;
-        let body = ev.open_body(log_key)?;
-
-        let author = match (&body.payload, env.seq) {
-            (Payload::TeamCreate { creator, .. }, 0) => {
-                if creator.device_id != env.author {
-                    return Err(at("team creator is not the author"));
+        let (key, body) = tries
+            .into_iter()
+            .find_map(|k| {
+                let body = ev.open_body(&k).ok()?;
+                match &body.payload {
+                    Payload::TeamCreate { log_commit, .. }
+                        if crypto::ct_eq(
+                            &key_commit(&env.team_id, KeyScope::Log, 0, &k),
+                            log_commit,
+                        ) =>
+                    {
+                        Some((k, body))
+                    }
+                    _ => None,
                 }
-                None
-            }
-            (Payload::TeamCreate { .. }, _) => return Err(at("a team can be created only once")),
-            (_, 0) => return Err(at("the first event must create the team")),
-            _ => Some(
-                self.active_member(&env.author)
-                    .ok_or_else(|| at("author is not an active member of the team"))?,
-            ),
+            })
+            .ok_or_else(|| at("this device holds no key that opens the team's first event"))?;
+        let Payload::TeamCreate {
+            name,
+            creator,
+            log_commit,
+        } = &body.payload
+        else {
+            return Err(at("the first event must create the team"));
         };
-        let sign_pk = match (&body.payload, author) {
-            (Payload::TeamCreate { creator, .. }, _) => creator.sign_pk,
-            (_, Some(m)) => m.cert.sign_pk,
-            (_, None) => return Err(at("unknown author")),
+        if creator.device_id != env.author {
+            return Err(at("team creator is not the author"));
+        }
+        creator.verify()?;
+        ev.verify_signature(&creator.sign_pk)?;
+        if env.epoch != 0 {
+            return Err(at("the first event must be sealed at log epoch 0"));
+        }
+        crate::item::validate_name(name, "team")?;
+        if ev.public.acl
+            != vec![AclChange::Add {
+                device_id: creator.device_id,
+                auth_pk: creator.auth_pk,
+                manager: true,
+            }]
+        {
+            return Err(at(
+                "relay-visible access changes do not match the sealed change",
+            ));
+        }
+        let handover = self.handovers(env.author, &body);
+        handover.matches(&ev.public).map_err(|e| at(&e))?;
+        let effect = Effect::Team {
+            name: name.clone(),
+            creator: creator.clone(),
         };
-        if verify_signature || env.seq == 0 {
-            ev.verify_signature(&sign_pk)?;
-        }
-        if env.epoch != self.log_epoch && env.seq != 0 {
-            return Err(at("sealed under a log-key epoch that was never started"));
-        }
+        let commits = vec![((KeyScope::Log, 0), *log_commit)];
+        Ok(Checked {
+            seq: 0,
+            hash: ev.hash(),
+            author: env.author,
+            body: Some(body),
+            keys: vec![GrantedKey {
+                scope: KeyScope::Log,
+                epoch: 0,
+                key,
+            }],
+            commits,
+            problem: None,
+            effect,
+        })
+    }
 
-        let forbid = |what: &str| {
-            Error::Integrity(format!(
-                "event {} of the team log: forged or unauthorised: {what}",
-                env.seq
-            ))
+    /// The key hand-overs an event's change implies at this position of the log: who must get a
+    /// bundle, who may, and exactly which (scope, epoch) keys each recipient gets. Every device
+    /// computes the same answer from the body, so every device reaches the same verdict.
+    fn handovers(&self, author: Uuid, body: &Body) -> Handover {
+        let mut h = Handover::default();
+        let all = |scope: KeyScope, upto: u32| (0..=upto).map(move |e| (scope, e));
+        match &body.payload {
+            Payload::TeamCreate { creator, .. } => {
+                h.give(creator.device_id, true, [(KeyScope::Log, 0)]);
+            }
+            Payload::VaultCreate { vault_id, .. } => {
+                h.give(author, true, [(KeyScope::Vault(*vault_id), 0)]);
+            }
+            Payload::Admit { member, .. } => {
+                h.give(member.device_id, true, all(KeyScope::Log, self.log_epoch));
+            }
+            Payload::ServiceCreate { member, vaults, .. } => {
+                let mut keys: Vec<_> = all(KeyScope::Log, self.log_epoch).collect();
+                for v in vaults {
+                    if let Some(vault) = self.vaults.get(v) {
+                        keys.extend(all(KeyScope::Vault(*v), vault.key_epoch));
+                    }
+                }
+                h.give(member.device_id, true, keys);
+            }
+            Payload::Grant {
+                vault_id,
+                device_id,
+                ..
+            } => {
+                if let Some(v) = self.vaults.get(vault_id)
+                    && !v.access.contains_key(device_id)
+                {
+                    h.give(
+                        *device_id,
+                        true,
+                        all(KeyScope::Vault(*vault_id), v.key_epoch),
+                    );
+                }
+            }
+            Payload::Remove {
+                device_id,
+                new_log_epoch,
+                rekeyed,
+                ..
+            } => {
+                for m in self
+                    .members
+                    .values()
+                    .filter(|m| m.active && m.cert.device_id != *device_id)
+                {
+                    let d = m.cert.device_id;
+                    let mut keys = vec![(KeyScope::Log, *new_log_epoch)];
+                    for (v, e, _) in rekeyed {
+                        if self
+                            .vaults
+                            .get(v)
+                            .is_some_and(|x| x.access.contains_key(&d))
+                        {
+                            keys.push((KeyScope::Vault(*v), *e));
+                        }
+                    }
+                    h.give(d, m.is_live(body.time_ms), keys);
+                }
+            }
+            Payload::Revoke {
+                vault_id,
+                device_id,
+                new_epoch,
+                ..
+            } => {
+                if let Some(v) = self.vaults.get(vault_id) {
+                    for d in v.access.keys().filter(|d| *d != device_id) {
+                        if let Some(m) = self.active_member(d) {
+                            h.give(
+                                *d,
+                                m.is_live(body.time_ms),
+                                [(KeyScope::Vault(*vault_id), *new_epoch)],
+                            );
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        h
+    }
+
+    /// The keys of this event's bundle addressed to this device, if the bundle holds exactly
+    /// the keys the change implies for it and each matches the team's commitment for its scope
+    /// and epoch. Otherwise no key is taken and the problem is returned: the event stays valid
+    /// for everyone (the bundle's content is visible only to this device), and this device
+    /// reports who handed it a bad bundle.
+    fn my_keys(
+        &self,
+        ev: &SignedEvent,
+        me: &DeviceIdentity,
+        handover: &Handover,
+        commits: &[((KeyScope, u32), [u8; 32])],
+    ) -> (Vec<GrantedKey>, Option<String>) {
+        let Some(bundle) = ev
+            .public
+            .bundles
+            .iter()
+            .find(|b| b.recipient == me.device_id)
+        else {
+            return (Vec::new(), None);
         };
+        let bad = |what: &str| {
+            (
+                Vec::new(),
+                Some(format!(
+                    "event {}: the key bundle {} handed this device {what}; no key was taken from it",
+                    ev.envelope.seq,
+                    self.display_name(&ev.envelope.author)
+                )),
+            )
+        };
+        let keys = match bundle.open(&BundlePlace::of(&ev.envelope), me.encryption_secret()) {
+            Ok(k) => k,
+            Err(_) => return bad("does not open"),
+        };
+        let want = handover
+            .keys
+            .get(&me.device_id)
+            .cloned()
+            .unwrap_or_default();
+        let got: BTreeSet<(KeyScope, u32)> = keys.iter().map(|k| (k.scope, k.epoch)).collect();
+        if got != want || got.len() != keys.len() {
+            return bad("holds other keys than its change implies");
+        }
+        for k in &keys {
+            let commit = commits
+                .iter()
+                .find(|(se, _)| *se == (k.scope, k.epoch))
+                .map(|(_, c)| c)
+                .or_else(|| self.commits.get(&(k.scope, k.epoch)));
+            let ok = commit.is_some_and(|c| {
+                crypto::ct_eq(c, &key_commit(&self.team_id, k.scope, k.epoch, &k.key))
+            });
+            if !ok {
+                return bad("holds a key that does not match the team's commitment");
+            }
+        }
+        (keys, None)
+    }
+
+    /// The rules of each change (roles, preconditions, relay-visible ACL entries). An `Err` makes
+    /// the event a no-op; the key commitments of a change that starts an epoch are returned.
+    #[allow(clippy::type_complexity)]
+    fn judge(
+        &self,
+        ev: &SignedEvent,
+        body: &Body,
+    ) -> Result<(Effect, Vec<((KeyScope, u32), [u8; 32])>)> {
+        let env = &ev.envelope;
+        let at = |what: &str| Error::Integrity(what.to_owned());
+        let author = self
+            .active_member(&env.author)
+            .ok_or_else(|| at("its author is not an active member"))?;
+        let author_role = Some(author.role);
+        let key_of = |scope: KeyScope, epoch: u32| self.keys.get(&(scope, epoch));
+        let mut commits = Vec::new();
+        let forbid = |what: &str| Error::Forbidden(format!("unauthorised: {what}"));
         let expect_acl = |expected: Vec<AclChange>| -> Result<()> {
             let matches = ev.public.acl.len() == expected.len()
                 && ev
@@ -498,10 +921,6 @@ impl TeamState {
                 ))
             }
         };
-        let author_role = author.map(|m| m.role);
-        if author_role == Some(TeamRole::Service) {
-            return Err(forbid("a service identity may never write to the log"));
-        }
         // The vault an event acts on, when its author holds at least `least` there (`Read`: any
         // access). `unknown` and `denied` say what the event tried.
         let author_vault =
@@ -514,22 +933,12 @@ impl TeamState {
             };
 
         let effect = match &body.payload {
-            Payload::TeamCreate { name, creator } => {
-                crate::item::validate_name(name, "team")?;
-                expect_acl(vec![AclChange::Add {
-                    device_id: creator.device_id,
-                    auth_pk: creator.auth_pk,
-                    manager: true,
-                }])?;
-                Effect::Team {
-                    name: name.clone(),
-                    creator: creator.clone(),
-                }
-            }
+            Payload::TeamCreate { .. } => return Err(at("a team can be created only once")),
             Payload::VaultCreate {
                 vault_id,
                 key_epoch,
                 name_ct,
+                key_commit,
             } => {
                 expect_acl(vec![])?;
                 if self.vaults.contains_key(vault_id) {
@@ -538,6 +947,7 @@ impl TeamState {
                 if *key_epoch != 0 {
                     return Err(at("a new vault starts at key epoch 0"));
                 }
+                commits.push(((KeyScope::Vault(*vault_id), 0), *key_commit));
                 Effect::Vault {
                     id: *vault_id,
                     name_ct: name_ct.clone(),
@@ -583,17 +993,22 @@ impl TeamState {
                     version: *version,
                     key_epoch: *key_epoch,
                 };
-                let meta = match key_of(KeyScope::Vault(*vault_id), *key_epoch) {
-                    Some(k) => {
-                        let m = slot.open_meta(k, meta_ct)?;
-                        m.validate()?;
-                        Some(m)
-                    }
-                    None => None,
+                // Only readers can open the metadata, so what they find cannot decide validity
+                // (non-readers would disagree): a version that does not open is kept, and
+                // reported as damaged by its author.
+                let meta = key_of(KeyScope::Vault(*vault_id), *key_epoch).map(|k| {
+                    slot.open_meta(k, meta_ct)
+                        .and_then(|m| m.validate().map(|()| m))
+                });
+                let (meta, damaged) = match meta {
+                    Some(Ok(m)) => (Some(m), false),
+                    Some(Err(_)) => (None, true),
+                    None => (None, false),
                 };
                 Effect::Put {
                     vault: *vault_id,
                     item: *item_id,
+                    damaged,
                     version: Version {
                         version: *version,
                         base_version: *base_version,
@@ -691,11 +1106,6 @@ impl TeamState {
                     return Err(at("admits a device that is already known"));
                 }
                 member.verify()?;
-                if member.device_id == me.device_id
-                    && key_of(KeyScope::Log, self.log_epoch).is_none()
-                {
-                    return Err(at("admits this device without handing it the team key"));
-                }
                 Effect::Admit {
                     invite: *invite_id,
                     member: member.clone(),
@@ -705,6 +1115,7 @@ impl TeamState {
             Payload::Remove {
                 device_id,
                 new_log_epoch,
+                log_commit,
                 rekeyed,
             } => {
                 expect_acl(vec![AclChange::Remove {
@@ -731,32 +1142,23 @@ impl TeamState {
                     .filter(|v| v.access.contains_key(device_id))
                     .map(|v| v.id)
                     .collect();
-                let got: BTreeSet<Uuid> = rekeyed.iter().map(|(v, _)| *v).collect();
+                let got: BTreeSet<Uuid> = rekeyed.iter().map(|(v, _, _)| *v).collect();
                 if must != got || got.len() != rekeyed.len() {
                     return Err(at(
                         "removal does not re-key exactly the vaults the member could read",
                     ));
                 }
-                for (v, e) in rekeyed {
+                commits.push(((KeyScope::Log, *new_log_epoch), *log_commit));
+                for (v, e, c) in rekeyed {
                     if *e != self.vaults[v].key_epoch + 1 {
                         return Err(at("removal must start the next key epoch of each vault"));
                     }
-                }
-                if *device_id != me.device_id && self.active_member(&me.device_id).is_some() {
-                    if key_of(KeyScope::Log, *new_log_epoch).is_none() {
-                        return Err(at("removal did not hand this device the new team key"));
-                    }
-                    for (v, e) in rekeyed {
-                        let mine = self.vaults[v].access.contains_key(&me.device_id);
-                        if mine && key_of(KeyScope::Vault(*v), *e).is_none() {
-                            return Err(at("removal did not hand this device a new vault key"));
-                        }
-                    }
+                    commits.push(((KeyScope::Vault(*v), *e), *c));
                 }
                 Effect::Remove {
                     device: *device_id,
                     new_log_epoch: *new_log_epoch,
-                    rekeyed: rekeyed.clone(),
+                    rekeyed: rekeyed.iter().map(|(v, e, _)| (*v, *e)).collect(),
                 }
             }
             Payload::Grant {
@@ -765,7 +1167,7 @@ impl TeamState {
                 role,
             } => {
                 expect_acl(vec![])?;
-                let vault = author_vault(
+                let _ = author_vault(
                     vault_id,
                     VaultRole::Admin,
                     "grants access to an unknown vault",
@@ -777,13 +1179,6 @@ impl TeamState {
                 if grantee.is_service() && *role != VaultRole::Read {
                     return Err(forbid("a service identity can only be given read access"));
                 }
-                if *device_id == me.device_id
-                    && key_of(KeyScope::Vault(*vault_id), vault.key_epoch).is_none()
-                {
-                    return Err(at(
-                        "grants this device access without handing it the vault key",
-                    ));
-                }
                 Effect::Grant {
                     vault: *vault_id,
                     device: *device_id,
@@ -794,6 +1189,7 @@ impl TeamState {
                 vault_id,
                 device_id,
                 new_epoch,
+                key_commit,
             } => {
                 expect_acl(vec![])?;
                 let vault = author_vault(
@@ -808,12 +1204,7 @@ impl TeamState {
                 if *new_epoch != vault.key_epoch + 1 {
                     return Err(at("revocation must start the next key epoch"));
                 }
-                if *device_id != me.device_id
-                    && vault.access.contains_key(&me.device_id)
-                    && key_of(KeyScope::Vault(*vault_id), *new_epoch).is_none()
-                {
-                    return Err(at("revocation did not hand this device the new vault key"));
-                }
+                commits.push(((KeyScope::Vault(*vault_id), *new_epoch), *key_commit));
                 Effect::Revoke {
                     vault: *vault_id,
                     device: *device_id,
@@ -849,22 +1240,12 @@ impl TeamState {
                     return Err(at("a service identity needs distinct vaults"));
                 }
                 for v in vaults {
-                    let vault = author_vault(
+                    author_vault(
                         v,
                         VaultRole::Admin,
                         "gives a service access to an unknown vault",
                         "only a vault admin may give a service access to the vault",
                     )?;
-                    if member.device_id == me.device_id
-                        && key_of(KeyScope::Vault(*v), vault.key_epoch).is_none()
-                    {
-                        return Err(at("creates this service without handing it a vault key"));
-                    }
-                }
-                if member.device_id == me.device_id
-                    && key_of(KeyScope::Log, self.log_epoch).is_none()
-                {
-                    return Err(at("creates this service without handing it the team key"));
                 }
                 Effect::Service {
                     member: member.clone(),
@@ -903,10 +1284,12 @@ impl TeamState {
                     version: *version,
                     key_epoch: *key_epoch,
                 };
-                let note = match key_of(KeyScope::Vault(*vault_id), *key_epoch) {
-                    Some(k) => Some(crate::lifecycle::open_leak_note(&slot, k, note_ct)?),
-                    None => None,
-                };
+                // As with a put, only readers can open the note: one that does not open is
+                // reported, never a reason to ignore the leak report.
+                let note = key_of(KeyScope::Vault(*vault_id), *key_epoch).map(|k| {
+                    crate::lifecycle::open_leak_note(&slot, k, note_ct)
+                        .unwrap_or_else(|_| "(the note could not be opened)".into())
+                });
                 let who = self.display_name(&env.author);
                 Effect::Leaked {
                     vault: *vault_id,
@@ -953,28 +1336,51 @@ impl TeamState {
                 }
             }
         };
-        Ok(Checked {
-            seq: env.seq,
-            hash: ev.hash(),
-            author: env.author,
-            body,
-            keys,
-            effect,
-        })
+        Ok((effect, commits))
     }
 
     /// Applies a checked event. Cannot fail.
     pub fn commit(&mut self, checked: Checked) {
         let mut new_vault_keys = BTreeSet::new();
+        for ((scope, epoch), c) in checked.commits {
+            self.commits.entry((scope, epoch)).or_insert(c);
+            // A joining device read its bundles before replaying: a candidate key becomes a key
+            // once the event that starts its epoch commits to it.
+            if let Some(cands) = self.candidates.remove(&(scope, epoch))
+                && let Some(k) = cands
+                    .into_iter()
+                    .find(|k| crypto::ct_eq(&c, &key_commit(&self.team_id, scope, epoch, k)))
+            {
+                self.keys.entry((scope, epoch)).or_insert(k);
+                if let KeyScope::Vault(v) = scope {
+                    new_vault_keys.insert(v);
+                }
+            }
+        }
         for k in checked.keys {
             if let KeyScope::Vault(v) = k.scope {
                 new_vault_keys.insert(v);
             }
-            self.keys.insert((k.scope, k.epoch), k.key);
+            // Never replace a key already held (each matches its one commitment anyway).
+            self.keys.entry((k.scope, k.epoch)).or_insert(k.key);
         }
-        let time = checked.body.time_ms;
+        let time = checked.body.as_ref().map_or(0, |b| b.time_ms);
         let author = checked.author;
+        if let Some(what) = checked.problem {
+            self.damaged.push(Flagged {
+                seq: checked.seq,
+                author,
+                reason: what,
+            });
+        }
         match checked.effect {
+            Effect::Rejected { reason } => {
+                self.rejected.push(Flagged {
+                    seq: checked.seq,
+                    author,
+                    reason,
+                });
+            }
             Effect::Team { name, creator } => {
                 self.name = name;
                 self.created_ms = time;
@@ -1019,7 +1425,20 @@ impl TeamState {
                 vault,
                 item,
                 version,
+                damaged,
             } => {
+                if damaged {
+                    self.damaged.push(Flagged {
+                        seq: checked.seq,
+                        author,
+                        reason: format!(
+                            "version {} of a secret does not decrypt under its vault key",
+                            version.version
+                        ),
+                    });
+                }
+                let team_id = self.team_id;
+                let keys = &self.keys;
                 if let Some(v) = self.vaults.get_mut(&vault) {
                     let entry = v.items.entry(item).or_insert_with(|| Item {
                         id: item,
@@ -1046,6 +1465,7 @@ impl TeamState {
                         .exposed
                         .as_ref()
                         .is_some_and(|e| version.version > e.at_version)
+                        && !repeats_exposed(team_id, vault, keys, entry, &version)
                     {
                         entry.exposed = None;
                     }
@@ -1180,6 +1600,7 @@ impl TeamState {
                         since_ms: time,
                         at_version: version,
                         reason,
+                        leak: true,
                     });
                 }
             }
@@ -1280,6 +1701,48 @@ impl TeamState {
     }
 }
 
+/// Whether `new` repeats the value of a version the item's exposure covers (the reported one for
+/// a leak; every version up to it when someone who could read them lost access). Such a write
+/// does not clear the exposure: the exposed value is still in use. Only readers can compare;
+/// others do not see the item at all.
+fn repeats_exposed(
+    team_id: Uuid,
+    vault_id: Uuid,
+    keys: &HashMap<(KeyScope, u32), Key32>,
+    item: &Item,
+    new: &Version,
+) -> bool {
+    let Some(exp) = &item.exposed else {
+        return false;
+    };
+    let open = |v: &Version| {
+        let key = keys.get(&(KeyScope::Vault(vault_id), v.key_epoch))?;
+        ItemSlot {
+            team_id,
+            vault_id,
+            item_id: item.id,
+            version: v.version,
+            key_epoch: v.key_epoch,
+        }
+        .open_value(key, &v.value_ct)
+        .ok()
+    };
+    let Some(value) = open(new) else {
+        return false;
+    };
+    item.versions
+        .iter()
+        .filter(|v| {
+            if exp.leak {
+                v.version == exp.at_version
+            } else {
+                v.version <= exp.at_version
+            }
+        })
+        .filter_map(open)
+        .any(|old| crypto::ct_eq(old.expose().as_bytes(), value.expose().as_bytes()))
+}
+
 fn expose_all(v: &mut VaultState, time: i64, reason: &str) {
     for item in v.items.values_mut().filter(|i| !i.deleted) {
         let at_version = item.current().version;
@@ -1289,6 +1752,7 @@ fn expose_all(v: &mut VaultState, time: i64, reason: &str) {
                 since_ms: time,
                 at_version,
                 reason: reason.to_owned(),
+                leak: false,
             });
         }
     }

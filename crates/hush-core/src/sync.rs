@@ -438,8 +438,13 @@ pub struct SyncReport {
     pub pulled: usize,
     /// Events sent.
     pub pushed: usize,
-    /// Pending changes that could not be replayed on the new head, and why.
+    /// Pending changes that could not be replayed on the new head, and why: writes of this
+    /// device that were lost. A front end must fail the sync when this is not empty.
     pub dropped: Vec<String>,
+    /// Pulled events that broke a rule and had no effect (position, author, why). They stay in
+    /// the log and stop nobody; a front end reports them and fails this sync.
+    #[serde(default)]
+    pub rejected: Vec<String>,
     /// Join requests waiting for `hush admit`.
     pub pending_joins: usize,
     /// Things a person should know: join requests that did not authenticate, and similar.
@@ -448,6 +453,98 @@ pub struct SyncReport {
     pub waiting_for_admission: bool,
     /// Team state code after the sync.
     pub state_code: String,
+}
+
+/// What a pull flagged: events without effect, and things this device could not open.
+#[derive(Default)]
+struct NewlyFlagged {
+    rejected: Vec<String>,
+    damaged: Vec<String>,
+}
+
+/// A change waiting in the outbox, with what was sealed in it already opened.
+enum PendingChange {
+    /// A new version of a secret.
+    Put {
+        vault_id: Uuid,
+        item_id: Uuid,
+        base_version: u32,
+        kind: crate::event::PutKind,
+        meta: crate::item::ItemMeta,
+        value: crate::secret::SecretString,
+    },
+    /// A leak report with its note.
+    Leaked {
+        vault_id: Uuid,
+        item_id: Uuid,
+        version: u32,
+        note: String,
+    },
+    /// Anything else: rebuilt from the payload by the builders.
+    Other(Payload, Public),
+}
+
+impl PendingChange {
+    fn open(st: &TeamState, payload: Payload, public: Public) -> Result<Self> {
+        let lost =
+            || Error::Forbidden("a pending change: this device holds no key for its vault".into());
+        Ok(match payload {
+            Payload::SecretPut {
+                vault_id,
+                item_id,
+                version,
+                base_version,
+                key_epoch,
+                kind,
+                meta_ct,
+                value_ct,
+            } => {
+                let key = st
+                    .key(KeyScope::Vault(vault_id), key_epoch)
+                    .ok_or_else(lost)?;
+                let slot = ItemSlot {
+                    team_id: st.team_id,
+                    vault_id,
+                    item_id,
+                    version,
+                    key_epoch,
+                };
+                PendingChange::Put {
+                    vault_id,
+                    item_id,
+                    base_version,
+                    kind,
+                    meta: slot.open_meta(key, &meta_ct)?,
+                    value: slot.open_value(key, &value_ct)?,
+                }
+            }
+            Payload::Leaked {
+                vault_id,
+                item_id,
+                version,
+                key_epoch,
+                note_ct,
+            } => {
+                let key = st
+                    .key(KeyScope::Vault(vault_id), key_epoch)
+                    .ok_or_else(lost)?;
+                let slot = ItemSlot {
+                    team_id: st.team_id,
+                    vault_id,
+                    item_id,
+                    version,
+                    key_epoch,
+                };
+                PendingChange::Leaked {
+                    vault_id,
+                    item_id,
+                    version,
+                    note: crate::lifecycle::open_leak_note(&slot, key, &note_ct)?,
+                }
+            }
+            other => PendingChange::Other(other, public),
+        })
+    }
 }
 
 /// A verified event ready to store: (seq, hash, bytes).
@@ -579,8 +676,10 @@ impl Session {
                     .pull(&self.identity, &tid, confirmed.map(|c| c.0), until, now)
                     .await?;
                 report.pulled += pulled.len();
-                let dropped = self.integrate(tid, confirmed, pulled).await?;
+                let (dropped, flagged) = self.integrate(tid, confirmed, pulled).await?;
                 report.dropped.extend(dropped);
+                report.rejected.extend(flagged.rejected);
+                report.alerts.extend(flagged.damaged);
             }
             // Push the outbox in order.
             let confirmed = self.store.confirmed_head(tid).await?;
@@ -638,7 +737,7 @@ impl Session {
         tid: Uuid,
         confirmed: Option<(u64, [u8; 32])>,
         pulled: Vec<Vec<u8>>,
-    ) -> Result<Vec<String>> {
+    ) -> Result<(Vec<String>, NewlyFlagged)> {
         let pending_rows: Vec<_> = self
             .store
             .events(tid, confirmed.map(|c| c.0))
@@ -646,7 +745,10 @@ impl Session {
             .into_iter()
             .filter(|r| r.pending)
             .collect();
-        // The changes waiting in the outbox, opened with the keys the current state holds.
+        // The changes waiting in the outbox, opened — values, notes and all — with the keys the
+        // current state holds, *before* that state is replaced: a pending removal or revocation
+        // is rebuilt with fresh keys for the same epochs, so a pending write sealed under the
+        // old pending keys could not be opened afterwards (the rotated key would be lost).
         let mut pending = Vec::new();
         {
             let st = &self.team_ref(tid)?.state;
@@ -656,7 +758,8 @@ impl Session {
                     .key(KeyScope::Log, ev.envelope.epoch)
                     .ok_or_else(|| Error::Integrity("no key for a pending event".into()))?;
                 let body = ev.open_body(key)?;
-                pending.push((ev.hash(), body.payload, ev.public.clone(), body.time_ms));
+                let change = PendingChange::open(st, body.payload, ev.public.clone())?;
+                pending.push((ev.hash(), change, body.time_ms));
             }
         }
         // Without an outbox the current state is the confirmed state: verify on it directly
@@ -672,6 +775,7 @@ impl Session {
         } else {
             self.rebuild(tid, true).await?
         };
+        let (rejected_before, damaged_before) = (base.rejected.len(), base.damaged.len());
         let rows = match verify_pulled(&mut base, confirmed, pulled, &self.identity) {
             Ok(rows) => rows,
             Err(e) => {
@@ -683,6 +787,31 @@ impl Session {
                 }
                 return Err(e);
             }
+        };
+        let describe = |f: &crate::state::Flagged| {
+            format!(
+                "event {} by {} had no effect: {}",
+                f.seq,
+                base.display_name(&f.author),
+                f.reason
+            )
+        };
+        let flagged = NewlyFlagged {
+            rejected: base.rejected[rejected_before..]
+                .iter()
+                .map(describe)
+                .collect(),
+            damaged: base.damaged[damaged_before..]
+                .iter()
+                .map(|f| {
+                    format!(
+                        "event {} by {}: {}",
+                        f.seq,
+                        base.display_name(&f.author),
+                        f.reason
+                    )
+                })
+                .collect(),
         };
         let head = base.head.map(|(s, h)| {
             (
@@ -707,26 +836,45 @@ impl Session {
         // reached us) arrived in the pull: it is confirmed now, and rebuilding it would add it twice.
         let delivered: std::collections::HashSet<[u8; 32]> = rows.iter().map(|r| r.1).collect();
         let mut dropped = Vec::new();
-        for (hash, payload, public, time_ms) in pending {
+        for (hash, change, time_ms) in pending {
             if delivered.contains(&hash) {
                 continue;
             }
-            if let Err(e) = self.rebase_one(tid, payload, public, time_ms).await {
+            if let Err(e) = self.rebase_one(tid, change, time_ms).await {
                 dropped.push(e.to_string());
             }
         }
-        Ok(dropped)
+        Ok((dropped, flagged))
     }
 
     /// Rebuilds one pending change on the current head.
     /// `time_ms` is the original event's time (kept for usage records: when a key was read).
-    async fn rebase_one(
-        &mut self,
-        tid: Uuid,
-        payload: Payload,
-        public: Public,
-        time_ms: i64,
-    ) -> Result<()> {
+    async fn rebase_one(&mut self, tid: Uuid, change: PendingChange, time_ms: i64) -> Result<()> {
+        let (payload, public) = match change {
+            PendingChange::Put {
+                vault_id,
+                item_id,
+                base_version,
+                kind,
+                meta,
+                value,
+            } => {
+                return self
+                    .rebase_put(tid, vault_id, item_id, base_version, kind, &meta, &value)
+                    .await;
+            }
+            PendingChange::Leaked {
+                vault_id,
+                item_id,
+                version,
+                note,
+            } => {
+                return self
+                    .rebase_leaked(tid, vault_id, item_id, version, &note)
+                    .await;
+            }
+            PendingChange::Other(payload, public) => (payload, public),
+        };
         match payload {
             Payload::TeamCreate { .. } => {
                 Err(relay_lied("it holds a different first event for this team"))
@@ -739,61 +887,9 @@ impl Session {
             p @ (Payload::VaultCreate { .. } | Payload::InviteCreate { .. }) => {
                 self.append(tid, p, public).await
             }
-            Payload::SecretPut {
-                vault_id,
-                item_id,
-                version,
-                base_version,
-                key_epoch,
-                kind,
-                meta_ct,
-                value_ct,
-            } => {
-                let (meta, value) = {
-                    let st = &self.team_ref(tid)?.state;
-                    let key = st
-                        .key(KeyScope::Vault(vault_id), key_epoch)
-                        .ok_or_else(|| {
-                            Error::Forbidden(
-                                "a pending edit: this device lost access to its vault".into(),
-                            )
-                        })?;
-                    let slot = ItemSlot {
-                        team_id: tid,
-                        vault_id,
-                        item_id,
-                        version,
-                        key_epoch,
-                    };
-                    (
-                        slot.open_meta(key, &meta_ct)?,
-                        slot.open_value(key, &value_ct)?,
-                    )
-                };
-                let st = &self.team_ref(tid)?.state;
-                let v = st
-                    .vaults
-                    .get(&vault_id)
-                    .ok_or_else(|| Error::NotFound("the vault of a pending edit".into()))?;
-                // A secret created offline on two devices under one name becomes one secret with a
-                // conflict, not two secrets with the same name.
-                let (target, base) = if v.items.contains_key(&item_id) {
-                    (item_id, base_version)
-                } else if let Some(existing) = v.find(&meta.name) {
-                    (existing.id, 0)
-                } else {
-                    (item_id, 0)
-                };
-                self.put_item(tid, vault_id, target, base, &meta, &value, kind)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        Error::Forbidden(format!(
-                            "a pending edit of `{}` was dropped: {e}",
-                            meta.name
-                        ))
-                    })
-            }
+            Payload::SecretPut { .. } | Payload::Leaked { .. } => Err(Error::Integrity(
+                "a pending change was not opened before the rebase".into(),
+            )),
             Payload::SecretDelete {
                 vault_id, item_id, ..
             } => {
@@ -874,16 +970,6 @@ impl Session {
                 let (p, pubs) = self.build_service(tid, &member, &vaults, expires_ms)?;
                 self.append(tid, p, pubs).await
             }
-            Payload::Leaked {
-                vault_id,
-                item_id,
-                version,
-                key_epoch,
-                note_ct,
-            } => {
-                self.rebase_leaked(tid, vault_id, item_id, version, key_epoch, &note_ct)
-                    .await
-            }
             Payload::Usage {
                 vault_id,
                 action,
@@ -893,6 +979,43 @@ impl Session {
                     .await
             }
         }
+    }
+
+    /// Rebuilds a pending write on the current head, sealed under the vault's current key.
+    #[allow(clippy::too_many_arguments)]
+    async fn rebase_put(
+        &mut self,
+        tid: Uuid,
+        vault_id: Uuid,
+        item_id: Uuid,
+        base_version: u32,
+        kind: crate::event::PutKind,
+        meta: &crate::item::ItemMeta,
+        value: &crate::secret::SecretString,
+    ) -> Result<()> {
+        let st = &self.team_ref(tid)?.state;
+        let v = st
+            .vaults
+            .get(&vault_id)
+            .ok_or_else(|| Error::NotFound("the vault of a pending edit".into()))?;
+        // A secret created offline on two devices under one name becomes one secret with a
+        // conflict, not two secrets with the same name.
+        let (target, base) = if v.items.contains_key(&item_id) {
+            (item_id, base_version)
+        } else if let Some(existing) = v.find(&meta.name) {
+            (existing.id, 0)
+        } else {
+            (item_id, 0)
+        };
+        self.put_item(tid, vault_id, target, base, meta, value, kind)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                Error::Forbidden(format!(
+                    "a pending edit of `{}` was dropped: {e}",
+                    meta.name
+                ))
+            })
     }
 
     /// Collects join requests for the invites this device issued.
@@ -1008,12 +1131,18 @@ impl Session {
         let mut rows = Vec::with_capacity(events.len());
         for (ev, bytes) in events.iter().zip(pulled) {
             let checked = st.check(ev, &self.identity, true).map_err(relay_lied)?;
-            if let Payload::Admit {
-                invite_id,
-                member,
-                proof,
-                ..
-            } = &checked.body().payload
+            // Only an admission that is valid at its place in the log counts.
+            if checked.rejection().is_none()
+                && let Some(crate::event::Body {
+                    payload:
+                        Payload::Admit {
+                            invite_id,
+                            member,
+                            proof,
+                            ..
+                        },
+                    ..
+                }) = checked.body()
                 && member.device_id == me.device_id
             {
                 let want = invite::admit_proof(&ticket.secret, &tid, &ticket.invite_id, &me);

@@ -897,7 +897,7 @@ impl Session {
             {
                 Some(v) => v.id,
                 None => {
-                    let (payload, public, vid) = self.build_vault_create(tid, &vname)?;
+                    let (payload, public, vid) = self.build_vault_create(&st, &vname)?;
                     self.seal_onto(&mut st, payload, public, &mut events)?;
                     created.push(vname.clone());
                     vid
@@ -1068,7 +1068,7 @@ impl Session {
             &log_key,
             &self.identity,
         )?;
-        let checked = st.check(&ev, &self.identity, true)?;
+        let checked = st.check_own(&ev, &self.identity)?;
         st.commit(checked);
         events.push((seq, ev.hash(), ev.bytes().to_vec()));
         Ok(())
