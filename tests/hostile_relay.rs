@@ -760,8 +760,7 @@ fn keys_of(me: &DeviceIdentity, events: &[SignedEvent]) -> HashMap<(KeyScope, u3
         {
             let granted = b
                 .open(
-                    &ev.envelope.team_id,
-                    &ev.envelope.author,
+                    &hush_core::event::BundlePlace::of(&ev.envelope),
                     me.encryption_secret(),
                 )
                 .expect("a bundle addressed to me opens");
@@ -860,10 +859,9 @@ fn fake_team(
 ) -> Vec<Vec<u8>> {
     use hush_core::event::{AclChange, GrantedKey, KeyBundle, TeamRole};
     let log_key = Key32::random();
-    let bundle = |to: &DeviceCert| {
+    let bundle = |to: &DeviceCert, at: &Envelope| {
         KeyBundle::seal(
-            &team_id,
-            &fake_owner.device_id,
+            &hush_core::event::BundlePlace::of(at),
             to,
             &[GrantedKey {
                 scope: KeyScope::Log,
@@ -877,8 +875,9 @@ fn fake_team(
     let expires_ms = now_ms() + 3_600_000;
     let steps = [
         (
+            Some(owner_cert.clone()),
             Public {
-                bundles: vec![bundle(&owner_cert)],
+                bundles: Vec::new(),
                 acl: vec![AclChange::Add {
                     device_id: owner_cert.device_id,
                     auth_pk: owner_cert.auth_pk,
@@ -888,9 +887,11 @@ fn fake_team(
             Payload::TeamCreate {
                 name: "acme".into(),
                 creator: owner_cert.clone(),
+                log_commit: hush_core::event::key_commit(&team_id, KeyScope::Log, 0, &log_key),
             },
         ),
         (
+            None,
             Public {
                 bundles: Vec::new(),
                 acl: vec![AclChange::Invite {
@@ -906,8 +907,9 @@ fn fake_team(
             },
         ),
         (
+            Some(joiner.clone()),
             Public {
-                bundles: vec![bundle(joiner)],
+                bundles: Vec::new(),
                 acl: vec![AclChange::Add {
                     device_id: joiner.device_id,
                     auth_pk: joiner.auth_pk,
@@ -924,7 +926,7 @@ fn fake_team(
         ),
     ];
     let mut log: Vec<SignedEvent> = Vec::new();
-    for (seq, (public, payload)) in (0u64..).zip(steps) {
+    for (seq, (to, mut public, payload)) in (0u64..).zip(steps) {
         let envelope = Envelope {
             team_id,
             seq,
@@ -932,6 +934,9 @@ fn fake_team(
             epoch: 0,
             author: fake_owner.device_id,
         };
+        if let Some(to) = to {
+            public.bundles.push(bundle(&to, &envelope));
+        }
         let body = Body {
             time_ms: now_ms(),
             payload,

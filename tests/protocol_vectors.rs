@@ -159,6 +159,13 @@ fn computed() -> BTreeMap<String, String> {
     }
 
     let log_key = Key32::from_bytes([0x55; 32]);
+    let log_commit = hush_core::event::key_commit(
+        &Uuid::from_bytes([0x11; 16]),
+        hush_core::event::KeyScope::Log,
+        0,
+        &log_key,
+    );
+    m.insert("key_commit.log0".into(), hex(&log_commit));
     let env = Envelope {
         team_id: Uuid::from_bytes([0x11; 16]),
         seq: 0,
@@ -171,6 +178,7 @@ fn computed() -> BTreeMap<String, String> {
         payload: Payload::TeamCreate {
             name: "acme".into(),
             creator: cert.clone(),
+            log_commit,
         },
     };
     let public = hush_core::event::Public {
@@ -220,6 +228,17 @@ fn published_event_decodes_verifies_and_opens() {
     assert_eq!(hex(&ev.hash()), published["event.hash"]);
 }
 
+/// The place of the vector bundle: team `11…11`, event 0 (prev all zeros), authored by the
+/// vector identity.
+fn bundle_place(id: &DeviceIdentity) -> hush_core::event::BundlePlace {
+    hush_core::event::BundlePlace {
+        team_id: Uuid::from_bytes([0x11; 16]),
+        seq: 0,
+        prev: [0; 32],
+        author: id.device_id,
+    }
+}
+
 #[test]
 fn published_key_bundle_opens_with_the_recipient_key() {
     // A bundle is HPKE with a fresh ephemeral key, so it is not reproducible; the published one
@@ -227,8 +246,7 @@ fn published_key_bundle_opens_with_the_recipient_key() {
     let id = vector_identity();
     if std::env::var_os("HUSH_PRINT_VECTORS").is_some() {
         let fresh = KeyBundle::seal(
-            &Uuid::from_bytes([0x11; 16]),
-            &id.device_id,
+            &bundle_place(&id),
             &id.cert(),
             &[hush_core::event::GrantedKey {
                 scope: hush_core::event::KeyScope::Log,
@@ -252,12 +270,15 @@ fn published_key_bundle_opens_with_the_recipient_key() {
         ct: unhex(&published["bundle.ct"]),
     };
     let keys = bundle
-        .open(
-            &Uuid::from_bytes([0x11; 16]),
-            &id.device_id,
-            id.encryption_secret(),
-        )
+        .open(&bundle_place(&id), id.encryption_secret())
         .expect("open bundle");
+    // Bound to its place: the same bundle at another position or by another author is refused.
+    let mut moved = bundle_place(&id);
+    moved.seq = 1;
+    assert!(bundle.open(&moved, id.encryption_secret()).is_err());
+    let mut other_author = bundle_place(&id);
+    other_author.author = Uuid::from_bytes([0x99; 16]);
+    assert!(bundle.open(&other_author, id.encryption_secret()).is_err());
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].epoch, 0);
     assert_eq!(hex(keys[0].key.expose_bytes()), "55".repeat(32));

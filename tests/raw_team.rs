@@ -60,6 +60,12 @@ impl RawTeam {
                 payload: Payload::TeamCreate {
                     name: name.into(),
                     creator: owner.cert(),
+                    log_commit: hush_core::event::key_commit(
+                        &id,
+                        hush_core::event::KeyScope::Log,
+                        0,
+                        &log_key,
+                    ),
                 },
             },
             &log_key,

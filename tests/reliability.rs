@@ -771,6 +771,7 @@ fn write_fuzz_seeds() {
             Payload::TeamCreate {
                 name: "acme".into(),
                 creator: me.cert(),
+                log_commit: [3; 32],
             },
         ),
         (
@@ -806,6 +807,7 @@ fn write_fuzz_seeds() {
                 vault_id: vault,
                 device_id: me.device_id,
                 new_epoch: 2,
+                key_commit: [4; 32],
             },
         ),
         (
@@ -821,7 +823,8 @@ fn write_fuzz_seeds() {
             Payload::Remove {
                 device_id: me.device_id,
                 new_log_epoch: 1,
-                rekeyed: vec![(vault, 1)],
+                log_commit: [5; 32],
+                rekeyed: vec![(vault, 1, [6; 32])],
             },
         ),
         (

@@ -1082,7 +1082,7 @@ mod tests {
         for p in [usage(), leaked()] {
             let e = check_as(&s, tid, &bob, p).expect_err("bob cannot read prod");
             assert!(
-                matches!(e, Error::Integrity(ref m) if m.contains("only members who can read")),
+                matches!(e, Error::Forbidden(ref m) if m.contains("only members who can read")),
                 "{e}"
             );
         }
@@ -1104,9 +1104,9 @@ mod tests {
             .expect("grant");
         s.append(tid, p, public).await.expect("grant");
         check_as(&s, tid, &bob, usage()).expect("a reader may record usage");
-        // Bob's note must open under the vault key alice holds: garbage is an integrity error.
-        let e = check_as(&s, tid, &bob, leaked()).expect_err("garbage note");
-        assert!(matches!(e, Error::Integrity(_)), "{e}");
+        // Only readers can open a note, so what they find cannot decide validity (non-readers
+        // would disagree): a reader's report with a note that does not open still counts.
+        check_as(&s, tid, &bob, leaked()).expect("a reader's report counts, note or not");
         s.close().await;
     }
 

@@ -608,7 +608,7 @@ impl TeamState {
         };
         let (effect, commits) = match self.judge(ev, &body) {
             Ok(v) => v,
-            Err(e) => return Ok(rejected(e.to_string(), Some(body))),
+            Err(e) => return Ok(rejected(reason_of(e), Some(body))),
         };
         let handover = self.handovers(env.author, &body);
         if let Err(e) = handover.matches(&ev.public) {
@@ -632,9 +632,7 @@ impl TeamState {
     pub fn check_own(&self, ev: &SignedEvent, me: &DeviceIdentity) -> Result<Checked> {
         let c = self.check(ev, me, true)?;
         match c.rejection() {
-            Some(reason) => Err(Error::Forbidden(format!(
-                "this change is not allowed here: {reason}"
-            ))),
+            Some(reason) => Err(Error::Forbidden(reason.to_owned())),
             None => Ok(c),
         }
     }
@@ -890,7 +888,7 @@ impl TeamState {
         let author_role = Some(author.role);
         let key_of = |scope: KeyScope, epoch: u32| self.keys.get(&(scope, epoch));
         let mut commits = Vec::new();
-        let forbid = |what: &str| Error::Forbidden(format!("unauthorised: {what}"));
+        let forbid = |what: &str| Error::Forbidden(what.to_owned());
         let expect_acl = |expected: Vec<AclChange>| -> Result<()> {
             let matches = ev.public.acl.len() == expected.len()
                 && ev
@@ -1698,6 +1696,14 @@ impl TeamState {
             key_epoch: version.key_epoch,
         }
         .open_value(key, &version.value_ct)
+    }
+}
+
+/// The words of a rule an event broke, without the error kind's prefix.
+fn reason_of(e: Error) -> String {
+    match e {
+        Error::Integrity(m) | Error::Forbidden(m) | Error::Invalid(m) => m,
+        other => other.to_string(),
     }
 }
 

@@ -208,8 +208,7 @@ pub fn genesis(
         author: owner.device_id,
     };
     let bundle = KeyBundle::seal(
-        team_id,
-        &owner.device_id,
+        &hush_core::event::BundlePlace::of(&env),
         &owner.cert(),
         &[GrantedKey {
             scope: KeyScope::Log,
@@ -223,6 +222,7 @@ pub fn genesis(
         payload: Payload::TeamCreate {
             name: "team".into(),
             creator: owner.cert(),
+            log_commit: hush_core::event::key_commit(team_id, KeyScope::Log, 0, log_key),
         },
     };
     SignedEvent::seal(
@@ -259,6 +259,7 @@ pub fn event_at(
             vault_id: Uuid::new_v4(),
             key_epoch: 0,
             name_ct: vec![7; 40],
+            key_commit: [7; 32],
         },
     };
     SignedEvent::seal(
