@@ -620,3 +620,72 @@ fn audit_verify_reports_the_state_code_and_the_first_bad_position() {
             .starts_with("ok: 6 events verified")
     );
 }
+
+/// Break glass once lost the new key in ordinary use: a teammate's usage record arrived between
+/// the owner's removal and the owner's sync, the sync rebuilt the removal with fresh keys, and
+/// the owner's new value (sealed under the first, discarded keys) no longer opened. The sync
+/// printed a warning and exited 0; `get` then printed the old, exposed value everywhere.
+#[test]
+fn break_glass_keeps_the_new_key_when_a_teammates_event_arrives_first() {
+    let relay = Relay::start();
+    let alice = Device::init("alice");
+    let bob = Device::init("bob");
+    let carol = Device::init("carol");
+    alice.out(&["team", "create", "acme", "--relay", &relay.url]);
+    alice.out(&["vault", "create", "prod"]);
+    alice.out(&["set", "prod/KEY", "v1-exposed"]);
+    invite_and_admit(&alice, &bob, "bob", None);
+    invite_and_admit(&alice, &carol, "carol", None);
+    alice.out(&["grant", "prod", "bob", "--role", "read"]);
+    alice.out(&["grant", "prod", "carol", "--role", "write"]);
+    alice.out(&["sync"]);
+    bob.out(&["sync"]);
+    carol.out(&["sync"]);
+
+    // Bob reads the key: his usage record is on the relay before alice's next sync.
+    assert_eq!(bob.out(&["get", "prod/KEY"]), "v1-exposed");
+    bob.out(&["sync"]);
+
+    alice.out(&["remove", "bob"]);
+    alice.out(&["set", "prod/KEY", "v2-after-removal"]);
+    let out = alice.hush(&["sync"]).output().expect("sync");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the sync lost something: {err}");
+    assert!(err.contains("pulled 1, pushed 2"), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert!(outbox(&alice).contains(" 0 event"), "{}", outbox(&alice));
+    assert_eq!(alice.out(&["get", "prod/KEY"]), "v2-after-removal");
+    carol.out(&["sync"]);
+    assert_eq!(carol.out(&["get", "prod/KEY"]), "v2-after-removal");
+    let history = carol.out(&["history", "prod/KEY"]);
+    assert_eq!(history.lines().count(), 2, "{history}");
+    // The rotation clears the exposure bob's removal caused, for both.
+    for d in [&alice, &carol] {
+        assert!(
+            !d.out(&["exposed"]).contains("prod/KEY"),
+            "the new value is not exposed"
+        );
+    }
+    // And bob, cut off, cannot read the new value from the relay's log.
+    let code = bob.hush(&["sync"]).output().expect("bob syncs");
+    assert!(!code.status.success(), "the relay refuses a removed device");
+    assert_eq!(bob.out(&["get", "prod/KEY"]), "v1-exposed");
+}
+
+/// A leak report clears only with a value that differs from every exposed version: writing the
+/// same value again (by `set`, which is not `rotate`) leaves the secret exposed.
+#[test]
+fn a_leak_report_clears_only_with_a_new_value() {
+    let d = Device::init("alice");
+    d.out(&["vault", "create", "prod"]);
+    d.out(&["set", "prod/KEY", "leaked-value"]);
+    d.out(&["leaked", "prod/KEY", "--note", "pasted in chat"]);
+    assert!(d.out(&["exposed"]).contains("prod/KEY"));
+    d.out(&["set", "prod/KEY", "leaked-value"]);
+    assert!(
+        d.out(&["exposed"]).contains("prod/KEY"),
+        "the same value again must not clear the leak"
+    );
+    d.out(&["set", "prod/KEY", "a-new-value"]);
+    assert!(!d.out(&["exposed"]).contains("prod/KEY"));
+}

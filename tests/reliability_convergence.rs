@@ -9,7 +9,12 @@
 //! - **edit**: a member sets one of a few names in vault `a` or `b` (few names, so concurrent
 //!   edits of the same secret happen) to a value unique to the operation; refused locally
 //!   without write access;
-//! - **grant** / **revoke**: the owner changes a member's access to a vault and syncs at once;
+//! - **grant** / **revoke**: the owner changes a member's access to a vault, and syncs at once
+//!   only half of the time: otherwise the change waits in the owner's outbox while the owner and
+//!   others write and sync (membership changes racing with writes: the schedule in which a
+//!   rebuilt removal once lost the owner's next write);
+//! - **remove** (break glass): the owner removes a member (at most one per case), synced at once
+//!   or not, as above; the removed member acts no more;
 //! - **offline** / **online**: a member stops or resumes syncing;
 //! - **sync**: an online member syncs.
 //!
@@ -21,10 +26,11 @@
 //! 2. **Never lose a version**: every value written and synced is in the relay's log exactly once
 //!    and in the history of its secret at every reader (concurrent edits stay as versions, flagged
 //!    as conflicts). A value that is nowhere was reported dropped by its author's sync, and only
-//!    ever when the author's access to that vault was revoked or lowered meanwhile.
-//! 3. **Revoked members read nothing new**: with the relay's raw log, a member's keys open no
-//!    value written to a vault after their access to it was revoked (checked right before any
-//!    re-grant, and at the end for revocations that stand).
+//!    ever when the author's access to that vault was revoked, lowered or removed meanwhile (the
+//!    owner, whose access never changes, never loses a write).
+//! 3. **Revoked and removed members read nothing new**: with the relay's raw log, a member's
+//!    keys open no value written to a vault after their access to it was revoked or they were
+//!    removed (checked right before any re-grant, and at the end for those that stand).
 //!
 //! Cases: 20 (`HUSH_CONVERGENCE_CASES=N`; 200 with `HUSH_RELIABILITY_FULL=1`). The seed is
 //! printed; `HUSH_RELIABILITY_SEED=S` replays a run.
@@ -53,6 +59,8 @@ struct Member<'a> {
     s: &'a mut Session,
     name: String,
     online: bool,
+    /// Removed from the team by the owner: acts no more (the relay refuses it).
+    removed: bool,
 }
 
 /// One write attempt that the author's store accepted.
@@ -76,6 +84,9 @@ struct Totals {
     conflicts: usize,
     grants: usize,
     revokes: usize,
+    removals: usize,
+    /// Membership changes left in the owner's outbox while others wrote and synced.
+    pending_changes: usize,
     offline_periods: usize,
     revoked_checks: usize,
     post_revoke_values: usize,
@@ -133,6 +144,23 @@ fn access(owner: &Session, team: &str, vault: &str) -> BTreeMap<String, VaultRol
         .collect()
 }
 
+/// The log position of the newest `action` (`revoked`, `removed`) the owner's audit shows with
+/// this target. The owner has synced, so the position is the relay's.
+async fn position_of(owner: &Session, team: &str, action: &str, target: &str) -> u64 {
+    let filter = hush_core::audit::ActivityFilter {
+        action: Some(action.to_owned()),
+        ..Default::default()
+    };
+    owner
+        .activity_filtered(Some(team), &filter, usize::MAX)
+        .await
+        .expect("audit")
+        .into_iter()
+        .find(|e| e.target == target)
+        .map(|e| e.seq)
+        .unwrap_or_else(|| panic!("no `{action}` of {target} in the owner's audit"))
+}
+
 /// Checks that member `m`'s keys open no value written to `vault` after log position `after`.
 /// Returns how many such values were checked.
 #[allow(clippy::too_many_arguments)]
@@ -185,6 +213,7 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
             s,
             name: format!("m{i}"),
             online: true,
+            removed: false,
         })
         .collect();
     members[0]
@@ -234,13 +263,22 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
 
     let mut writes: Vec<Write> = Vec::new();
     let mut dropped_reports = vec![0usize; n];
-    // (member, vault) -> log position of the revoke that stands.
-    let mut revoked: BTreeMap<(usize, &'static str), u64> = BTreeMap::new();
+    // (member, vault) whose revocation stands (its position is read from the owner's audit once
+    // the owner has synced it: it may wait in the owner's outbox while others write).
+    let mut revoked: BTreeSet<(usize, &'static str)> = BTreeSet::new();
+    let mut removals = 0;
     // (member, vault) pairs whose access was revoked or lowered at some point.
     let mut lowered: BTreeSet<(usize, &'static str)> = BTreeSet::new();
     let ops = 25 + rng.below(20);
     for op in 0..ops {
         let m = rng.index(n);
+        if members[m].removed {
+            continue;
+        }
+        // Membership changes are synced at once only half of the time: the other half they wait
+        // in the owner's outbox while the owner and others write and sync (the race in which a
+        // rebuilt removal once lost the owner's next write).
+        let sync_now = rng.percent(50);
         match rng.below(100) {
             0..=39 => {
                 let vault = VAULTS[usize::from(rng.percent(30))];
@@ -292,8 +330,17 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
                 if current == Some(VaultRole::Write) {
                     lowered.insert((m, vault));
                 }
-                if let Some(after) = revoked.remove(&(m, vault)) {
+                if revoked.remove(&(m, vault)) {
                     // Before keys flow again: nothing written since the revoke opens.
+                    let report = members[0].s.sync_team(tid).await.expect("owner sync");
+                    dropped_reports[0] += report.dropped.len();
+                    let after = position_of(
+                        members[0].s,
+                        team,
+                        "revoked",
+                        &format!("{name} from {vault}"),
+                    )
+                    .await;
                     if members[m].online {
                         let r = members[m].s.sync_team(tid).await;
                         let report = r.unwrap_or_else(|e| panic!("case {case}: sync of m{m}: {e}"));
@@ -317,11 +364,15 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
                     .grant(Some(team), vault, &name, role)
                     .await
                     .unwrap_or_else(|e| panic!("case {case} op {op}: grant: {e}"));
-                let report = owner.sync_team(tid).await.expect("owner sync");
-                dropped_reports[0] += report.dropped.len();
+                if sync_now {
+                    let report = owner.sync_team(tid).await.expect("owner sync");
+                    dropped_reports[0] += report.dropped.len();
+                } else {
+                    t.pending_changes += 1;
+                }
                 t.grants += 1;
             }
-            88..=99 if m != 0 => {
+            88..=96 if m != 0 => {
                 let vault = VAULTS[rng.index(VAULTS.len())];
                 let name = members[m].name.clone();
                 if !access(members[0].s, team, vault).contains_key(&name) {
@@ -332,18 +383,38 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
                     .revoke(Some(team), vault, &name)
                     .await
                     .unwrap_or_else(|e| panic!("case {case} op {op}: revoke: {e}"));
-                let report = owner.sync_team(tid).await.expect("owner sync");
-                dropped_reports[0] += report.dropped.len();
-                // The owner's outbox was pushed in order, the revoke last: it is the head.
-                let at = owner
-                    .team_status(Some(team))
-                    .await
-                    .expect("status")
-                    .head_seq
-                    .expect("head");
-                revoked.insert((m, vault), at);
+                if sync_now {
+                    let report = owner.sync_team(tid).await.expect("owner sync");
+                    dropped_reports[0] += report.dropped.len();
+                } else {
+                    t.pending_changes += 1;
+                }
+                revoked.insert((m, vault));
                 lowered.insert((m, vault));
                 t.revokes += 1;
+            }
+            // Break glass: the owner removes a member (at most one per case, so a team of three
+            // keeps two), then goes on writing, with the removal possibly still in the outbox.
+            97..=99 if m != 0 && removals == 0 => {
+                let name = members[m].name.clone();
+                let owner = &mut members[0].s;
+                owner
+                    .remove_member(Some(team), &name)
+                    .await
+                    .unwrap_or_else(|e| panic!("case {case} op {op}: remove: {e}"));
+                if sync_now {
+                    let report = owner.sync_team(tid).await.expect("owner sync");
+                    dropped_reports[0] += report.dropped.len();
+                } else {
+                    t.pending_changes += 1;
+                }
+                members[m].removed = true;
+                for v in VAULTS {
+                    revoked.remove(&(m, v));
+                    lowered.insert((m, v));
+                }
+                removals += 1;
+                t.removals += 1;
             }
             _ => {}
         }
@@ -356,7 +427,7 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
     let mut rounds = 0;
     loop {
         rounds += 1;
-        for (i, m) in members.iter_mut().enumerate() {
+        for (i, m) in members.iter_mut().enumerate().filter(|(_, m)| !m.removed) {
             let report =
                 m.s.sync_team(tid)
                     .await
@@ -365,7 +436,7 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
         }
         let mut codes = BTreeSet::new();
         let mut pending = 0;
-        for m in &members {
+        for m in members.iter().filter(|m| !m.removed) {
             let st = m.s.team_status(Some(team)).await.expect("status");
             codes.insert(st.state_code);
             pending += st.outbox;
@@ -419,6 +490,10 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
         }
     }
     for (i, (missing, reported)) in missing.iter().zip(&dropped_reports).enumerate() {
+        if members[i].removed {
+            // Its outbox never reached the relay after the removal: not acknowledged writes.
+            continue;
+        }
         assert!(
             missing <= reported,
             "case {case} (seed {seed}): m{i} lost {missing} writes but its syncs reported {reported} dropped"
@@ -449,7 +524,7 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
         for m in members
             .iter()
             .skip(1)
-            .filter(|m| readers.contains_key(&m.name))
+            .filter(|m| readers.contains_key(&m.name) && !m.removed)
         {
             let list = m.s.list(Some(team), Some(vault)).expect("list");
             let names: Vec<&String> = list.iter().map(|i| &i.name).collect();
@@ -480,13 +555,27 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
         }
     }
 
-    // 3. Revocations that stand: nothing written afterwards opens with the member's keys.
-    for ((m, vault), after) in &revoked {
+    // 3. Revocations that stand, and removals: nothing written afterwards opens with the
+    //    member's keys.
+    let mut cut_off = Vec::new();
+    for (m, vault) in &revoked {
+        let target = format!("{} from {vault}", members[*m].name);
+        cut_off.push((
+            *m,
+            *vault,
+            position_of(members[0].s, team, "revoked", &target).await,
+        ));
+    }
+    for (i, m) in members.iter().enumerate().filter(|(_, m)| m.removed) {
+        let at = position_of(members[0].s, team, "removed", &m.name).await;
+        cut_off.extend(VAULTS.iter().map(|v| (i, *v, at)));
+    }
+    for (m, vault, after) in cut_off {
         t.post_revoke_values += assert_revoked_reads_nothing_new(
             &members,
-            *m,
+            m,
             vault,
-            *after,
+            after,
             &writes,
             &relay.database,
             tid,
@@ -558,7 +647,7 @@ fn random_interleavings_converge_lose_nothing_and_keep_revoked_members_out() {
         }
     });
     figure(&format!(
-        "convergence: {} cases (seed {seed}), {} members, {} operations ({} writes: {} synced, {} dropped after a revoke, {} refused locally; {} grants, {} revokes, {} offline periods); {} events; all converged; 0 lost versions; {} secrets left in conflict (kept as versions); {} revocation checks over {} later values, 0 readable; {:.0} s",
+        "convergence: {} cases (seed {seed}), {} members, {} operations ({} writes: {} synced, {} dropped after a revoke or removal, {} refused locally; {} grants, {} revokes, {} removals, {} membership changes left pending while others wrote, {} offline periods); {} events; all converged; 0 lost versions; {} secrets left in conflict (kept as versions); {} revocation checks over {} later values, 0 readable; {:.0} s",
         t.cases,
         t.members,
         t.ops,
@@ -568,6 +657,8 @@ fn random_interleavings_converge_lose_nothing_and_keep_revoked_members_out() {
         t.refused,
         t.grants,
         t.revokes,
+        t.removals,
+        t.pending_changes,
         t.offline_periods,
         t.events,
         t.conflicts,
@@ -576,5 +667,8 @@ fn random_interleavings_converge_lose_nothing_and_keep_revoked_members_out() {
         started.elapsed().as_secs_f64()
     ));
     assert_eq!(t.cases, cases as usize);
-    assert!(t.synced > 0 && t.revokes > 0, "the cases exercised nothing");
+    assert!(
+        t.synced > 0 && t.revokes > 0 && t.removals > 0 && t.pending_changes > 0,
+        "the cases exercised nothing"
+    );
 }
