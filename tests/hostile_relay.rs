@@ -839,7 +839,8 @@ fn modified_event_body_is_rejected() {
     );
 
     t.proxy.set(Mode::Flip(Spot::BodyCiphertext));
-    assert_rejected(&t.bob, &before, &secrets, &["could not be decrypted"]);
+    // The signature covers the sealed body: checked before anything is opened.
+    assert_rejected(&t.bob, &before, &secrets, &["invalid signature"]);
     assert!(t.proxy.tampered() > 0, "the proxy changed nothing");
 
     t.proxy.set(Mode::Passthrough);
@@ -866,15 +867,11 @@ fn modified_envelope_is_rejected() {
         ("team", Spot::Header(TEAM_LAST), "belongs to another team"),
         ("seq", Spot::Header(SEQ_LAST), "out of sequence"),
         ("prev", Spot::Header(PREV_LAST), "hash chain broken"),
-        (
-            "epoch",
-            Spot::Header(EPOCH_LAST),
-            "no log key for its epoch",
-        ),
+        ("epoch", Spot::Header(EPOCH_LAST), "invalid signature"),
         (
             "author",
             Spot::Header(AUTHOR_LAST),
-            "could not be decrypted",
+            "never a member of the team",
         ),
         ("public section", Spot::PublicCount, "malformed event"),
         ("signature", Spot::Signature, "invalid signature"),

@@ -24,6 +24,8 @@ describe('describeAlert', () => {
       action: { page: 'members' },
     });
     expect(describeAlert(alert('relay'))).toEqual({ title: 'Relay misbehaving', tone: 'danger' });
+    expect(describeAlert(alert('rejected_event'))).toMatchObject({ tone: 'danger', action: { page: 'activity' } });
+    expect(describeAlert(alert('rejected_event')).title).toContain('no effect');
   });
 
   it('still reads well for a kind added to the core later', () => {

@@ -17,6 +17,12 @@ const KINDS: Record<string, AlertView> = {
   relay: { title: 'Relay misbehaving', tone: 'danger' },
   service_new_ip: { title: 'Service used from a new address', tone: 'danger', action: { page: 'members', label: 'Go to Members' } },
   usage_spike: { title: 'Unusual number of reads', tone: 'danger', action: { page: 'activity', label: 'See activity' } },
+  rejected_event: {
+    title: 'A teammate signed a change that breaks the rules (it had no effect)',
+    tone: 'danger',
+    action: { page: 'activity', label: 'See activity' },
+  },
+  damaged: { title: 'Something a teammate sent could not be opened', tone: 'warning', action: { page: 'activity', label: 'See activity' } },
   device_unseen: {
     title: 'Device not seen for 30 days — consider removing it',
     tone: 'warning',
@@ -24,8 +30,8 @@ const KINDS: Record<string, AlertView> = {
   },
 };
 
-/** Most urgent first: a lying relay, a token used elsewhere, a reading spike, then a quiet device. */
-const RANK: Record<string, number> = { relay: 0, service_new_ip: 1, usage_spike: 2, device_unseen: 4 };
+/** Most urgent first: a lying relay or a teammate's rule-breaking event, a token used elsewhere, a reading spike, then a quiet device. */
+const RANK: Record<string, number> = { relay: 0, rejected_event: 0, service_new_ip: 1, usage_spike: 2, damaged: 3, device_unseen: 4 };
 
 /** How an alert reads; a kind this version does not know still gets a readable title. */
 export function describeAlert(a: AlertInfo): AlertView {
