@@ -643,7 +643,7 @@ fn break_glass_keeps_the_new_key_when_a_teammates_event_arrives_first() {
     carol.out(&["sync"]);
 
     // Bob reads the key: his usage record is on the relay before alice's next sync.
-    assert_eq!(bob.out(&["get", "prod/KEY"]), "v1-exposed");
+    assert_eq!(bob.out(&["get", "prod/KEY"]), "v1-exposed\n");
     bob.out(&["sync"]);
 
     alice.out(&["remove", "bob"]);
@@ -654,9 +654,9 @@ fn break_glass_keeps_the_new_key_when_a_teammates_event_arrives_first() {
     assert!(err.contains("pulled 1, pushed 2"), "{err}");
     assert!(!err.contains("warning"), "{err}");
     assert!(outbox(&alice).contains(" 0 event"), "{}", outbox(&alice));
-    assert_eq!(alice.out(&["get", "prod/KEY"]), "v2-after-removal");
+    assert_eq!(alice.out(&["get", "prod/KEY"]), "v2-after-removal\n");
     carol.out(&["sync"]);
-    assert_eq!(carol.out(&["get", "prod/KEY"]), "v2-after-removal");
+    assert_eq!(carol.out(&["get", "prod/KEY"]), "v2-after-removal\n");
     let history = carol.out(&["history", "prod/KEY"]);
     assert_eq!(history.lines().count(), 2, "{history}");
     // The rotation clears the exposure bob's removal caused, for both.
@@ -669,7 +669,7 @@ fn break_glass_keeps_the_new_key_when_a_teammates_event_arrives_first() {
     // And bob, cut off, cannot read the new value from the relay's log.
     let code = bob.hush(&["sync"]).output().expect("bob syncs");
     assert!(!code.status.success(), "the relay refuses a removed device");
-    assert_eq!(bob.out(&["get", "prod/KEY"]), "v1-exposed");
+    assert_eq!(bob.out(&["get", "prod/KEY"]), "v1-exposed\n");
 }
 
 /// A leak report clears only with a value that differs from every exposed version: writing the

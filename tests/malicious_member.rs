@@ -317,7 +317,7 @@ fn a_planted_key_is_never_taken() {
         "after-planting"
     );
     t.bob.out(&["sync"]);
-    assert_eq!(t.bob.out(&["get", "prod/AFTER"]), "after-planting");
+    assert_eq!(t.bob.out(&["get", "prod/AFTER"]), "after-planting\n");
 }
 
 #[test]
@@ -361,7 +361,7 @@ fn one_invalid_event_stops_nobody_and_its_author_can_be_removed() {
     t.alice.out(&["set", "prod/API_KEY", "v2-value"]);
     t.alice.out(&["sync"]);
     t.bob.out(&["sync"]);
-    assert_eq!(t.bob.out(&["get", "prod/API_KEY"]), "v2-value");
+    assert_eq!(t.bob.out(&["get", "prod/API_KEY"]), "v2-value\n");
 
     // The lead removes her, and the removal works: the relay drops her device.
     let mallory_id = m.device_id.to_string();
@@ -688,5 +688,5 @@ fn after_a_removal_old_keys_and_a_colluding_relay_change_nothing() {
     t.bob.out(&["set", "prod/FROM_BOB", "honest"]);
     t.bob.out(&["sync"]);
     t.alice.out(&["sync"]);
-    assert_eq!(t.alice.out(&["get", "prod/FROM_BOB"]), "honest");
+    assert_eq!(t.alice.out(&["get", "prod/FROM_BOB"]), "honest\n");
 }

@@ -245,11 +245,19 @@ fn a_forged_write_signed_by_a_service_is_refused_by_relay_and_clients() {
         &svc.identity,
     )
     .expect("seal");
-    // Clients: the check refuses it whoever verifies it.
+    // Clients: whoever verifies it, the event has no effect (it stays in the chain, named).
+    let checked = st.check(&forged, &svc.identity, true).expect("well placed");
+    assert!(
+        checked
+            .rejection()
+            .is_some_and(|r| r.contains("service identity may never write")),
+        "{:?}",
+        checked.rejection()
+    );
     let err = st
-        .check(&forged, &svc.identity, true)
+        .check_own(&forged, &svc.identity)
         .err()
-        .expect("refused");
+        .expect("refused as a write");
     assert!(
         err.to_string().contains("service identity may never write"),
         "{err}"
@@ -259,21 +267,28 @@ fn a_forged_write_signed_by_a_service_is_refused_by_relay_and_clients() {
     let status = post_event(&relay.url, &svc, &forged);
     assert_eq!(status, 403, "the relay accepted a service identity's write");
 
-    // A relay that lets it through anyway: alice's client refuses the log and keeps her value.
+    // A relay that lets it through anyway: alice's sync names it once, keeps her value, and
+    // goes on.
     insert_raw_event(&relay, &forged);
     let err = alice.fails(&["sync"]);
     assert!(
-        err.contains("service identity may never write") || err.contains("integrity"),
+        err.contains("had no effect") && err.contains("service identity may never write"),
         "{err}"
     );
+    alice.out(&["sync"]);
     assert_eq!(
         alice.out(&["get", "payments-prod/STRIPE_KEY"]).trim_end(),
         STRIPE
     );
-    // And a newcomer pipeline refuses to believe that log at all.
+    // And a newcomer pipeline reads the real value: the forged write changed nothing.
     let job = tempfile::tempdir().expect("temp dir");
-    let err = ci_error(job.path(), &token, &["get", "payments-prod/STRIPE_KEY"]);
-    assert!(err.contains("does not verify"), "{err}");
+    let out = ci(job.path(), &token, &["get", "payments-prod/STRIPE_KEY"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), STRIPE);
 }
 
 fn post_event(url: &str, svc: &ServiceToken, ev: &SignedEvent) -> u16 {

@@ -643,9 +643,9 @@ fn sync(ctx: &Ctx) -> Result<i32> {
                         r.team
                     );
                 }
-                for d in &r.rejected {
+                if !r.rejected.is_empty() {
                     failed = true;
-                    eprintln!("hush: error: {}: {d}", r.team);
+                    eprintln!("hush: error: {}: {}", r.team, r.rejected.join("; "));
                 }
                 for d in &r.alerts {
                     eprintln!("hush: warning: {d}");
