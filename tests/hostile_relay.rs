@@ -24,11 +24,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hush_core::event::{
-    Body, Envelope, KeyScope, Payload, Public, PutKind, SignedEvent, VaultRole,
-};
+use hush_core::event::{Body, Envelope, KeyScope, Payload, Public, SignedEvent};
 use hush_core::identity::{DeviceCert, DeviceIdentity};
-use hush_core::item::{ItemMeta, ItemSlot};
 use hush_core::relay_proto::{self, Head};
 use hush_core::secret::Key32;
 use hush_tests::{Device, Relay, contains_bytes};
