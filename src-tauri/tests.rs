@@ -90,7 +90,7 @@ fn the_contract_lists_every_error_code() {
         .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         .map(str::to_owned)
         .collect();
-    let mut codes = literals_after(include_str!("../crates/hush-core/src/error.rs"), "=>");
+    let mut codes = literals_after(include_str!("../crates/hush-proto/src/error.rs"), "=>");
     for shell in [
         include_str!("error.rs"),
         include_str!("state.rs"),

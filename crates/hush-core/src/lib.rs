@@ -1,4 +1,5 @@
-//! Hush core: crypto, wire format, encrypted store, vault model and agent protocol.
+//! Hush core: the encrypted store, team state (judging the signed log), sessions, sync, the
+//! vault model and the agent protocol, over the wire format of `hush-proto`.
 //!
 //! This crate has no GUI dependency: the CLI, the relay and the desktop shell are thin tops over it.
 
@@ -7,21 +8,12 @@ pub mod agent;
 pub mod anomaly;
 pub mod api;
 pub mod audit;
-pub mod codec;
-pub mod crypto;
 pub mod dotenv;
-pub mod error;
-pub mod event;
-pub mod identity;
-pub mod invite;
-pub mod item;
 pub mod known;
 pub mod lifecycle;
 pub mod membership;
-pub mod relay_proto;
 pub mod relay_usage;
 pub mod search;
-pub mod secret;
 pub mod service;
 pub mod session;
 pub mod settings;
@@ -30,5 +22,8 @@ pub mod store;
 pub mod sync;
 pub mod template;
 pub mod transfer;
+
+// The wire format lives in `hush-proto`; its modules are re-exported under their old paths.
+pub use hush_proto::{codec, crypto, error, event, identity, invite, item, relay_proto, secret};
 
 pub use error::{Error, Result};

@@ -2,7 +2,7 @@
 //!
 //! Every endpoint but health and the join submission is signed by a device's relay-auth key over
 //! the method, the path and query exactly as received, the team id, a hash of the body, a
-//! timestamp and a random nonce ([`hush_core::relay_proto::auth_message`]). The checks, in order,
+//! timestamp and a random nonce ([`hush_proto::relay_proto::auth_message`]). The checks, in order,
 //! and the attack each one stops:
 //!
 //! 1. **The device is an active member of the team in the URL** (else 403, or 404 when the team
@@ -30,7 +30,7 @@ use axum::extract::{
 };
 use axum::http::{HeaderMap, Method};
 use axum::response::IntoResponse;
-use hush_core::relay_proto::{AuthHeaders, MAX_SKEW_MS, header};
+use hush_proto::relay_proto::{AuthHeaders, MAX_SKEW_MS, header};
 use uuid::Uuid;
 
 use crate::error::ApiError;

@@ -21,9 +21,9 @@
 
 use std::path::Path;
 
-use hush_core::crypto;
-use hush_core::event::{AclChange, SignedEvent};
-use hush_core::relay_proto::{self, AppendOk, DeviceUsage, Head, JoinRequest};
+use hush_proto::crypto;
+use hush_proto::event::{AclChange, SignedEvent};
+use hush_proto::relay_proto::{self, AppendOk, DeviceUsage, Head, JoinRequest};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use uuid::Uuid;

@@ -1,7 +1,7 @@
 //! The one error type of the HTTP layer.
 //!
 //! Every handler returns `Result<_, ApiError>`; [`ApiError`] turns into the JSON
-//! [`ErrorBody`] of [`hush_core::relay_proto`] with a stable code that clients match on. Server
+//! [`ErrorBody`] of [`hush_proto::relay_proto`] with a stable code that clients match on. Server
 //! faults (database, I/O) are logged here with their detail and answered with a generic
 //! `internal error`, so nothing about the schema, the SQL or the host leaks to a client. A
 //! conflict on append is answered with the current [`Head`] instead, because that is what the
@@ -10,7 +10,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hush_core::relay_proto::{ErrorBody, Head};
+use hush_proto::relay_proto::{ErrorBody, Head};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]

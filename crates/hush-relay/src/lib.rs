@@ -2,7 +2,7 @@
 //!
 //! The relay is deliberately dumb. It keeps, per team, one linear chain of opaque events and a
 //! small access-control list derived from the *public* section of those events, and it answers
-//! the HTTP protocol fixed by [`hush_core::relay_proto`]. It never holds a key that decrypts
+//! the HTTP protocol fixed by [`hush_proto::relay_proto`]. It never holds a key that decrypts
 //! anything, and clients never trust it: every event is signed by its author and hash-chained, so
 //! the worst a malicious relay can do is withhold or delay events (which clients detect as a
 //! stale head), never forge, alter or reorder them undetected.
@@ -15,7 +15,7 @@
 //! - **Device ids** (random UUIDs) of every member, their **relay-auth public keys** (Ed25519 keys
 //!   used only to authenticate HTTP requests, distinct from the event-signing key) and a
 //!   **manager flag** (may change the ACL), plus whether a device has been **removed**.
-//! - **Invites**: invite id, SHA-256 of the relay token (`hush_core::crypto::hash(
+//! - **Invites**: invite id, SHA-256 of the relay token (`hush_proto::crypto::hash(
 //!   "hush/v1/invite-token", token)`), expiry, and whether one join request used it. The relay
 //!   sees the token itself once, when the joining device presents it.
 //! - **Join requests**: an opaque blob (sealed by the joiner under a key from the invite secret,

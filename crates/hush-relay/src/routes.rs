@@ -1,4 +1,4 @@
-//! The HTTP routes of [`hush_core::relay_proto`] and the router that serves them.
+//! The HTTP routes of [`hush_proto::relay_proto`] and the router that serves them.
 //!
 //! Handlers are thin: they decode, check what only the HTTP layer knows (the path matches the
 //! event, the sender is the author), and call one [`crate::db::Db`] function that does the rest
@@ -20,8 +20,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use hush_core::event::{AclChange, SignedEvent};
-use hush_core::relay_proto::{self, MAX_BODY, MAX_JOIN_BLOB, MAX_PULL};
+use hush_proto::event::{AclChange, SignedEvent};
+use hush_proto::relay_proto::{self, MAX_BODY, MAX_JOIN_BLOB, MAX_PULL};
 use serde::Deserialize;
 
 use crate::auth::{RawRequest, Signed, check_signature, parse_headers};

@@ -9,10 +9,10 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::{Process, Team, TestDb, add, event_at, head_of, now_ms, signed_request};
-use hush_core::crypto;
-use hush_core::event::{AclChange, SignedEvent};
-use hush_core::identity::DeviceIdentity;
-use hush_core::relay_proto::{self, AppendOk, Head};
+use hush_proto::crypto;
+use hush_proto::event::{AclChange, SignedEvent};
+use hush_proto::identity::DeviceIdentity;
+use hush_proto::relay_proto::{self, AppendOk, Head};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

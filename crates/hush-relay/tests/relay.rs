@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::{Relay, Team, TestDb, add, event_at, genesis, head_of, now_ms, signed_request};
-use hush_core::crypto;
-use hush_core::event::AclChange;
-use hush_core::identity::DeviceIdentity;
-use hush_core::relay_proto::{
+use hush_proto::crypto;
+use hush_proto::event::AclChange;
+use hush_proto::identity::DeviceIdentity;
+use hush_proto::relay_proto::{
     self, AppendOk, Head, JoinRequest, MAX_BODY, MAX_JOIN_BLOB, MAX_SKEW_MS, header as h,
 };
-use hush_core::secret::Key32;
+use hush_proto::secret::Key32;
 use hush_relay::RateLimits;
 use uuid::Uuid;
 
@@ -456,7 +456,7 @@ async fn cas_conflict_and_idempotent_repost(db: &TestDb) {
         .events()
         .iter()
         .map(|e| {
-            hush_core::event::SignedEvent::decode(e)
+            hush_proto::event::SignedEvent::decode(e)
                 .expect("decode")
                 .hash()
         })

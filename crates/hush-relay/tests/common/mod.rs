@@ -13,13 +13,13 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hush_core::event::{
+use hush_proto::event::{
     AclChange, Body as EventBody, Envelope, GrantedKey, KeyBundle, KeyScope, Payload, Public,
     SignedEvent,
 };
-use hush_core::identity::DeviceIdentity;
-use hush_core::relay_proto::{self, AppendOk, Head};
-use hush_core::secret::Key32;
+use hush_proto::identity::DeviceIdentity;
+use hush_proto::relay_proto::{self, AppendOk, Head};
+use hush_proto::secret::Key32;
 use hush_relay::{AppState, Clock, Db, RateLimits};
 use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -208,7 +208,7 @@ pub fn genesis(
         author: owner.device_id,
     };
     let bundle = KeyBundle::seal(
-        &hush_core::event::BundlePlace::of(&env),
+        &hush_proto::event::BundlePlace::of(&env),
         &owner.cert(),
         &[GrantedKey {
             scope: KeyScope::Log,
@@ -222,7 +222,7 @@ pub fn genesis(
         payload: Payload::TeamCreate {
             name: "team".into(),
             creator: owner.cert(),
-            log_commit: hush_core::event::key_commit(team_id, KeyScope::Log, 0, log_key),
+            log_commit: hush_proto::event::key_commit(team_id, KeyScope::Log, 0, log_key),
         },
     };
     SignedEvent::seal(

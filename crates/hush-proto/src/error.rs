@@ -140,6 +140,7 @@ impl Error {
     }
 }
 
+#[cfg(feature = "sqlx")]
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         // sqlx errors carry SQL text and driver detail, never row values we bind: our rows hold
@@ -151,6 +152,7 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+#[cfg(feature = "sqlx")]
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Error::Database(format!("migration failed: {e}"))
