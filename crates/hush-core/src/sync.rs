@@ -486,8 +486,24 @@ enum PendingChange {
 
 impl PendingChange {
     fn open(st: &TeamState, payload: Payload, public: Public) -> Result<Self> {
-        let lost =
-            || Error::Forbidden("a pending change: this device holds no key for its vault".into());
+        // The slot of a sealed item version and the key that opens it.
+        let sealed = |vault_id: Uuid, item_id: Uuid, version: u32, key_epoch: u32| {
+            let key = st
+                .key(KeyScope::Vault(vault_id), key_epoch)
+                .ok_or_else(|| {
+                    Error::Forbidden(
+                        "a pending change: this device holds no key for its vault".into(),
+                    )
+                })?;
+            let slot = ItemSlot {
+                team_id: st.team_id,
+                vault_id,
+                item_id,
+                version,
+                key_epoch,
+            };
+            Ok::<_, Error>((slot, key))
+        };
         Ok(match payload {
             Payload::SecretPut {
                 vault_id,
@@ -499,16 +515,7 @@ impl PendingChange {
                 meta_ct,
                 value_ct,
             } => {
-                let key = st
-                    .key(KeyScope::Vault(vault_id), key_epoch)
-                    .ok_or_else(lost)?;
-                let slot = ItemSlot {
-                    team_id: st.team_id,
-                    vault_id,
-                    item_id,
-                    version,
-                    key_epoch,
-                };
+                let (slot, key) = sealed(vault_id, item_id, version, key_epoch)?;
                 PendingChange::Put {
                     vault_id,
                     item_id,
@@ -525,16 +532,7 @@ impl PendingChange {
                 key_epoch,
                 note_ct,
             } => {
-                let key = st
-                    .key(KeyScope::Vault(vault_id), key_epoch)
-                    .ok_or_else(lost)?;
-                let slot = ItemSlot {
-                    team_id: st.team_id,
-                    vault_id,
-                    item_id,
-                    version,
-                    key_epoch,
-                };
+                let (slot, key) = sealed(vault_id, item_id, version, key_epoch)?;
                 PendingChange::Leaked {
                     vault_id,
                     item_id,
