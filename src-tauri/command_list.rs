@@ -36,6 +36,7 @@ macro_rules! with_commands {
             resolve_conflict,
             sync_now,
             sync_status,
+            mark_state_compared,
             update_settings,
             note_activity
         )

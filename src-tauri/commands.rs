@@ -537,6 +537,14 @@ pub async fn sync_status(d: D<'_>) -> CmdResult<SyncStatus> {
     crate::sync::status(&d, false).await
 }
 
+/// A person read the team state code to a teammate and it matched: record it (with the head).
+#[tauri::command]
+pub async fn mark_state_compared(d: D<'_>, team: String) -> CmdResult<SyncStatus> {
+    d.write(|s| Box::pin(async move { s.mark_state_compared(Some(&team)).await.map(|_| ()) }))
+        .await?;
+    crate::sync::status(&d, true).await
+}
+
 #[tauri::command]
 pub async fn update_settings(d: D<'_>, settings: Settings) -> CmdResult<Settings> {
     d.update_settings(settings)

@@ -537,6 +537,12 @@ pub struct TeamStatusDto {
     pub joining: bool,
     /// Last relay misbehaviour detected.
     pub relay_alert: Option<String>,
+    /// When a person last confirmed a teammate read the same state code.
+    pub compared_ms: Option<i64>,
+    /// The head event at that comparison.
+    pub compared_seq: Option<u64>,
+    /// Signed events that broke a rule and had no effect, with their authors.
+    pub rejected: Vec<String>,
 }
 
 impl From<TeamStatus> for TeamStatusDto {
@@ -551,6 +557,9 @@ impl From<TeamStatus> for TeamStatusDto {
             conflicts: t.conflicts,
             joining: t.joining,
             relay_alert: t.relay_alert,
+            compared_ms: t.compared_ms,
+            compared_seq: t.compared_seq,
+            rejected: t.rejected,
         }
     }
 }

@@ -64,7 +64,17 @@ interface SyncStatus {
   conflicts: number;
   outbox: number;
   alert?: string;
-  teams: { team: string; state: string; lastSyncMs?: number; relay?: string | null; joining?: boolean }[];
+  teams: {
+    team: string;
+    state: string;
+    lastSyncMs?: number;
+    relay?: string | null;
+    joining?: boolean;
+    headSeq?: number;
+    stateCode?: string;
+    comparedMs?: number;
+    comparedSeq?: number;
+  }[];
 }
 
 interface Team {
@@ -337,7 +347,7 @@ export class FakeBackend {
       conflicts: 1,
       outbox: 0,
       teams: [
-        { team: 'acme', state: 'online', lastSyncMs: now - 2 * 60_000, relay: 'https://relay.acme.dev' },
+        { team: 'acme', state: 'online', lastSyncMs: now - 2 * 60_000, relay: 'https://relay.acme.dev', headSeq: 41, stateCode: '73105-22864-90517' },
         { team: 'side', state: 'local', relay: null },
       ],
     };
@@ -703,6 +713,14 @@ export class FakeBackend {
       }
       case 'sync_status':
         return this.syncStatus();
+      case 'mark_state_compared': {
+        const team = this.team(str(a, 'team'));
+        const t = this.sync.teams.find((x) => x.team === team);
+        if (!t || t.headSeq === undefined) fail('invalid', 'The team has no history yet: there is no state code to compare.');
+        t.comparedMs = this.now();
+        t.comparedSeq = t.headSeq;
+        return this.syncStatus();
+      }
       case 'update_settings': {
         const s = a.settings as { clipboardClearSecs?: unknown; autoLockMins?: unknown } | undefined;
         const c = s?.clipboardClearSecs;

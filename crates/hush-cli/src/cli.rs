@@ -257,6 +257,9 @@ pub enum TeamCommand {
     },
     /// Relay, last sync, head and team state code, outbox, conflicts.
     Status,
+    /// Record that a teammate read you the same team state code (`hush team status`): equal
+    /// codes mean you both verified the same history. Shown by `team status` and the app.
+    Compared,
     /// Which addresses each device and service identity used, and when (managers).
     Devices,
 }

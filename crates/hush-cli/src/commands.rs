@@ -514,6 +514,23 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
                 ctx.print_json(&t)?;
             }
         }
+        TeamCommand::Compared => {
+            let st = match ctx.one(Request::TeamCompared {
+                team: ctx.team.clone(),
+            })? {
+                Response::Status(s) => s,
+                other => return Err(unexpected(&other).into()),
+            };
+            if ctx.json {
+                ctx.print_json(&st)?;
+            } else {
+                eprintln!(
+                    "recorded: a teammate read state code {} at event {}",
+                    st.state_code,
+                    st.compared_seq.unwrap_or_default()
+                );
+            }
+        }
         TeamCommand::Status => {
             let st = match ctx.one(Request::TeamStatus {
                 team: ctx.team.clone(),
@@ -544,6 +561,20 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
                 println!(
                     "state code:  {}  (compare with teammates: equal codes, same history)",
                     st.state_code
+                );
+                println!(
+                    "compared:    {}",
+                    match (st.compared_ms, st.compared_seq) {
+                        (Some(t), Some(seq)) if Some(seq) == st.head_seq => {
+                            format!("{} UTC, at this head", format_time_ms(t))
+                        }
+                        (Some(t), Some(seq)) => format!(
+                            "{} UTC, at event {seq} (compare again: `hush team compared`)",
+                            format_time_ms(t)
+                        ),
+                        _ => "never (read the code to a teammate, then `hush team compared`)"
+                            .to_owned(),
+                    }
                 );
                 println!("outbox:      {} event(s) waiting to sync", st.outbox);
                 println!("conflicts:   {}", st.conflicts);

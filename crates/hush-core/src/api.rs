@@ -143,6 +143,11 @@ pub enum Request {
         /// Team override.
         team: Option<String>,
     },
+    /// Records that a teammate read the same team state code (answered with the team's status).
+    TeamCompared {
+        /// Team override.
+        team: Option<String>,
+    },
     /// Issue an invite.
     Invite {
         /// Team override.
@@ -599,6 +604,9 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
             )
         }
         Request::TeamStatus { team } => Response::Status(s.team_status(team.as_deref()).await?),
+        Request::TeamCompared { team } => {
+            Response::Status(s.mark_state_compared(team.as_deref()).await?)
+        }
         Request::Invite { team, role, ttl_ms } => {
             Response::Invited(s.invite(team.as_deref(), role, ttl_ms).await?)
         }

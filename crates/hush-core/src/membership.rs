@@ -115,6 +115,12 @@ pub struct TeamStatus {
     /// Signed events that broke a rule and had no effect, with their authors.
     #[serde(default)]
     pub rejected: Vec<String>,
+    /// When a person last confirmed a teammate read the same state code, if ever.
+    #[serde(default)]
+    pub compared_ms: Option<i64>,
+    /// The head event at that comparison.
+    #[serde(default)]
+    pub compared_seq: Option<u64>,
 }
 
 /// Finds a member by unique display name, else by device-id prefix.
@@ -785,6 +791,23 @@ impl Session {
     }
 
     /// Sync and membership status of a team.
+    /// Records that a person compared the team state code with a teammate's and they matched
+    /// (both have verified the same history up to the current head).
+    pub async fn mark_state_compared(&mut self, team: Option<&str>) -> Result<TeamStatus> {
+        let tid = self.active_team(team)?;
+        let now = (self.clock)();
+        let t = self
+            .teams
+            .get_mut(&tid)
+            .ok_or_else(|| Error::NotFound("team".into()))?;
+        let (seq, hash) = t.state.head.ok_or_else(|| {
+            Error::Invalid("the team has no history yet: there is no state code to compare".into())
+        })?;
+        t.settings.compared = Some((seq, hash, now));
+        self.save_settings(tid).await?;
+        self.team_status(team).await
+    }
+
     pub async fn team_status(&self, team: Option<&str>) -> Result<TeamStatus> {
         let tid = self.active_team(team)?;
         let t = self.team_ref(tid)?;
@@ -803,6 +826,8 @@ impl Session {
                 .count(),
             joining: t.settings.joining.is_some(),
             relay_alert: t.settings.relay_alert.clone(),
+            compared_ms: t.settings.compared.map(|c| c.2),
+            compared_seq: t.settings.compared.map(|c| c.0),
             rejected: t
                 .state
                 .rejected

@@ -68,6 +68,10 @@ pub struct TeamSettings {
     pub last_sync_ms: Option<i64>,
     /// Last relay misbehaviour detected (cleared by a clean sync).
     pub relay_alert: Option<String>,
+    /// The last time a person confirmed that a teammate read the same team state code:
+    /// (head seq, head hash, when). A relay that forks the team must keep the two apart from then
+    /// on; see `docs/THREAT-MODEL.md`.
+    pub compared: Option<(u64, [u8; 32], i64)>,
 }
 
 impl TeamSettings {
@@ -104,6 +108,9 @@ impl TeamSettings {
         })
         .opt(self.relay_alert.as_deref(), |w, v| {
             w.str(v);
+        })
+        .opt(self.compared.as_ref(), |w, (seq, hash, at)| {
+            w.u64(*seq).raw(hash).i64(*at);
         });
         w.into_vec()
     }
@@ -150,6 +157,12 @@ impl TeamSettings {
         })?;
         let last_sync_ms = r.opt(|r| r.i64())?;
         let relay_alert = r.opt(|r| r.str(4096).map(str::to_owned))?;
+        // Added later in version 2: absent in settings written before.
+        let compared = if r.is_empty() {
+            None
+        } else {
+            r.opt(|r| Ok((r.u64()?, r.array()?, r.i64()?)))?
+        };
         r.finish()?;
         Ok(Self {
             relay,
@@ -159,6 +172,7 @@ impl TeamSettings {
             joining,
             last_sync_ms,
             relay_alert,
+            compared,
         })
     }
 }

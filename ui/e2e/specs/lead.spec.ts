@@ -10,6 +10,14 @@ test('members: invite code, admit after the codes match, remove shows the expose
   await hasText(pending.getByTestId('pending-safety'), '48213');
   await t.shot('members');
 
+  // The history check: the team state code, and when a teammate last read the same one.
+  const check = page.getByRole('region', { name: 'History check' });
+  await hasText(check, '73105');
+  await hasText(check.getByTestId('history-compared'), 'Never compared');
+  await check.getByRole('button', { name: 'Codes match' }).click();
+  await hasText(check.getByTestId('history-compared'), 'at this point of the history');
+  assert((await t.calls()).some((c) => c.cmd === 'mark_state_compared' && c.args.team === 'acme'), 'mark_state_compared called for acme');
+
   // Invite: code with a copy button (navigator.clipboard, not copy_secret).
   await page.getByRole('button', { name: 'Invite' }).click();
   const inv = page.getByRole('dialog', { name: 'Invite to Acme' });

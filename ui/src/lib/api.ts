@@ -215,6 +215,7 @@ export const api = {
     call<number>('resolve_conflict', { team: a.team, vault: a.vault, name: a.name, keep }),
   syncNow: () => call<SyncStatus>('sync_now'),
   syncStatus: () => call<SyncStatus>('sync_status'),
+  markStateCompared: (team: string) => call<SyncStatus>('mark_state_compared', { team }),
   updateSettings: (settings: Settings) => call<Settings>('update_settings', { settings }),
   noteActivity: () => call<null>('note_activity'),
 };

@@ -360,6 +360,11 @@ export class HushStore {
     }
   }
 
+  /** A sync status answered by a command (e.g. recording a state-code comparison). */
+  applySync(s: SyncStatus): void {
+    this.onSync(s);
+  }
+
   private onSync(s: SyncStatus): void {
     if (this.phase !== 'main') return;
     const prev = this.sync;

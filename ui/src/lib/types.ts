@@ -187,6 +187,14 @@ export interface TeamStatus {
   lastSyncMs?: number | null;
   /** Waiting for admission. */
   joining?: boolean;
+  /** Head event and the team state code derived from it (equal codes: same verified history). */
+  headSeq?: number | null;
+  stateCode?: string;
+  /** When a person last confirmed a teammate read the same code, and the head then. */
+  comparedMs?: number | null;
+  comparedSeq?: number | null;
+  /** Signed events without effect (a teammate's client broke a rule), with their authors. */
+  rejected?: string[];
   [key: string]: unknown;
 }
 
