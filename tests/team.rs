@@ -482,3 +482,35 @@ fn killing_the_relay_mid_push_loses_and_duplicates_nothing() {
     );
     assert_eq!(bob.out(&["--team", "acme", "get", "prod/K39"]), "v39\n");
 }
+
+/// The history check: two members read the same state code, one records the comparison, and
+/// `hush team status` says when and whether the log moved since.
+#[test]
+fn a_state_code_comparison_is_recorded_and_ages_with_the_log() {
+    let relay = Relay::start();
+    let alice = Device::init("alice");
+    let bob = Device::init("bob");
+    alice.out(&["team", "create", "acme", "--relay", &relay.url]);
+    hush_tests::invite_and_admit(&alice, &bob, "bob", None);
+    alice.out(&["sync"]);
+    bob.out(&["sync"]);
+    let line = |d: &Device, prefix: &str| {
+        d.out(&["team", "status"])
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no {prefix} line"))
+    };
+    assert_eq!(line(&alice, "state code:"), line(&bob, "state code:"));
+    assert!(line(&alice, "compared:").contains("never"));
+    let said = alice
+        .hush(&["team", "compared"])
+        .output()
+        .expect("compared");
+    assert!(said.status.success());
+    assert!(String::from_utf8_lossy(&said.stderr).contains("recorded"));
+    assert!(line(&alice, "compared:").contains("at this head"));
+    alice.out(&["vault", "create", "later"]);
+    let after = line(&alice, "compared:");
+    assert!(after.contains("compare again"), "{after}");
+}

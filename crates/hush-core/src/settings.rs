@@ -158,7 +158,7 @@ impl TeamSettings {
         let last_sync_ms = r.opt(|r| r.i64())?;
         let relay_alert = r.opt(|r| r.str(4096).map(str::to_owned))?;
         // Added later in version 2: absent in settings written before.
-        let compared = if r.is_empty() {
+        let compared = if r.at_end() {
             None
         } else {
             r.opt(|r| Ok((r.u64()?, r.array()?, r.i64()?)))?

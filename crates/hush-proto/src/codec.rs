@@ -192,6 +192,11 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    /// True when every byte was consumed (for a trailing field added to a format later).
+    pub fn at_end(&self) -> bool {
+        self.pos == self.data.len()
+    }
+
     /// Succeeds only if every byte was consumed.
     pub fn finish(self) -> Result<()> {
         if self.pos == self.data.len() {
