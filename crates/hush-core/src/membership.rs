@@ -790,7 +790,6 @@ impl Session {
             .await
     }
 
-    /// Sync and membership status of a team.
     /// Records that a person compared the team state code with a teammate's and they matched
     /// (both have verified the same history up to the current head).
     pub async fn mark_state_compared(&mut self, team: Option<&str>) -> Result<TeamStatus> {
@@ -808,6 +807,7 @@ impl Session {
         self.team_status(team).await
     }
 
+    /// Sync and membership status of a team.
     pub async fn team_status(&self, team: Option<&str>) -> Result<TeamStatus> {
         let tid = self.active_team(team)?;
         let t = self.team_ref(tid)?;
