@@ -361,6 +361,9 @@ mod tests {
             conflicts: 1,
             joining: false,
             relay_alert: alert.map(str::to_owned),
+            compared_ms: None,
+            compared_seq: None,
+            rejected: Vec::new(),
         }
     }
 
