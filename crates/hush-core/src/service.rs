@@ -432,10 +432,14 @@ impl Session {
             kdf: crate::crypto::KdfParams::DEFAULT,
             salt: [0; 16],
             account_key: Vec::new(),
-            identity: crypto::seal(&id_key, me.device_id.as_bytes(), &me.to_secret_bytes()),
+            identity: crypto::seal(
+                &id_key,
+                &crate::session::identity_ad(&me.device_id, true),
+                &me.to_secret_bytes(),
+            ),
             selected_team: Some(tid),
         };
-        let store = Store::create_in_memory(&header).await?;
+        let store = Store::create_in_memory(&header, crate::session::teams_key(&account)).await?;
         let settings = TeamSettings {
             relay: Some(token.relay.clone()),
             allow_http: token.allow_http,
