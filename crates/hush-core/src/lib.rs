@@ -23,6 +23,7 @@ pub mod relay_usage;
 pub mod search;
 pub mod secret;
 pub mod service;
+pub mod service_note;
 pub mod session;
 pub mod settings;
 pub mod state;
