@@ -386,6 +386,9 @@ fn emptying_the_store_is_an_integrity_error() {
     both_refuse(&d, "commitment to its teams was removed");
 }
 
+/// A team row's id and checkpoint (seq, hash, MAC), as copied out of the database.
+type TeamRowCopy = (Vec<u8>, i64, Vec<u8>, Vec<u8>);
+
 #[test]
 fn a_team_rolled_back_to_an_older_valid_checkpoint_is_an_integrity_error() {
     let d = populated();
@@ -395,7 +398,7 @@ fn a_team_rolled_back_to_an_older_valid_checkpoint_is_an_integrity_error() {
         .expect("runtime");
     let url = format!("sqlite://{}", Store::db_path(&d.home()).display());
     // Keep every team row as it is now (valid checkpoints with their MACs) ...
-    let saved: Vec<(Vec<u8>, i64, Vec<u8>, Vec<u8>)> = rt.block_on(async {
+    let saved: Vec<TeamRowCopy> = rt.block_on(async {
         let pool = sqlx::SqlitePool::connect(&url).await.expect("open");
         let rows = sqlx::query_as("SELECT team_id, head_seq, head_hash, head_mac FROM teams")
             .fetch_all(&pool)
