@@ -121,13 +121,22 @@ pub fn encode_team_heads(heads: &[TeamHead]) -> Vec<u8> {
     w.into_vec()
 }
 
-/// Decodes the committed list, refusing malformed input.
+/// Decodes the committed list, refusing malformed input (and teams out of order or repeated, so
+/// that exactly one encoding of each set exists).
 pub fn decode_team_heads(bytes: &[u8]) -> Result<Vec<TeamHead>> {
     let mut r = Reader::new(bytes, "team commitment");
     let n = r.u32()?;
-    let mut out = Vec::new();
+    let mut out: Vec<TeamHead> = Vec::new();
     for _ in 0..n {
         let team = Uuid::from_bytes(r.array()?);
+        if out
+            .last()
+            .is_some_and(|(prev, _)| prev.as_bytes() >= team.as_bytes())
+        {
+            return Err(Error::Integrity(
+                "malformed team commitment (teams out of order or repeated)".into(),
+            ));
+        }
         let head = r.opt(|r| Ok((r.u64()?, r.array::<32>()?)))?;
         out.push((team, head));
     }
