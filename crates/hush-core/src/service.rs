@@ -436,7 +436,23 @@ impl Session {
             .head
             .ok_or_else(|| lied("the team log is empty".into()))?;
         let notes = crate::service_note::NoteClient::new(&token.relay, token.allow_http)?;
-        let seen = match notes.fetch(me, &tid, now).await? {
+        // The token may expire between the pull and these requests: say so, not "refused".
+        let expired_meanwhile = |e: Error| {
+            if clock() >= token.expires_ms {
+                Error::Forbidden(format!(
+                    "service identity `{}` expired on {}; ask a team admin for a new one",
+                    me.name,
+                    crate::item::format_time_ms(token.expires_ms)
+                ))
+            } else {
+                e
+            }
+        };
+        let seen = match notes
+            .fetch(me, &tid, now)
+            .await
+            .map_err(expired_meanwhile)?
+        {
             Some(bytes) => {
                 let note = crate::service_note::HeadNote::open(&bytes, me, &tid)?;
                 note.check(log_head, |seq| {
@@ -453,7 +469,10 @@ impl Session {
                 seq: log_head.0,
                 hash: log_head.1,
             };
-            notes.store(me, &tid, note.sign(me), now).await?;
+            notes
+                .store(me, &tid, note.sign(me), now)
+                .await
+                .map_err(expired_meanwhile)?;
         }
 
         let account = Key32::random();

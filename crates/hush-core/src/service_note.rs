@@ -131,6 +131,12 @@ impl HeadNote {
     }
 }
 
+fn refused() -> Error {
+    Error::Forbidden(
+        "the relay refused this service identity's head note: it was revoked or has expired".into(),
+    )
+}
+
 /// A small client for the note endpoint (signed requests, the same URL rules as sync).
 pub(crate) struct NoteClient {
     base: String,
@@ -200,6 +206,7 @@ impl NoteClient {
                 "the head note the relay returned is too large".into(),
             )),
             404 => Ok(None),
+            401 | 403 => Err(refused()),
             s => Err(Error::Relay(format!(
                 "the relay answered {s} when asked for this service identity's head note"
             ))),
@@ -219,6 +226,7 @@ impl NoteClient {
             .await?;
         match status {
             200..=299 => Ok(()),
+            401 | 403 => Err(refused()),
             404 => Err(Error::Relay(
                 "the relay does not keep head notes (it is older than this client); upgrade it"
                     .into(),
