@@ -97,7 +97,7 @@ async fn sealed_cells(db: &Path) -> Vec<(String, String, String, usize)> {
         .await
         .expect("open db");
     let mut cells = Vec::new();
-    for col in ["account_key", "identity"] {
+    for col in ["account_key", "identity", "teams", "teams_mac"] {
         let len: Vec<u8> =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {col} FROM header")))
                 .fetch_one(&pool)
@@ -315,6 +315,177 @@ fn swapping_or_dropping_stored_events_is_detected() {
         e.contains("integrity check failed") && e.contains("checkpoint"),
         "{e}"
     );
+}
+
+/// Runs `sql` (statements separated by `;`) on the store's database, as someone who edits the
+/// data directory without the password could.
+fn edit_db(d: &Device, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let db = Store::db_path(&d.home());
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("open");
+        for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            sqlx::query(sqlx::AssertSqlSafe(stmt.to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+        }
+        pool.close().await;
+    });
+}
+
+/// `hush ls` and `hush audit verify` both refuse the store, exit non-zero, and say `what`.
+fn both_refuse(d: &Device, what: &str) {
+    for args in [&["ls"][..], &["audit", "verify"][..]] {
+        let e = d.fails(args);
+        assert!(
+            e.contains("integrity check failed") && e.contains(what),
+            "hush {args:?}: {e}"
+        );
+    }
+}
+
+#[test]
+fn emptying_the_store_is_an_integrity_error() {
+    // Before: the store verifies.
+    let d = populated();
+    d.hush(&["audit", "verify"]).assert().success();
+
+    // Every event and every checkpoint gone, team rows kept: an empty store.
+    edit_db(
+        &d,
+        "DELETE FROM events; UPDATE teams SET head_seq = NULL, head_hash = NULL, head_mac = NULL",
+    );
+    both_refuse(&d, "lost its checkpoint");
+
+    // Every event and every team row gone.
+    let d = populated();
+    edit_db(&d, "DELETE FROM events; DELETE FROM teams");
+    both_refuse(&d, "is missing from the store");
+
+    // One team (the one holding the secret) gone, the personal team kept.
+    let d = populated();
+    edit_db(
+        &d,
+        "DELETE FROM events WHERE team_id = (SELECT team_id FROM events GROUP BY team_id ORDER BY count(*) DESC LIMIT 1);
+         DELETE FROM teams WHERE team_id NOT IN (SELECT team_id FROM events)",
+    );
+    both_refuse(&d, "is missing from the store");
+
+    // And the commitment itself cannot be stripped to pass the store off as an old one.
+    let d = populated();
+    edit_db(
+        &d,
+        "DELETE FROM events; DELETE FROM teams; UPDATE header SET teams = NULL, teams_mac = NULL",
+    );
+    both_refuse(&d, "commitment to its teams was removed");
+}
+
+/// A team row's id and checkpoint (seq, hash, MAC), as copied out of the database.
+type TeamRowCopy = (Vec<u8>, i64, Vec<u8>, Vec<u8>);
+
+#[test]
+fn a_team_rolled_back_to_an_older_valid_checkpoint_is_an_integrity_error() {
+    let d = populated();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let url = format!("sqlite://{}", Store::db_path(&d.home()).display());
+    // Keep every team row as it is now (valid checkpoints with their MACs) ...
+    let saved: Vec<TeamRowCopy> = rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("open");
+        let rows = sqlx::query_as("SELECT team_id, head_seq, head_hash, head_mac FROM teams")
+            .fetch_all(&pool)
+            .await
+            .expect("teams");
+        pool.close().await;
+        rows
+    });
+    // ... write once more, then drop the newer event and put the old rows back: each team's
+    // log and checkpoint agree with each other again.
+    d.hush(&["set", &format!("{VAULT}/SECOND"), "another"])
+        .assert()
+        .success();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("open");
+        let mut dropped = 0;
+        for (team, seq, hash, mac) in &saved {
+            dropped += sqlx::query("DELETE FROM events WHERE team_id = ? AND seq > ?")
+                .bind(team)
+                .bind(seq)
+                .execute(&pool)
+                .await
+                .expect("delete")
+                .rows_affected();
+            sqlx::query(
+                "UPDATE teams SET head_seq = ?, head_hash = ?, head_mac = ? WHERE team_id = ?",
+            )
+            .bind(seq)
+            .bind(hash)
+            .bind(mac)
+            .bind(team)
+            .execute(&pool)
+            .await
+            .expect("restore");
+        }
+        assert_eq!(dropped, 1, "exactly the newer event is dropped");
+        pool.close().await;
+    });
+    both_refuse(&d, "was rolled back");
+}
+
+#[test]
+fn a_store_from_before_the_team_commitment_is_upgraded_at_unlock() {
+    // Make the store look like one written before the commitment existed: no commitment, and
+    // the identity sealed the old way.
+    let d = populated();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let home = d.home();
+    rt.block_on(async {
+        let store = Store::open(&home).await.expect("open");
+        let account = unwrap_account_key(&store, &SecretString::new(PASSWORD.into()))
+            .await
+            .expect("unwrap");
+        let (me, committed) = hush_core::session::open_identity(&store, &account)
+            .await
+            .expect("identity");
+        assert!(committed, "a new store commits to its teams");
+        let key = hush_core::crypto::subkey(&account, b"hush/v1/identity");
+        let old = hush_core::crypto::seal(
+            &key,
+            &hush_core::session::identity_ad(&me.device_id, false),
+            &me.to_secret_bytes(),
+        );
+        store.close().await;
+        let pool =
+            sqlx::SqlitePool::connect(&format!("sqlite://{}", Store::db_path(&home).display()))
+                .await
+                .expect("open");
+        sqlx::query("UPDATE header SET identity = ?, teams = NULL, teams_mac = NULL")
+            .bind(old)
+            .execute(&pool)
+            .await
+            .expect("downgrade");
+        pool.close().await;
+    });
+    // It opens, and the unlock adds the commitment ...
+    assert_eq!(
+        d.out(&["get", &format!("{VAULT}/{NAME}")]),
+        format!("{VALUE}\n")
+    );
+    d.hush(&["audit", "verify"]).assert().success();
+    // ... so emptying it now is caught like in any new store.
+    edit_db(&d, "DELETE FROM events; DELETE FROM teams");
+    both_refuse(&d, "is missing from the store");
 }
 
 #[test]

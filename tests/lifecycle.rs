@@ -689,3 +689,88 @@ fn a_leak_report_clears_only_with_a_new_value() {
     d.out(&["set", "prod/KEY", "a-new-value"]);
     assert!(!d.out(&["exposed"]).contains("prod/KEY"));
 }
+
+/// Export and backup read every value they write out, for a person: each leaves a usage record
+/// (as `export` and `backup`), like `get`.
+#[test]
+fn export_and_backup_leave_a_usage_record_like_get() {
+    let relay = Relay::start();
+    let alice = Device::init("alice");
+    let bob = Device::init("bob");
+    alice.out(&["team", "create", "acme", "--relay", &relay.url]);
+    alice.out(&["vault", "create", "prod"]);
+    alice.out(&["vault", "create", "staging"]);
+    alice.out(&["set", "prod/STRIPE_KEY", "sk_live_export_me"]);
+    alice.out(&["set", "prod/OTHER_KEY", "other"]);
+    alice.out(&["set", "staging/STAGING_TOKEN", "staging-value"]);
+    alice.out(&["sync"]);
+    invite_and_admit(&alice, &bob, "bob", None);
+    alice.out(&["grant", "prod", "bob", "--role", "read"]);
+    alice.out(&["sync"]);
+    bob.out(&["sync"]);
+    let bobs_reads = |alice: &Device| -> Vec<String> {
+        audit_lines(alice, &["--action", "used"])
+            .into_iter()
+            .filter(|l| l.contains("\tbob\tused\t"))
+            .collect()
+    };
+    assert_eq!(bobs_reads(&alice), Vec::<String>::new());
+
+    // bob exports the vault in plaintext: one record for each value he was handed.
+    let out = bob.out(&[
+        "--team",
+        "acme",
+        "export",
+        "prod",
+        "--format",
+        "dotenv",
+        "--plaintext",
+    ]);
+    assert!(
+        out.contains("sk_live_export_me"),
+        "the export printed the values"
+    );
+    assert_eq!(outbox(&bob), "outbox:      1 event(s) waiting to sync");
+    bob.out(&["sync"]);
+    alice.out(&["sync"]);
+    let reads = bobs_reads(&alice);
+    for key in ["prod/STRIPE_KEY", "prod/OTHER_KEY"] {
+        assert!(
+            reads
+                .iter()
+                .any(|l| l.ends_with(&format!("\tbob\tused\t{key} (export)"))),
+            "{key} exported by bob: {reads:?}"
+        );
+    }
+    assert_eq!(reads.len(), 2, "{reads:?}");
+
+    // A new value, then bob's backup (every value he can read, in every team) records that
+    // read too; staging, which he cannot read, is in neither.
+    alice.out(&["set", "prod/STRIPE_KEY", "sk_live_second_value"]);
+    alice.out(&["sync"]);
+    bob.out(&["sync"]);
+    let file = bob.dir.path().join("bob.hushbackup");
+    let o = bob
+        .hush(&["backup", file.to_str().expect("utf-8")])
+        .env(
+            "HUSH_BACKUP_PASSPHRASE",
+            "a long backup passphrase for tests",
+        )
+        .output()
+        .expect("run hush");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(outbox(&bob), "outbox:      1 event(s) waiting to sync");
+    bob.out(&["sync"]);
+    alice.out(&["sync"]);
+    let reads = bobs_reads(&alice);
+    assert_eq!(
+        reads
+            .iter()
+            .filter(|l| l.ends_with("\tbob\tused\tprod/STRIPE_KEY (export)")
+                || l.ends_with("\tbob\tused\tprod/STRIPE_KEY (backup)"))
+            .count(),
+        2,
+        "the export of version 1 and the backup of version 2: {reads:?}"
+    );
+    assert!(reads.iter().all(|l| !l.contains("staging")), "{reads:?}");
+}

@@ -36,18 +36,17 @@ pub fn now_ms() -> i64 {
 
 /// Recovers a device's private identity from its store, as a modified client could.
 pub fn identity_of(d: &Device) -> DeviceIdentity {
-    use hush_core::{crypto, session, store::Store};
+    use hush_core::{session, store::Store};
     block_on(async {
         let store = Store::open(&d.home()).await.expect("open store");
         let account = session::unwrap_account_key(&store, &SecretString::new(PASSWORD.into()))
             .await
             .expect("account key");
-        let header = store.header().await.expect("header");
-        let key = crypto::subkey(&account, b"hush/v1/identity");
-        let plain = crypto::open(&key, header.device_id.as_bytes(), &header.identity, "id")
+        let (identity, _) = session::open_identity(&store, &account)
+            .await
             .expect("identity opens");
         store.close().await;
-        DeviceIdentity::from_secret_bytes(&plain).expect("identity decodes")
+        identity
     })
 }
 

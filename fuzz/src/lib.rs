@@ -27,6 +27,8 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("relay_auth", relay_auth),
     ("event_list", event_list),
     ("service_token", service_token),
+    ("head_note", head_note),
+    ("team_commitment", team_commitment),
 ];
 
 /// A fixed key: a fuzzer cannot forge a tag or signature under it, but the paths run.
@@ -186,5 +188,28 @@ pub fn service_token(data: &[u8]) {
                 && u.identity.to_secret_bytes() == t.identity.to_secret_bytes()),
             "an accepted token survives encode and parse"
         );
+    }
+}
+
+/// `HeadNote::open`: a service identity's head note comes back from the (untrusted) relay. A
+/// fuzzer cannot sign under the identity's key, so nothing may open; the point is no panic.
+pub fn head_note(data: &[u8]) {
+    use hush_core::identity::DeviceIdentity;
+    use hush_core::service_note::HeadNote;
+    static ME: std::sync::OnceLock<DeviceIdentity> = std::sync::OnceLock::new();
+    let me = ME.get_or_init(|| DeviceIdentity::generate("ci").expect("identity"));
+    let team = Uuid::from_bytes([1; 16]);
+    assert!(
+        HeadNote::open(data, me, &team).is_err(),
+        "a note nobody signed with the identity's key opened"
+    );
+}
+
+/// `store::decode_team_heads`: the header's list of teams, read from a database file anyone with
+/// the disk may edit. What it accepts re-encodes to the same bytes (one encoding per set).
+pub fn team_commitment(data: &[u8]) {
+    use hush_core::store::{decode_team_heads, encode_team_heads};
+    if let Ok(heads) = decode_team_heads(data) {
+        assert_eq!(encode_team_heads(&heads), data, "canonical encoding");
     }
 }

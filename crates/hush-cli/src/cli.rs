@@ -274,7 +274,7 @@ pub enum ServiceCommand {
         /// A vault it may read (repeatable; at least one).
         #[arg(long = "vault", value_name = "VAULT", required = true)]
         vaults: Vec<String>,
-        /// Lifetime, e.g. 30d, 12w, 1y (at most 5 years).
+        /// Lifetime, e.g. 30d, 12w, 1y (default 90 days, at most one year).
         #[arg(long, default_value = "90d")]
         expires: String,
     },

@@ -717,10 +717,19 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
             s.import_items(team.as_deref(), vault.as_deref(), items, skipped, overwrite)
                 .await?,
         ),
+        // An export or a backup reads every value it returns, for a person: it leaves a usage
+        // record as `hush get` does, with its own action.
         Request::Export { team, vault } => {
-            Response::Exported(s.export_vault(team.as_deref(), &vault)?)
+            let exported = s.export_vault(team.as_deref(), &vault)?;
+            s.record_vault_read(team.as_deref(), &vault, UsageAction::Export)
+                .await;
+            Response::Exported(exported)
         }
-        Request::ExportAll => Response::Exported(s.export_all()?),
+        Request::ExportAll => {
+            let exported = s.export_all()?;
+            s.record_all_reads(UsageAction::Backup).await;
+            Response::Exported(exported)
+        }
         Request::KnownValues => Response::KnownValues(s.known_values()),
     })
 }

@@ -11,7 +11,6 @@ use uuid::Uuid;
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::event::{KeyScope, Payload, PutKind, SignedEvent};
-use crate::identity::DeviceIdentity;
 use crate::item::ItemSlot;
 use crate::secret::Key32;
 use crate::session::Session;
@@ -407,15 +406,15 @@ fn decode_row(r: &EventRow) -> Result<SignedEvent> {
 /// position of the first bad event.
 pub async fn verify_store(store: &Store, account: &Key32) -> Result<VerifyReport> {
     store.integrity_check().await?;
-    let header = store.header().await?;
-    let id_key = crypto::subkey(account, b"hush/v1/identity");
-    let plain = crypto::open(
-        &id_key,
-        header.device_id.as_bytes(),
-        &header.identity,
-        "device identity",
-    )?;
-    let me = DeviceIdentity::from_secret_bytes(&plain)?;
+    let (me, committed) = crate::session::open_identity(store, account).await?;
+    if committed {
+        // The set of teams and their heads, before any single team: a team whose rows were all
+        // deleted leaves nothing for the loop below to examine.
+        store
+            .verify_teams(&crate::session::teams_key(account))
+            .await?;
+    }
+    // (A store from before the commitment existed has none to check until its next unlock.)
     let mut teams = Vec::new();
     let mut total = 0;
     for row in store.teams().await? {

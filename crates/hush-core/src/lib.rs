@@ -15,6 +15,7 @@ pub mod membership;
 pub mod relay_usage;
 pub mod search;
 pub mod service;
+pub mod service_note;
 pub mod session;
 pub mod settings;
 pub mod state;

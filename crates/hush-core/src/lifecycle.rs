@@ -731,6 +731,25 @@ impl Session {
         self.record_grouped(groups, action).await
     }
 
+    /// Records reads of every live secret of every vault this device can read, in every team
+    /// (`hush backup` reads them all); best-effort, like every usage record.
+    pub async fn record_all_reads(&mut self, action: UsageAction) -> usize {
+        let mut groups: BTreeMap<VaultKey, ItemVersions> = BTreeMap::new();
+        for (tid, t) in &self.teams {
+            for v in t.state.vaults.values().filter(|v| v.readable()) {
+                let items: ItemVersions = v
+                    .live_items()
+                    .into_iter()
+                    .map(|i| (i.id, i.current().version))
+                    .collect();
+                if !items.is_empty() {
+                    groups.insert((*tid, v.id), items);
+                }
+            }
+        }
+        self.record_grouped(groups, action).await
+    }
+
     /// Records reads of every live secret of a vault (`hush run --vault`); best-effort.
     pub async fn record_vault_read(
         &mut self,

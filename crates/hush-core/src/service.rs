@@ -38,8 +38,12 @@ pub const TOKEN_PREFIX: &str = "hush_sa_";
 pub const TOKEN_ENV: &str = "HUSH_SERVICE_TOKEN";
 const TOKEN_VERSION: u8 = 1;
 const CHECKSUM_LABEL: &[u8] = b"hush/v1/service-token-checksum";
-/// Longest lifetime a service identity may be created with.
-pub const MAX_SERVICE_LIFETIME: Duration = Duration::from_secs(5 * 366 * 86_400);
+/// Longest lifetime a service identity may be created with: one year (366 days, so `1y` and a
+/// leap year fit). A CI token is a bearer secret in someone else's secret store; a short life
+/// bounds what a leak that nobody notices can read.
+pub const MAX_SERVICE_LIFETIME: Duration = Duration::from_secs(366 * 86_400);
+/// Lifetime of a service identity when none is given: 90 days.
+pub const DEFAULT_SERVICE_LIFETIME: Duration = Duration::from_secs(90 * 86_400);
 
 /// What a service token carries: where to go, which team, the pinned genesis, and the
 /// identity's private keys.
@@ -167,7 +171,9 @@ impl Session {
         }
         if expires_ms - now > MAX_SERVICE_LIFETIME.as_millis() as i64 {
             return Err(Error::Invalid(
-                "a service identity may live at most 5 years".into(),
+                "a service identity may live at most one year (366 days): use e.g. --expires 90d \
+                 (the default) or 1y, and create a new one before it expires"
+                    .into(),
             ));
         }
         if vaults.is_empty() {
@@ -424,6 +430,50 @@ impl Session {
                 ));
             }
         }
+        // The head this identity verified on an earlier run, kept on the relay signed with its
+        // own key (see `service_note`): a log older than that, or another history, is refused.
+        let log_head = st
+            .head
+            .ok_or_else(|| lied("the team log is empty".into()))?;
+        let notes = crate::service_note::NoteClient::new(&token.relay, token.allow_http)?;
+        // The token may expire between the pull and these requests: say so, not "refused".
+        let expired_meanwhile = |e: Error| {
+            if clock() >= token.expires_ms {
+                Error::Forbidden(format!(
+                    "service identity `{}` expired on {}; ask a team admin for a new one",
+                    me.name,
+                    crate::item::format_time_ms(token.expires_ms)
+                ))
+            } else {
+                e
+            }
+        };
+        let seen = match notes
+            .fetch(me, &tid, now)
+            .await
+            .map_err(expired_meanwhile)?
+        {
+            Some(bytes) => {
+                let note = crate::service_note::HeadNote::open(&bytes, me, &tid)?;
+                note.check(log_head, |seq| {
+                    rows.get(usize::try_from(seq).ok()?).map(|r| r.1)
+                })?;
+                Some((note.seq, note.hash))
+            }
+            None => None,
+        };
+        if seen != Some(log_head) {
+            let note = crate::service_note::HeadNote {
+                team_id: tid,
+                device_id: me.device_id,
+                seq: log_head.0,
+                hash: log_head.1,
+            };
+            notes
+                .store(me, &tid, note.sign(me), now)
+                .await
+                .map_err(expired_meanwhile)?;
+        }
 
         let account = Key32::random();
         let id_key = crypto::subkey(&account, b"hush/v1/identity");
@@ -432,10 +482,14 @@ impl Session {
             kdf: crate::crypto::KdfParams::DEFAULT,
             salt: [0; 16],
             account_key: Vec::new(),
-            identity: crypto::seal(&id_key, me.device_id.as_bytes(), &me.to_secret_bytes()),
+            identity: crypto::seal(
+                &id_key,
+                &crate::session::identity_ad(&me.device_id, true),
+                &me.to_secret_bytes(),
+            ),
             selected_team: Some(tid),
         };
-        let store = Store::create_in_memory(&header).await?;
+        let store = Store::create_in_memory(&header, crate::session::teams_key(&account)).await?;
         let settings = TeamSettings {
             relay: Some(token.relay.clone()),
             allow_http: token.allow_http,

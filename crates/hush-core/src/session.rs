@@ -6,6 +6,7 @@
 //! account key --HKDF("hush/v1/identity")--> seals the device identity
 //!             --HKDF("hush/v1/settings")--> seals per-team settings
 //!             --HKDF("hush/v1/checkpoint")--> MACs each team's stored head
+//!             --HKDF("hush/v1/store-teams")--> MACs the set of teams and their heads
 //! team log key[epoch]   seals event bodies      (reaches devices in HPKE key bundles)
 //! vault key[epoch]      seals names and values  (reaches devices in HPKE key bundles)
 //! ```
@@ -262,6 +263,63 @@ fn account_key_ad(device_id: &Uuid, kdf: &KdfParams, salt: &[u8; 16]) -> Vec<u8>
     w.into_vec()
 }
 
+/// Associated data of the sealed device identity. A store that commits to its set of teams
+/// (see `store`) seals its identity under a different label than a store written before the
+/// commitment existed, so stripping the commitment from the header cannot pass the store off as
+/// an old one: the identity would no longer open.
+pub fn identity_ad(device_id: &Uuid, committed: bool) -> Vec<u8> {
+    if committed {
+        [
+            b"hush/v1/identity-committed".as_slice(),
+            device_id.as_bytes(),
+        ]
+        .concat()
+    } else {
+        device_id.as_bytes().to_vec()
+    }
+}
+
+/// The key of the store's team commitment.
+pub(crate) fn teams_key(account: &Key32) -> Key32 {
+    crypto::subkey(account, crate::store::TEAMS_KEY_LABEL)
+}
+
+/// Opens the sealed device identity of `store` with the account key. Returns it with whether the
+/// store commits to its teams (false only for a store written before the commitment existed).
+/// A committed store whose commitment was removed from the header is an integrity error.
+pub async fn open_identity(store: &Store, account: &Key32) -> Result<(DeviceIdentity, bool)> {
+    let header = store.header().await?;
+    let committed = store.has_team_commitment().await?;
+    let id_key = crypto::subkey(account, b"hush/v1/identity");
+    let open = |committed: bool| {
+        crypto::open(
+            &id_key,
+            &identity_ad(&header.device_id, committed),
+            &header.identity,
+            "device identity",
+        )
+    };
+    let plain = match open(committed) {
+        Ok(p) => p,
+        Err(e) if !committed => {
+            if open(true).is_ok() {
+                return Err(Error::Integrity(
+                    "the store's commitment to its teams was removed from the header".into(),
+                ));
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    let identity = DeviceIdentity::from_secret_bytes(&plain)?;
+    if identity.device_id != header.device_id {
+        return Err(Error::Integrity(
+            "device identity does not match the header".into(),
+        ));
+    }
+    Ok((identity, committed))
+}
+
 pub(crate) fn checkpoint_mac(account: &Key32, team: &Uuid, seq: u64, hash: &[u8; 32]) -> [u8; 32] {
     let k = crypto::subkey(account, b"hush/v1/checkpoint");
     crypto::mac(&k, &[team.as_bytes(), &seq.to_be_bytes(), hash])
@@ -383,7 +441,7 @@ impl Session {
         let id_key = crypto::subkey(&account, b"hush/v1/identity");
         let identity_ct = crypto::seal(
             &id_key,
-            identity.device_id.as_bytes(),
+            &identity_ad(&identity.device_id, true),
             &identity.to_secret_bytes(),
         );
         let header = Header {
@@ -394,7 +452,7 @@ impl Session {
             identity: identity_ct,
             selected_team: None,
         };
-        let store = Store::create(home, &header).await?;
+        let store = Store::create(home, &header, teams_key(&account)).await?;
         let mut s = Self {
             store,
             account,
@@ -451,19 +509,14 @@ impl Session {
 
     async fn load(store: Store, account: Key32, clock: Clock) -> Result<Self> {
         let header = store.header().await?;
-        let id_key = crypto::subkey(&account, b"hush/v1/identity");
-        let plain = crypto::open(
-            &id_key,
-            header.device_id.as_bytes(),
-            &header.identity,
-            "device identity",
-        )?;
-        let identity = DeviceIdentity::from_secret_bytes(&plain)?;
-        if identity.device_id != header.device_id {
-            return Err(Error::Integrity(
-                "device identity does not match the header".into(),
-            ));
+        let (identity, committed) = open_identity(&store, &account).await?;
+        let tkey = teams_key(&account);
+        if committed {
+            // Before anything else: a team whose rows were deleted, or rolled back to an older
+            // checkpoint, is refused here (the per-team checks below cannot see it).
+            store.verify_teams(&tkey).await?;
         }
+        store.set_teams_key(tkey);
         let mut s = Self {
             store,
             account,
@@ -507,6 +560,18 @@ impl Session {
                 }
             }
             s.teams.insert(row.team_id, team);
+        }
+        if !committed {
+            // A store written before the team commitment existed, now verified team by team:
+            // commit to what it holds, and reseal the identity so the commitment cannot be
+            // stripped again unnoticed.
+            let id_key = crypto::subkey(&s.account, b"hush/v1/identity");
+            let resealed = crypto::seal(
+                &id_key,
+                &identity_ad(&s.identity.device_id, true),
+                &s.identity.to_secret_bytes(),
+            );
+            s.store.commit_teams_with_identity(&resealed).await?;
         }
         s.seen = s.store.heads().await?;
         Ok(s)

@@ -5,6 +5,19 @@
 //! plus its checkpoint) happen in one `BEGIN IMMEDIATE` transaction; the `(team_id, seq)` primary
 //! key makes appending a compare-and-swap on the head, so two processes writing at once cannot
 //! fork the local log. WAL with `synchronous = FULL`: an acknowledged write survives a crash.
+//!
+//! # The team commitment
+//!
+//! Each team row carries a MAC-protected checkpoint of its own head, which catches edits to that
+//! team's events. It cannot catch the *removal* of a whole team (rows and checkpoint together),
+//! nor a team row replaced by an older one with its older, still valid checkpoint. So the header
+//! also commits to the set: `teams` is the sorted list of every team's `(team_id, seq, hash)` and
+//! `teams_mac` its HMAC under an account subkey ([`TEAMS_KEY_LABEL`]). Every write that adds,
+//! removes or moves a team's head rewrites both inside the same SQLite transaction, so a crash
+//! leaves either the old rows with the old commitment or the new with the new. Opening a store
+//! ([`Store::verify_teams`]) refuses a missing team, a missing checkpoint and a head that differs
+//! from the committed one, naming the team. Writes that move a head need the key: a store opened
+//! without it ([`Store::set_teams_key`] not called) refuses them.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -16,8 +29,15 @@ use sqlx::sqlite::{
 };
 use uuid::Uuid;
 
-use crate::crypto::KdfParams;
+use crate::codec::{Reader, Writer};
+use crate::crypto::{self, KdfParams};
 use crate::error::{Error, Result};
+use crate::secret::Key32;
+
+/// HKDF label of the account subkey that MACs the team commitment.
+pub const TEAMS_KEY_LABEL: &[u8] = b"hush/v1/store-teams";
+/// Label prefixed to the committed list before it is MACed.
+const TEAMS_MAC_LABEL: &[u8] = b"hush/v1/store-teams-mac";
 
 /// Store format written by this version.
 pub const FORMAT: i64 = 1;
@@ -79,6 +99,127 @@ pub enum Append {
 pub struct Store {
     pool: SqlitePool,
     home: PathBuf,
+    /// The key of the team commitment, once the account key is known.
+    teams_key: std::sync::Arc<std::sync::Mutex<Option<Key32>>>,
+}
+
+/// One entry of the team commitment: a team and its head, if it has events.
+pub type TeamHead = (Uuid, Option<(u64, [u8; 32])>);
+
+/// Encodes the committed list (sorted by team id):
+/// `count:u32 { team_id(16) head:opt(seq:u64 hash(32)) }*`.
+pub fn encode_team_heads(heads: &[TeamHead]) -> Vec<u8> {
+    let mut sorted = heads.to_vec();
+    sorted.sort_by_key(|(t, _)| *t.as_bytes());
+    let mut w = Writer::new();
+    w.u32(u32::try_from(sorted.len()).unwrap_or(u32::MAX));
+    for (team, head) in &sorted {
+        w.raw(team.as_bytes()).opt(head.as_ref(), |w, (seq, hash)| {
+            w.u64(*seq).raw(hash);
+        });
+    }
+    w.into_vec()
+}
+
+/// Decodes the committed list, refusing malformed input (and teams out of order or repeated, so
+/// that exactly one encoding of each set exists).
+pub fn decode_team_heads(bytes: &[u8]) -> Result<Vec<TeamHead>> {
+    let mut r = Reader::new(bytes, "team commitment");
+    let n = r.u32()?;
+    let mut out: Vec<TeamHead> = Vec::new();
+    for _ in 0..n {
+        let team = Uuid::from_bytes(r.array()?);
+        if out
+            .last()
+            .is_some_and(|(prev, _)| prev.as_bytes() >= team.as_bytes())
+        {
+            return Err(Error::Integrity(
+                "malformed team commitment (teams out of order or repeated)".into(),
+            ));
+        }
+        let head = r.opt(|r| Ok((r.u64()?, r.array::<32>()?)))?;
+        out.push((team, head));
+    }
+    r.finish()?;
+    Ok(out)
+}
+
+/// The MAC of an encoded list under the commitment key.
+pub fn team_heads_mac(key: &Key32, list: &[u8]) -> [u8; 32] {
+    crypto::mac(key, &[TEAMS_MAC_LABEL, list])
+}
+
+/// Reads every team's head inside a transaction.
+async fn read_team_heads(conn: &mut sqlx::SqliteConnection) -> Result<Vec<TeamHead>> {
+    let rows = sqlx::query("SELECT team_id, head_seq, head_hash FROM teams ORDER BY team_id")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let team = uuid_col(&row.try_get::<Vec<u8>, _>(0)?)?;
+            let seq: Option<i64> = row.try_get(1)?;
+            let hash: Option<Vec<u8>> = row.try_get(2)?;
+            let head = match (seq, hash) {
+                (Some(s), Some(h)) => Some((
+                    u64_col(s)?,
+                    h.try_into()
+                        .map_err(|_| Error::Integrity("malformed checkpoint".into()))?,
+                )),
+                (None, None) => None,
+                _ => {
+                    return Err(Error::Integrity(format!(
+                        "team {team}: incomplete checkpoint"
+                    )));
+                }
+            };
+            Ok((team, head))
+        })
+        .collect()
+}
+
+fn show_head(head: Option<(u64, [u8; 32])>) -> String {
+    head.map_or_else(|| "no events".to_owned(), |(seq, _)| format!("event {seq}"))
+}
+
+/// Compares the committed list with the rows, naming the first difference.
+fn compare_team_heads(committed: &[TeamHead], rows: &[TeamHead]) -> Result<()> {
+    for (team, want) in committed {
+        let Some((_, have)) = rows.iter().find(|(t, _)| t == team) else {
+            return Err(Error::Integrity(format!(
+                "team {team} is missing from the store (its rows were deleted)"
+            )));
+        };
+        match (want, have) {
+            (Some(_), None) => {
+                return Err(Error::Integrity(format!(
+                    "team {team} has lost its checkpoint: the store committed to {} and holds none",
+                    show_head(*want)
+                )));
+            }
+            (Some((ws, _)), Some((hs, _))) if hs < ws => {
+                return Err(Error::Integrity(format!(
+                    "team {team} was rolled back: the store committed to event {ws} and holds event {hs}"
+                )));
+            }
+            (w, h) if w != h => {
+                return Err(Error::Integrity(format!(
+                    "team {team}: its head ({}) is not the one the store committed to ({})",
+                    show_head(*h),
+                    show_head(*w)
+                )));
+            }
+            _ => {}
+        }
+    }
+    if let Some((team, _)) = rows
+        .iter()
+        .find(|(t, _)| !committed.iter().any(|(c, _)| c == t))
+    {
+        return Err(Error::Integrity(format!(
+            "team {team} is in the store but not in its commitment (a row was added)"
+        )));
+    }
+    Ok(())
 }
 
 /// Creates `dir` (and parents) with mode 0700, and tightens an existing one.
@@ -186,20 +327,25 @@ impl Store {
         Ok(Self {
             pool,
             home: home.to_owned(),
+            teams_key: Default::default(),
         })
     }
 
-    /// Creates a new store under `home` and writes its header.
-    pub async fn create(home: &Path, header: &Header) -> Result<Self> {
+    /// Creates a new store under `home` and writes its header, committing to an empty set of
+    /// teams under `teams_key` (the account subkey [`TEAMS_KEY_LABEL`]).
+    pub async fn create(home: &Path, header: &Header, teams_key: Key32) -> Result<Self> {
         let store = Self::connect(home, true).await?;
+        store.set_teams_key(teams_key);
         store.write_header(header).await?;
         Ok(store)
     }
 
     async fn write_header(&self, header: &Header) -> Result<()> {
+        let list = encode_team_heads(&[]);
+        let mac = team_heads_mac(&self.teams_key()?, &list);
         sqlx::query(
-            "INSERT INTO header (id, format, device_id, kdf_m_kib, kdf_t, kdf_p, kdf_salt, account_key, identity, selected_team)
-             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO header (id, format, device_id, kdf_m_kib, kdf_t, kdf_p, kdf_salt, account_key, identity, selected_team, teams, teams_mac)
+             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(FORMAT)
         .bind(header.device_id.as_bytes().as_slice())
@@ -210,15 +356,100 @@ impl Store {
         .bind(&header.account_key)
         .bind(&header.identity)
         .bind(header.selected_team.map(|t| t.as_bytes().to_vec()))
+        .bind(list)
+        .bind(mac.as_slice())
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Hands the store the key of its team commitment (after the account key was unwrapped).
+    pub fn set_teams_key(&self, key: Key32) {
+        *self
+            .teams_key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(key);
+    }
+
+    fn teams_key(&self) -> Result<Key32> {
+        self.teams_key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                Error::Invalid("the store is locked: unlock it before changing a team".into())
+            })
+    }
+
+    /// Rewrites the team commitment from the team rows, inside the caller's transaction.
+    async fn recommit(&self, conn: &mut sqlx::SqliteConnection) -> Result<()> {
+        let key = self.teams_key()?;
+        let list = encode_team_heads(&read_team_heads(&mut *conn).await?);
+        let mac = team_heads_mac(&key, &list);
+        sqlx::query("UPDATE header SET teams = ?, teams_mac = ? WHERE id = 1")
+            .bind(&list)
+            .bind(mac.as_slice())
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// True when the header holds a team commitment (every store written by this version; a
+    /// store from an older version has none until it is upgraded at unlock).
+    pub async fn has_team_commitment(&self) -> Result<bool> {
+        let mac: Option<Vec<u8>> = sqlx::query_scalar("SELECT teams_mac FROM header WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| Error::Integrity("the store has no header".into()))?;
+        Ok(mac.is_some())
+    }
+
+    /// Checks the team commitment against the team rows, in one read transaction (so a
+    /// concurrent writer cannot make them disagree): the MAC must verify under `key`, and every
+    /// committed team must be present with exactly the committed head. Names the first team
+    /// that is missing, lost its checkpoint, or was rolled back.
+    pub async fn verify_teams(&self, key: &Key32) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT teams, teams_mac FROM header WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::Integrity("the store has no header".into()))?;
+        let list: Option<Vec<u8>> = row.try_get(0)?;
+        let mac: Option<Vec<u8>> = row.try_get(1)?;
+        let (Some(list), Some(mac)) = (list, mac) else {
+            return Err(Error::Integrity(
+                "the store's commitment to its teams is missing from the header".into(),
+            ));
+        };
+        if !crypto::ct_eq(&team_heads_mac(key, &list), &mac) {
+            return Err(Error::Integrity(
+                "the store's commitment to its teams does not verify".into(),
+            ));
+        }
+        let committed = decode_team_heads(&list)?;
+        let rows = read_team_heads(&mut tx).await?;
+        tx.commit().await?;
+        compare_team_heads(&committed, &rows)
+    }
+
+    /// Upgrades a store written before the team commitment existed: replaces the sealed identity
+    /// (resealed by the caller so that it can no longer be read as an uncommitted store's) and
+    /// commits to the current teams, in one transaction.
+    pub async fn commit_teams_with_identity(&self, identity: &[u8]) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("UPDATE header SET identity = ? WHERE id = 1")
+            .bind(identity)
+            .execute(&mut *tx)
+            .await?;
+        self.recommit(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// A store that lives only in this process's memory (a service identity's session in CI:
     /// nothing reaches the disk). One connection that never idles out, so the data lives as
     /// long as the store.
-    pub async fn create_in_memory(header: &Header) -> Result<Self> {
+    pub async fn create_in_memory(header: &Header, teams_key: Key32) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str("sqlite::memory:")
             .map_err(Error::from)?
             .foreign_keys(true);
@@ -233,7 +464,9 @@ impl Store {
         let store = Self {
             pool,
             home: PathBuf::new(),
+            teams_key: Default::default(),
         };
+        store.set_teams_key(teams_key);
         store.write_header(header).await?;
         Ok(store)
     }
@@ -339,11 +572,14 @@ impl Store {
 
     /// Adds a team row.
     pub async fn insert_team(&self, team_id: Uuid, settings: &[u8]) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO teams (team_id, settings) VALUES (?, ?)")
             .bind(team_id.as_bytes().as_slice())
             .bind(settings)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        self.recommit(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -439,6 +675,7 @@ impl Store {
             .bind(team_id.as_bytes().as_slice())
             .execute(&mut *tx)
             .await?;
+        self.recommit(&mut tx).await?;
         tx.commit().await?;
         Ok(Append::Done)
     }
@@ -494,6 +731,7 @@ impl Store {
             .bind(team_id.as_bytes().as_slice())
             .execute(&mut *tx)
             .await?;
+        self.recommit(&mut tx).await?;
         tx.commit().await?;
         Ok(Append::Done)
     }
@@ -595,6 +833,7 @@ impl Store {
                     .await?;
             }
         }
+        self.recommit(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -610,6 +849,7 @@ impl Store {
             .bind(team_id.as_bytes().as_slice())
             .execute(&mut *tx)
             .await?;
+        self.recommit(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -491,6 +491,10 @@ pub enum UsageAction {
     Copy,
     /// Old values shown (`hush history --reveal`).
     History,
+    /// Written out in plaintext (`hush export --plaintext`).
+    Export,
+    /// Copied into an encrypted backup (`hush backup`).
+    Backup,
 }
 
 impl UsageAction {
@@ -503,6 +507,8 @@ impl UsageAction {
             UsageAction::Reveal => 3,
             UsageAction::Copy => 4,
             UsageAction::History => 5,
+            UsageAction::Export => 6,
+            UsageAction::Backup => 7,
         }
     }
 
@@ -515,6 +521,8 @@ impl UsageAction {
             3 => Ok(UsageAction::Reveal),
             4 => Ok(UsageAction::Copy),
             5 => Ok(UsageAction::History),
+            6 => Ok(UsageAction::Export),
+            7 => Ok(UsageAction::Backup),
             _ => Err(Error::Integrity("unknown usage action".into())),
         }
     }
@@ -528,6 +536,8 @@ impl UsageAction {
             UsageAction::Reveal => "reveal",
             UsageAction::Copy => "copy",
             UsageAction::History => "history",
+            UsageAction::Export => "export",
+            UsageAction::Backup => "backup",
         }
     }
 }

@@ -38,6 +38,8 @@ pub const MAX_BODY: usize = MAX_EVENT_LEN + 1024;
 pub const MAX_JOIN_BLOB: usize = 16 * 1024;
 /// Most events returned by one pull.
 pub const MAX_PULL: u32 = 1000;
+/// Largest device note the relay stores (`PUT /v1/teams/{team}/devices/me/note`).
+pub const MAX_NOTE: usize = 1024;
 
 /// Header names.
 pub mod header {

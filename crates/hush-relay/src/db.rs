@@ -238,6 +238,42 @@ impl Db {
         Ok(())
     }
 
+    /// Stores `note` as the device's note in the team, replacing any earlier one.
+    pub async fn put_note(
+        &self,
+        team_id: &Uuid,
+        device_id: &Uuid,
+        note: &[u8],
+        now_ms: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO device_notes (team_id, device_id, note, updated_ms)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (team_id, device_id) DO UPDATE
+             SET note = excluded.note, updated_ms = excluded.updated_ms",
+        )
+        .bind(team_id.to_string())
+        .bind(device_id.to_string())
+        .bind(note.to_vec())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The device's note in the team, if it stored one.
+    pub async fn note(
+        &self,
+        team_id: &Uuid,
+        device_id: &Uuid,
+    ) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        sqlx::query_scalar("SELECT note FROM device_notes WHERE team_id = $1 AND device_id = $2")
+            .bind(team_id.to_string())
+            .bind(device_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     /// Every (device, address) the team's devices used, oldest first.
     pub async fn usage(&self, team_id: &Uuid) -> Result<Vec<DeviceUsage>, sqlx::Error> {
         let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(

@@ -24,6 +24,10 @@
 //!   device id), the event hash, its **size** (padded, so sizes leak only coarse information),
 //!   its receive time, and the public section: the **recipient device id of each key bundle**
 //!   (bundle contents are HPKE-sealed to the recipient) and the ACL changes above.
+//! - **Device notes**: at most one opaque blob (≤ 1 KiB) per device and team, written and read
+//!   only by that device, with its last write time. A service (CI) identity keeps there the team
+//!   head it last verified, signed with its own event-signing key: the relay sees that sequence
+//!   number and head hash (both already known to it) and cannot forge a note.
 //! - **Request metadata**: per-request nonces with receive times (pruned after 2 × the allowed
 //!   clock skew), and, transiently in memory and in logs, client **IP addresses**, request paths
 //!   (which contain team and invite ids), status codes and timing. Who talks to the relay, how

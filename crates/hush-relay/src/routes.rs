@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use hush_proto::event::{AclChange, SignedEvent};
-use hush_proto::relay_proto::{self, MAX_BODY, MAX_JOIN_BLOB, MAX_PULL};
+use hush_proto::relay_proto::{self, MAX_BODY, MAX_JOIN_BLOB, MAX_NOTE, MAX_PULL};
 use serde::Deserialize;
 
 use crate::auth::{RawRequest, Signed, check_signature, parse_headers};
@@ -44,6 +44,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/teams/{team}/wait", get(wait))
         .route("/v1/teams/{team}/joins", get(list_joins))
         .route("/v1/teams/{team}/devices", get(list_usage))
+        .route(
+            "/v1/teams/{team}/devices/me/note",
+            put(put_note).get(get_note),
+        )
         .route("/v1/teams/{team}/joins/{invite}", post(submit_join))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -321,4 +325,30 @@ async fn list_usage(State(state): State<AppState>, signed: Signed) -> Result<Res
         return Err(ApiError::Forbidden("only managers may read device usage"));
     }
     Ok(Json(state.db().usage(&signed.team_id).await?).into_response())
+}
+
+/// Stores the authenticated device's own note (opaque to the relay, at most [`MAX_NOTE`] bytes).
+async fn put_note(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    let body = &signed.request.body;
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the note is empty".into()));
+    }
+    if body.len() > MAX_NOTE {
+        return Err(ApiError::TooLarge);
+    }
+    state
+        .db()
+        .put_note(&signed.team_id, &signed.device_id, body, state.now_ms())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The authenticated device's own note; 404 when it stored none. A device reads only its own.
+async fn get_note(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    match state.db().note(&signed.team_id, &signed.device_id).await? {
+        Some(note) => {
+            Ok(([(header::CONTENT_TYPE, "application/octet-stream")], note).into_response())
+        }
+        None => Err(ApiError::NotFound),
+    }
 }

@@ -12,7 +12,7 @@ use hush_proto::crypto;
 use hush_proto::event::AclChange;
 use hush_proto::identity::DeviceIdentity;
 use hush_proto::relay_proto::{
-    self, AppendOk, Head, JoinRequest, MAX_BODY, MAX_JOIN_BLOB, MAX_SKEW_MS, header as h,
+    self, AppendOk, Head, JoinRequest, MAX_BODY, MAX_JOIN_BLOB, MAX_NOTE, MAX_SKEW_MS, header as h,
 };
 use hush_proto::secret::Key32;
 use hush_relay::RateLimits;
@@ -34,6 +34,7 @@ both_backends!(
     long_poll_wakes_on_append_and_times_out,
     long_poll_sees_appends_through_another_instance,
     unknown_routes_and_bad_ids,
+    each_device_keeps_its_own_note,
 );
 
 async fn health_answers_without_auth(db: &TestDb) {
@@ -909,4 +910,80 @@ async fn unknown_routes_and_bad_ids(db: &TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.error_code(), "bad_request");
+}
+
+/// `PUT/GET /v1/teams/{team}/devices/me/note`: a device stores one opaque note and reads back only
+/// its own; strangers, removed devices and unsigned requests are refused; size is capped.
+async fn each_device_keeps_its_own_note(db: &TestDb) {
+    let relay = Relay::new(db).await;
+    let mut team = Team::new();
+    assert_eq!(relay.create(&team).await.status, StatusCode::CREATED);
+    let bob = DeviceIdentity::generate("bob").expect("id");
+    let owner = DeviceIdentity::from_secret_bytes(&team.owner.to_secret_bytes()).expect("copy");
+    relay
+        .append(&mut team, &owner, vec![add(&bob, false)])
+        .await;
+    let note = team.path("/devices/me/note");
+    let tid = team.id;
+    let get = async |id: &DeviceIdentity| relay.signed(id, Method::GET, &note, &tid, vec![]).await;
+    let put = async |id: &DeviceIdentity, body: Vec<u8>| {
+        relay.signed(id, Method::PUT, &note, &tid, body).await
+    };
+
+    // None yet; then stored, read back, and replaced.
+    assert_eq!(get(&bob).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        put(&bob, b"first".to_vec()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(&get(&bob).await.body[..], b"first");
+    assert_eq!(
+        put(&bob, b"second".to_vec()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let r = get(&bob).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(&r.body[..], b"second");
+
+    // Another member reads only its own (none), never bob's.
+    assert_eq!(get(&owner).await.status, StatusCode::NOT_FOUND);
+    // Empty and oversized notes are refused; the stored one is unchanged.
+    assert_eq!(put(&bob, Vec::new()).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        put(&bob, vec![7; MAX_NOTE + 1]).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(&get(&bob).await.body[..], b"second");
+
+    // Unsigned, and from a stranger: refused.
+    let r = relay
+        .send(
+            Request::get(note.as_str())
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let stranger = DeviceIdentity::generate("stranger").expect("id");
+    assert_eq!(get(&stranger).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        put(&stranger, b"x".to_vec()).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A removed device can neither read nor write its note.
+    relay
+        .append(
+            &mut team,
+            &owner,
+            vec![AclChange::Remove {
+                device_id: bob.device_id,
+            }],
+        )
+        .await;
+    assert_eq!(get(&bob).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        put(&bob, b"third".to_vec()).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
