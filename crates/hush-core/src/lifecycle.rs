@@ -826,7 +826,7 @@ mod tests {
         }
         // Usage: the action byte sits after tag, time and vault id.
         let mut bad_action = bodies[1].encode().to_vec();
-        bad_action[1 + 8 + 16] = 6;
+        bad_action[1 + 8 + 16] = 8;
         assert!(Body::decode(&bad_action).is_err(), "unknown action");
         for (code, a) in [
             (0, UsageAction::Get),
@@ -835,6 +835,8 @@ mod tests {
             (3, UsageAction::Reveal),
             (4, UsageAction::Copy),
             (5, UsageAction::History),
+            (6, UsageAction::Export),
+            (7, UsageAction::Backup),
         ] {
             assert_eq!(a.to_u8(), code);
             assert_eq!(UsageAction::from_u8(code).ok(), Some(a));
