@@ -30,5 +30,7 @@ pub mod store;
 pub mod sync;
 pub mod template;
 pub mod transfer;
+pub mod witness;
+pub mod witness_proto;
 
 pub use error::{Error, Result};

@@ -112,6 +112,9 @@ pub struct TeamStatus {
     pub joining: bool,
     /// Last relay misbehaviour detected.
     pub relay_alert: Option<String>,
+    /// Witnesses the team requires, and whether each co-signed the last sync's head.
+    #[serde(default)]
+    pub witnesses: Vec<crate::witness::WitnessInfo>,
 }
 
 /// Finds a member by unique display name, else by device-id prefix.
@@ -796,6 +799,7 @@ impl Session {
                 .count(),
             joining: t.settings.joining.is_some(),
             relay_alert: t.settings.relay_alert.clone(),
+            witnesses: self.witness_infos(tid),
         })
     }
 

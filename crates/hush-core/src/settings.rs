@@ -68,13 +68,15 @@ pub struct TeamSettings {
     pub last_sync_ms: Option<i64>,
     /// Last relay misbehaviour detected (cleared by a clean sync).
     pub relay_alert: Option<String>,
+    /// Per required witness (key): the highest position this device saw it co-sign.
+    pub witness_seen: std::collections::BTreeMap<[u8; 32], u64>,
 }
 
 impl TeamSettings {
     /// Canonical encoding.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
-        w.u8(2)
+        w.u8(3)
             .opt(self.relay.as_deref(), |w, v| {
                 w.str(v);
             })
@@ -105,13 +107,19 @@ impl TeamSettings {
         .opt(self.relay_alert.as_deref(), |w, v| {
             w.str(v);
         });
+        // Version 3: what each witness co-signed.
+        w.u32(self.witness_seen.len() as u32);
+        for (key, seq) in &self.witness_seen {
+            w.raw(key).u64(*seq);
+        }
         w.into_vec()
     }
 
     /// Decodes [`TeamSettings::encode`].
     pub fn decode(b: &[u8]) -> Result<Self> {
         let mut r = Reader::new(b, "team settings");
-        if r.u8()? != 2 {
+        let version = r.u8()?;
+        if version != 2 && version != 3 {
             return Err(Error::Integrity("unknown team settings version".into()));
         }
         let relay = r.opt(|r| r.str(4096).map(str::to_owned))?;
@@ -150,6 +158,13 @@ impl TeamSettings {
         })?;
         let last_sync_ms = r.opt(|r| r.i64())?;
         let relay_alert = r.opt(|r| r.str(4096).map(str::to_owned))?;
+        let mut witness_seen = std::collections::BTreeMap::new();
+        if version >= 3 {
+            for _ in 0..r.u32()? {
+                let key = r.array()?;
+                witness_seen.insert(key, r.u64()?);
+            }
+        }
         r.finish()?;
         Ok(Self {
             relay,
@@ -159,6 +174,7 @@ impl TeamSettings {
             joining,
             last_sync_ms,
             relay_alert,
+            witness_seen,
         })
     }
 }
