@@ -47,7 +47,7 @@ pub const HEAD_ROUTE: &str = "/v1/witness/teams/{team}/head";
 /// Route template of an extend (axum syntax).
 pub const EXTEND_ROUTE: &str = "/v1/witness/teams/{team}/extend";
 /// Most events one extend carries (a client sends longer logs in several requests).
-pub const MAX_EXTEND_EVENTS: usize = 256;
+pub const MAX_EXTEND_EVENTS: usize = 100_000;
 /// Largest extend body the witness accepts.
 pub const MAX_EXTEND_BODY: usize = 16 * 1024 * 1024;
 
@@ -69,6 +69,25 @@ pub fn head_message(team: &Uuid, seq: u64, hash: &[u8; 32]) -> Vec<u8> {
     let mut w = Writer::new();
     w.raw(HEAD_LABEL).raw(team.as_bytes()).u64(seq).raw(hash);
     w.into_vec()
+}
+
+/// Decodes an extend body: the event list of [`crate::relay_proto::encode_event_list`], with at
+/// most [`MAX_EXTEND_EVENTS`] events of at most [`crate::event::MAX_EVENT_LEN`] bytes, no trailing
+/// bytes.
+pub fn decode_extend(bytes: &[u8]) -> Result<Vec<&[u8]>> {
+    let mut r = crate::codec::Reader::new(bytes, "witness extend");
+    let n = r.u32()? as usize;
+    if n == 0 || n > MAX_EXTEND_EVENTS {
+        return Err(Error::Invalid(format!(
+            "an extend carries 1 to {MAX_EXTEND_EVENTS} events"
+        )));
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(r.bytes(crate::event::MAX_EVENT_LEN)?);
+    }
+    r.finish()?;
+    Ok(out)
 }
 
 /// A witness key's fingerprint: 30 digits people can compare with the operator's.
