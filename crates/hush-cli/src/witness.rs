@@ -8,8 +8,10 @@ use crate::cli::WitnessCommand;
 use crate::commands::Ctx;
 
 fn last_seen(w: &WitnessInfo) -> String {
-    w.last_seq
-        .map_or_else(|| "never seen co-signing".to_owned(), |s| format!("co-signed event {s}"))
+    w.last_seq.map_or_else(
+        || "never seen co-signing".to_owned(),
+        |s| format!("co-signed event {s}"),
+    )
 }
 
 /// `hush team witness ...`

@@ -76,7 +76,11 @@ pub(crate) async fn log_request(req: Request, next: Next) -> Response {
     resp
 }
 
-pub(crate) async fn limit_by_ip(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn limit_by_ip(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

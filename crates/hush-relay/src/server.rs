@@ -78,7 +78,8 @@ async fn mode_state(db: &Db, config: &Config) -> Result<AppState, ServeError> {
     if config.witness {
         if db.holds_events().await.map_err(fault)? {
             return Err(ServeError::WrongMode(
-                "this database holds a relay's events: give the witness a database of its own".into(),
+                "this database holds a relay's events: give the witness a database of its own"
+                    .into(),
             ));
         }
         let clock = crate::state::Clock::system();

@@ -410,7 +410,10 @@ async fn extend(State(state): State<AppState>, req: RawRequest) -> Result<Respon
         }
         ExtendOutcome::Fork(head) => {
             tracing::warn!(%team, "extend refused: it forks the accepted chain");
-            fork(head, "these events do not extend the chain this witness accepted")
+            fork(
+                head,
+                "these events do not extend the chain this witness accepted",
+            )
         }
         ExtendOutcome::Gap(head) => fork(
             head,
