@@ -371,14 +371,15 @@ async fn extend(State(state): State<AppState>, req: RawRequest) -> Result<Respon
     let known = state.db().device_key(&req.team_id, &auth.device_id).await?;
     let from_batch = events
         .iter()
-        .flat_map(|e| e.public.acl.iter())
+        .rev()
+        .flat_map(|e| e.public.acl.iter().rev())
         .filter_map(|c| match c {
             AclChange::Add {
                 device_id, auth_pk, ..
             } if *device_id == auth.device_id => Some(*auth_pk),
             _ => None,
         })
-        .last();
+        .next();
     let Some(auth_pk) = from_batch.or(known.map(|d| d.auth_pk)) else {
         if !state.db().team_exists(&req.team_id).await? {
             return Err(ApiError::NotFound);

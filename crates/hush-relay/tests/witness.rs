@@ -135,7 +135,9 @@ async fn a_fork_is_refused_with_the_witness_own_head(db: &TestDb) {
         vec![],
     );
     assert_ne!(other.hash(), team.chain[2].hash());
-    let r = w.extend(&team, &team.owner, &[other.clone()]).await;
+    let r = w
+        .extend(&team, &team.owner, std::slice::from_ref(&other))
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
     let fork: WitnessFork = r.json();
     assert_eq!(fork.error, "fork");
