@@ -60,8 +60,8 @@ pub struct WitnessClient {
 pub enum Extended {
     /// It co-signed this head.
     Head(WitnessHead),
-    /// The events do not extend what it accepted; its own signed head.
-    Fork(WitnessHead),
+    /// The events do not extend what it accepted: its own signed head and its words.
+    Fork(WitnessHead, String),
 }
 
 /// One required witness as `hush team witness list` and `hush team status` show it.
@@ -212,11 +212,14 @@ impl WitnessClient {
             200 => Ok(Extended::Head(
                 serde_json::from_slice(&b).map_err(|_| self.malformed())?,
             )),
-            409 => Ok(Extended::Fork(
-                serde_json::from_slice::<WitnessFork>(&b)
-                    .map_err(|_| self.malformed())?
-                    .head,
-            )),
+            409 => {
+                let fork =
+                    serde_json::from_slice::<WitnessFork>(&b).map_err(|_| self.malformed())?;
+                Ok(Extended::Fork(
+                    fork.head,
+                    crate::sync::relay_words(&fork.message),
+                ))
+            }
             _ => Err(self.refused(s, &b)),
         }
     }
@@ -386,18 +389,22 @@ impl Session {
                 let now = (self.clock)();
                 match w.client.extend(&self.identity, &tid, &batch, now).await? {
                     Extended::Head(h) => {
+                        // Another member may have extended it meanwhile: its head may be past
+                        // what this request sent, but never off this device's chain.
                         let signed = h.verify(&w.key, &tid).map_err(|e| w.client.bad(e))?;
-                        if Some(signed.hash) != hash_at(signed.seq) || signed.seq != end - 1 {
+                        compare(&url, &signed, Some(tip), hash_at)?;
+                        if signed.seq + 1 < end {
                             return Err(Error::Integrity(format!(
-                                "the witness {url} co-signed a head that is not the one this device sent"
+                                "the witness {url} co-signed a head behind the events this device sent"
                             )));
                         }
+                        end = end.max(signed.seq + 1);
                     }
-                    Extended::Fork(h) => {
+                    Extended::Fork(h, words) => {
                         let signed = h.verify(&w.key, &tid).map_err(|e| w.client.bad(e))?;
                         compare(&url, &signed, Some(tip), hash_at)?;
                         return Err(Error::Integrity(format!(
-                            "the witness {url} refused to co-sign this device's log (it does not extend the witness's event {}: forked history); nothing was pushed",
+                            "the witness {url} refused to co-sign this device's log ({words}; its head is event {}); nothing was pushed",
                             signed.seq
                         )));
                     }
