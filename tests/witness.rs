@@ -289,3 +289,60 @@ fn a_required_witness_that_is_down_fails_closed() {
     alice.out(&["sync"]);
     assert!(line(&status(&alice), "witnesses:").contains("none"));
 }
+
+/// `hush` as a CI job: an empty home and only the service token.
+fn ci(home: &Path, token: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(hush_tests::bin("hush"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("TMPDIR", home)
+        .env("HUSH_SERVICE_TOKEN", token)
+        .current_dir(home)
+        .args(args)
+        .output()
+        .expect("run hush")
+}
+
+#[test]
+fn a_ci_job_refuses_a_stale_log_the_witness_has_outgrown() {
+    let mut relay = Relay::start();
+    let witness = start_witness();
+    let alice = member("alice");
+    alice.out(&["team", "create", "acme", "--relay", &relay.url]);
+    alice.out(&["vault", "create", "prod"]);
+    alice.out(&["set", "prod/API_KEY", "v1-value"]);
+    alice.out(&["team", "witness", "add", &witness.url]);
+    let token = alice
+        .out(&[
+            "service",
+            "create",
+            "ci",
+            "--vault",
+            "prod",
+            "--expires",
+            "30d",
+        ])
+        .trim()
+        .to_owned();
+    alice.out(&["sync"]);
+    let home = tempfile::tempdir().expect("ci home");
+    let o = ci(home.path(), &token, &["get", "prod/API_KEY"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.stdout, b"v1-value\n");
+
+    let before_rotation = save_db(&mut relay);
+    alice.out(&["set", "prod/API_KEY", "v2-value"]);
+    alice.out(&["sync"]);
+    // The relay serves the job the log from before the new value: the witness has seen more.
+    serve_db(&mut relay, &before_rotation);
+    let o = ci(home.path(), &token, &["get", "prod/API_KEY"]);
+    assert!(!o.status.success(), "the job read a stale value");
+    let err = String::from_utf8_lossy(&o.stderr);
+    hush_tests::assert_clean_error(&err);
+    assert!(
+        err.contains(&witness.url) && err.contains("withholding"),
+        "{err}"
+    );
+    assert!(!err.contains("v1-value"), "{err}");
+}

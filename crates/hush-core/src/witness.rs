@@ -263,6 +263,49 @@ fn compare(
     }
 }
 
+/// Reads every witness's head and compares it with a chain ending at `tip`.
+async fn check_heads(
+    required: &[Required],
+    me: &DeviceIdentity,
+    tid: Uuid,
+    tip: u64,
+    hash_at: impl Fn(u64) -> Option<[u8; 32]> + Copy,
+    clock: &crate::session::Clock,
+) -> Result<()> {
+    for w in required {
+        if let Some(head) = w.client.head(me, &w.key, &tid, Some(tip), clock()).await? {
+            compare(w.client.url(), &head, Some(tip), hash_at)?;
+        }
+    }
+    Ok(())
+}
+
+/// For a read-only session that pulled and verified a team's whole log (a service token): every
+/// witness the log requires must agree with it, or the job refuses the relay's answer.
+pub(crate) async fn check_whole_log(
+    witnesses: &BTreeMap<[u8; 32], String>,
+    allow_http: bool,
+    me: &DeviceIdentity,
+    tid: Uuid,
+    hashes: &[[u8; 32]],
+    clock: &crate::session::Clock,
+) -> Result<()> {
+    let Some(tip) = hashes.len().checked_sub(1) else {
+        return Ok(());
+    };
+    let required = witnesses
+        .iter()
+        .map(|(key, url)| {
+            Ok(Required {
+                key: *key,
+                client: WitnessClient::new(url, allow_http)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let hash_at = |seq: u64| hashes.get(usize::try_from(seq).ok()?).copied();
+    check_heads(&required, me, tid, tip as u64, hash_at, clock).await
+}
+
 impl Session {
     fn required_witnesses(&self, tid: Uuid) -> Result<Vec<Required>> {
         let t = self.team_ref(tid)?;
@@ -311,17 +354,7 @@ impl Session {
                     .and_then(|r| r.hash.clone().try_into().ok())
             }
         };
-        for w in &required {
-            let now = (self.clock)();
-            if let Some(head) = w
-                .client
-                .head(&self.identity, &w.key, &tid, Some(tip), now)
-                .await?
-            {
-                compare(w.client.url(), &head, Some(tip), hash_at)?;
-            }
-        }
-        Ok(())
+        check_heads(&required, &self.identity, tid, tip, hash_at, &self.clock).await
     }
 
     /// Before pushing (and after a push): every required witness's head must be consistent with
