@@ -583,7 +583,9 @@ impl Session {
                 let dropped = self.integrate(tid, confirmed, pulled).await?;
                 report.dropped.extend(dropped);
             }
-            self.witness_settle(tid).await?;
+            if self.witness_settle(tid).await? {
+                continue 'sync;
+            }
             // Push the outbox in order.
             let confirmed = self.store.confirmed_head(tid).await?;
             let pending: Vec<_> = self
@@ -608,8 +610,8 @@ impl Session {
                 self.store.mark_confirmed(tid, row.seq).await?;
                 report.pushed += 1;
             }
-            if report.pushed > 0 {
-                self.witness_settle(tid).await?;
+            if report.pushed > 0 && self.witness_settle(tid).await? {
+                continue 'sync;
             }
             break;
         }

@@ -255,15 +255,23 @@ fn compare(
             Some(_) => Err(fork(head.seq)),
             None => Ok(()),
         },
-        _ => Err(Error::Integrity(format!(
-            "the witness {url} has co-signed the team log up to event {}, but the relay served it only up to {}: the relay is withholding history (a removal, new keys?); nothing was stored or pushed",
-            head.seq,
-            tip.map_or_else(|| "nothing".to_owned(), |t| format!("event {t}"))
-        ))),
+        _ => Err(withholding(&format!("the witness {url}"), head.seq, tip)),
     }
 }
 
-/// Reads every witness's head and compares it with a chain ending at `tip`.
+/// A witness head past `tip` that agrees with this device's chain at `tip`: either the relay
+/// withholds what follows, or another member pushed (and had it co-signed) between this device's
+/// read of the relay's head and its read of the witness. Only the relay's head, read again, tells.
+fn ahead_but_consistent(
+    head: &CoSigned,
+    tip: u64,
+    hash_at: impl Fn(u64) -> Option<[u8; 32]>,
+) -> bool {
+    head.seq > tip && hash_at(tip).is_some_and(|ours| head.at == Some((tip, ours)))
+}
+
+/// Reads every witness's head and compares it with a chain ending at `tip`. `Ok(Some((seq,
+/// url)))`: a witness is ahead at `seq` but agrees up to `tip` (see [`ahead_but_consistent`]).
 async fn check_heads(
     required: &[Required],
     me: &DeviceIdentity,
@@ -271,13 +279,20 @@ async fn check_heads(
     tip: u64,
     hash_at: impl Fn(u64) -> Option<[u8; 32]> + Copy,
     clock: &crate::session::Clock,
-) -> Result<()> {
+) -> Result<Option<(u64, String)>> {
+    let mut ahead: Option<(u64, String)> = None;
     for w in required {
         if let Some(head) = w.client.head(me, &w.key, &tid, Some(tip), clock()).await? {
+            if ahead_but_consistent(&head, tip, hash_at) {
+                if ahead.as_ref().is_none_or(|(s, _)| head.seq > *s) {
+                    ahead = Some((head.seq, w.client.url().to_owned()));
+                }
+                continue;
+            }
             compare(w.client.url(), &head, Some(tip), hash_at)?;
         }
     }
-    Ok(())
+    Ok(ahead)
 }
 
 /// For a read-only session that pulled and verified a team's whole log (a service token): every
@@ -303,7 +318,21 @@ pub(crate) async fn check_whole_log(
         })
         .collect::<Result<Vec<_>>>()?;
     let hash_at = |seq: u64| hashes.get(usize::try_from(seq).ok()?).copied();
-    check_heads(&required, me, tid, tip as u64, hash_at, clock).await
+    match check_heads(&required, me, tid, tip as u64, hash_at, clock).await? {
+        None => Ok(()),
+        Some((seq, url)) => Err(withholding(
+            &format!("the witness {url}"),
+            seq,
+            Some(tip as u64),
+        )),
+    }
+}
+
+fn withholding(who: &str, witnessed: u64, tip: Option<u64>) -> Error {
+    Error::Integrity(format!(
+        "{who} has co-signed the team log up to event {witnessed}, but the relay served it only up to {}: the relay is withholding history (a removal, new keys?); nothing was stored or pushed; tell a team admin and compare team state codes",
+        tip.map_or_else(|| "nothing".to_owned(), |t| format!("event {t}"))
+    ))
 }
 
 impl Session {
@@ -354,18 +383,42 @@ impl Session {
                     .and_then(|r| r.hash.clone().try_into().ok())
             }
         };
-        check_heads(&required, &self.identity, tid, tip, hash_at, &self.clock).await
+        if let Some((seq, url)) =
+            check_heads(&required, &self.identity, tid, tip, hash_at, &self.clock).await?
+        {
+            // Storing this verified prefix is safe if the relay really has more now; the check
+            // before pushing runs again on what is stored.
+            self.relay_reached(tid, seq, &url).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the relay's head, read now, reaches `seq` (a witness was ahead of the head read
+    /// earlier in this sync): if not, the relay withholds history the witness co-signed.
+    async fn relay_reached(&self, tid: Uuid, seq: u64, url: &str) -> Result<()> {
+        let now = (self.clock)();
+        let head = self
+            .client_for(tid)?
+            .head(&self.identity, &tid, now)
+            .await?;
+        if head.seq.is_some_and(|s| s >= seq) {
+            Ok(())
+        } else {
+            Err(withholding(&format!("the witness {url}"), seq, head.seq))
+        }
     }
 
     /// Before pushing (and after a push): every required witness's head must be consistent with
-    /// the stored relay-confirmed chain, and is extended with the events it lacks.
-    pub(crate) async fn witness_settle(&mut self, tid: Uuid) -> Result<()> {
+    /// the stored relay-confirmed chain, and is extended with the events it lacks. `Ok(true)`:
+    /// the team moved on meanwhile (a witness co-signed events the relay now also has): pull
+    /// again before pushing.
+    pub(crate) async fn witness_settle(&mut self, tid: Uuid) -> Result<bool> {
         let required = self.required_witnesses(tid)?;
         if required.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let Some((tip, _)) = self.store.confirmed_head(tid).await? else {
-            return Ok(());
+            return Ok(false);
         };
         let rows: Vec<_> = self
             .store
@@ -396,6 +449,10 @@ impl Session {
                 .head(&self.identity, &w.key, &tid, Some(tip), now)
                 .await?;
             if let Some(h) = &head {
+                if ahead_but_consistent(h, tip, hash_at) {
+                    self.relay_reached(tid, h.seq, &url).await?;
+                    return Ok(true);
+                }
                 compare(&url, h, Some(tip), hash_at)?;
             }
             let mut next = head.map_or(0, |h| h.seq + 1);
@@ -449,7 +506,7 @@ impl Session {
         if let Some(t) = self.teams.get_mut(&tid) {
             t.settings.witness_seen.extend(seen);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Rebuilds a pending witness change on a new head (skipped when it already holds).
@@ -610,5 +667,11 @@ mod tests {
         assert!(e.to_string().contains("forked"), "{e}");
         // Nothing from the relay while the witness knows the team.
         assert!(compare("w", &head(0, 0, None), None, ours).is_err());
+        // Ahead but agreeing at our tip: a race with another member's push, or withholding;
+        // the caller asks the relay again. Disagreeing at the tip is never that.
+        assert!(ahead_but_consistent(&head(7, 7, Some((5, 5))), 5, ours));
+        assert!(!ahead_but_consistent(&head(7, 7, Some((5, 9))), 5, ours));
+        assert!(!ahead_but_consistent(&head(7, 7, None), 5, ours));
+        assert!(!ahead_but_consistent(&head(5, 5, Some((5, 5))), 5, ours));
     }
 }
