@@ -346,3 +346,49 @@ fn a_ci_job_refuses_a_stale_log_the_witness_has_outgrown() {
     );
     assert!(!err.contains("v1-value"), "{err}");
 }
+
+#[test]
+fn concurrent_honest_syncs_with_a_witness_raise_no_false_alarm() {
+    let relay = Relay::start();
+    let witness = start_witness();
+    let (alice, bob, carol) = team(&relay, Some(&witness));
+    for round in 0..4 {
+        let handles: Vec<_> = [&alice, &bob, &carol]
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let key = format!("prod/K{i}_{round}");
+                let home = d.home();
+                std::thread::spawn(move || {
+                    let run = |args: &[&str]| {
+                        assert_cmd::Command::new(hush_tests::bin("hush"))
+                            .env("HUSH_HOME", &home)
+                            .env("HUSH_PASSWORD", hush_tests::PASSWORD)
+                            .args(args)
+                            .output()
+                            .expect("run hush")
+                    };
+                    let o = run(&["--team", "acme", "set", &key, "value"]);
+                    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                    let o = run(&["--team", "acme", "sync"]);
+                    assert!(
+                        o.status.success(),
+                        "an honest concurrent sync failed: {}",
+                        String::from_utf8_lossy(&o.stderr)
+                    );
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("member thread");
+        }
+    }
+    for d in [&alice, &bob, &carol, &alice, &bob] {
+        d.out(&["--team", "acme", "sync"]);
+    }
+    assert_eq!(state_code(&alice), state_code(&bob));
+    assert_eq!(state_code(&alice), state_code(&carol));
+    for d in [&alice, &bob, &carol] {
+        assert!(!status(d).contains("ALERT"), "{}", status(d));
+    }
+}
