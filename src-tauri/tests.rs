@@ -439,6 +439,7 @@ impl RunningRelay {
             database: hush_relay::Db::sqlite_url(&dir.join("relay.db")),
             tls: None,
             limits: hush_relay::RateLimits::default(),
+            witness: false,
         };
         tauri::async_runtime::spawn(async move {
             let ready = tx.clone();

@@ -835,6 +835,17 @@ fn write_fuzz_seeds() {
                 expires_ms: 1_900_000_000_000,
             },
         ),
+        (
+            "body-witness-add",
+            Payload::WitnessAdd {
+                url: "https://witness.example:8788".into(),
+                key: [0x42; 32],
+            },
+        ),
+        (
+            "body-witness-remove",
+            Payload::WitnessRemove { key: [0x42; 32] },
+        ),
     ];
     let mut events = Vec::new();
     for (i, (name, payload)) in bodies.into_iter().enumerate() {
@@ -951,4 +962,16 @@ fn write_fuzz_seeds() {
     }
     .encode();
     put("service_token", "valid", token.expose().as_bytes());
+    put(
+        "witness",
+        "extend-two-events",
+        &relay_proto::encode_event_list(events.iter().take(2).map(SignedEvent::bytes)),
+    );
+    let signer = hush_core::witness_proto::WitnessSigner::from_seed(&[7; 32]);
+    let mut head = hush_core::witness_proto::WitnessHead::sign(&signer, &team, 4, &[6; 32]);
+    head.at = Some(hush_core::witness_proto::Accepted {
+        seq: 2,
+        hash: relay_proto::hex(&[5; 32]),
+    });
+    put("witness", "head", &serde_json::to_vec(&head).expect("json"));
 }

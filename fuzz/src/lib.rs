@@ -29,6 +29,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("service_token", service_token),
     ("head_note", head_note),
     ("team_commitment", team_commitment),
+    ("witness", witness),
 ];
 
 /// A fixed key: a fuzzer cannot forge a tag or signature under it, but the paths run.
@@ -211,5 +212,32 @@ pub fn team_commitment(data: &[u8]) {
     use hush_core::store::{decode_team_heads, encode_team_heads};
     if let Ok(heads) = decode_team_heads(data) {
         assert_eq!(encode_team_heads(&heads), data, "canonical encoding");
+    }
+}
+
+/// What a witness sends and receives: the extend body (`witness_proto::decode_extend`, parsed by
+/// the witness from any member) and the JSON of a signed head or fork answer (parsed by clients
+/// from a witness that may lie), verified against a fixed key.
+pub fn witness(data: &[u8]) {
+    use hush_core::witness_proto::{WitnessFork, WitnessHead, decode_extend};
+    if let Ok(list) = decode_extend(data) {
+        assert_eq!(
+            relay_proto::encode_event_list(list.iter().copied()),
+            data,
+            "an accepted extend body re-encodes to the same bytes"
+        );
+    }
+    let team = Uuid::from_bytes([1; 16]);
+    if let Ok(h) = serde_json::from_slice::<WitnessHead>(data)
+        && let Ok(c) = h.verify(&KEY, &team)
+    {
+        assert_eq!(c.seq, h.seq);
+        assert!(
+            c.at.is_none_or(|(s, _)| s <= c.seq),
+            "an accepted position is at or below the head"
+        );
+    }
+    if let Ok(f) = serde_json::from_slice::<WitnessFork>(data) {
+        let _ = f.head.verify(&KEY, &team);
     }
 }

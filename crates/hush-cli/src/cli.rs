@@ -262,6 +262,29 @@ pub enum TeamCommand {
     Compared,
     /// Which addresses each device and service identity used, and when (managers).
     Devices,
+    /// Witnesses that co-sign the team's log (catch a relay that withholds or forks history).
+    #[command(subcommand)]
+    Witness(WitnessCommand),
+}
+
+/// `hush team witness ...`
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Require a witness for the team (owners and admins); prints its key fingerprint.
+    Add {
+        /// Witness URL (a `hush-relay --witness`).
+        url: String,
+        /// The witness's key (64 hex digits, from its operator): refuse any other.
+        #[arg(long, value_name = "HEX")]
+        key: Option<String>,
+    },
+    /// Required witnesses: URL, key fingerprint, last co-signed event seen.
+    List,
+    /// Stop requiring a witness (owners and admins).
+    Remove {
+        /// Its URL (or key in hex).
+        url: String,
+    },
 }
 
 /// `hush service ...`

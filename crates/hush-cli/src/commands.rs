@@ -581,6 +581,7 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
                 if st.joining {
                     println!("membership:  waiting to be admitted");
                 }
+                crate::witness::print_status(&st.witnesses);
                 if let Some(a) = st.relay_alert {
                     println!("ALERT:       {a}");
                 }
@@ -590,6 +591,7 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
             }
         }
         TeamCommand::Devices => return crate::service::devices(ctx),
+        TeamCommand::Witness(cmd) => return crate::witness::witness(ctx, cmd),
         TeamCommand::List => {
             let Response::Teams(list) = ctx.one(Request::TeamList)? else {
                 bail!("unexpected answer")

@@ -13,6 +13,7 @@ pub mod run;
 pub mod scan;
 pub mod service;
 pub mod transfer;
+pub mod witness;
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {

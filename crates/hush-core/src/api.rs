@@ -337,6 +337,27 @@ pub enum Request {
     ExportAll,
     /// Every value this device can decrypt, all versions, deleted items too (`hush scan`).
     KnownValues,
+    /// Require a witness for the team (owners and admins).
+    WitnessAdd {
+        /// Team override.
+        team: Option<String>,
+        /// Witness URL.
+        url: String,
+        /// Expected key (hex): refuse a witness presenting another.
+        key: Option<String>,
+    },
+    /// Witnesses the team requires.
+    WitnessList {
+        /// Team override.
+        team: Option<String>,
+    },
+    /// Stop requiring a witness (owners and admins).
+    WitnessRemove {
+        /// Team override.
+        team: Option<String>,
+        /// Its URL or key (hex).
+        witness: String,
+    },
 }
 
 /// One team's sync result.
@@ -456,6 +477,10 @@ pub enum Response {
     Exported(Vec<crate::transfer::ExportedSecret>),
     /// Every decryptable value with its address and version.
     KnownValues(Vec<crate::known::KnownValue>),
+    /// A witness now required.
+    WitnessAdded(crate::witness::WitnessAdded),
+    /// Required witnesses.
+    Witnesses(Vec<crate::witness::WitnessInfo>),
 }
 
 impl Response {
@@ -731,5 +756,13 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
             Response::Exported(exported)
         }
         Request::KnownValues => Response::KnownValues(s.known_values()),
+        Request::WitnessAdd { team, url, key } => {
+            Response::WitnessAdded(s.witness_add(team.as_deref(), &url, key.as_deref()).await?)
+        }
+        Request::WitnessList { team } => Response::Witnesses(s.witnesses(team.as_deref())?),
+        Request::WitnessRemove { team, witness } => {
+            s.witness_remove(team.as_deref(), &witness).await?;
+            Response::Ok
+        }
     })
 }

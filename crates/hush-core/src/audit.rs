@@ -239,6 +239,18 @@ fn describe(st: &TeamState, payload: &Payload) -> Vec<Line> {
                 })
                 .collect()
         }
+        Payload::WitnessAdd { url, key } => {
+            let mut l = Line::new("added_witness", url.clone());
+            l.detail = Some(crate::witness_proto::key_fingerprint(key));
+            one(l)
+        }
+        Payload::WitnessRemove { key } => one(Line::new(
+            "removed_witness",
+            st.witnesses
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| crate::witness_proto::key_fingerprint(key)),
+        )),
     }
 }
 

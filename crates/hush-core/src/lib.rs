@@ -23,8 +23,11 @@ pub mod store;
 pub mod sync;
 pub mod template;
 pub mod transfer;
+pub mod witness;
 
 // The wire format lives in `hush-proto`; its modules are re-exported under their old paths.
-pub use hush_proto::{codec, crypto, error, event, identity, invite, item, relay_proto, secret};
+pub use hush_proto::{
+    codec, crypto, error, event, identity, invite, item, relay_proto, secret, witness_proto,
+};
 
 pub use error::{Error, Result};

@@ -1231,4 +1231,52 @@ mod tests {
         assert_eq!(head, after, "nothing appended");
         s.close().await;
     }
+    #[tokio::test]
+    async fn only_owners_and_admins_require_or_drop_a_witness() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let now = Arc::new(AtomicI64::new(1_900_000_000_000));
+        let mut s = session(&dir.path().join("h"), now).await;
+        let (tid, bob) = team_with_bob(&mut s).await;
+        let key = [0x42; 32];
+        let add = |url: &str| Payload::WitnessAdd {
+            url: url.into(),
+            key,
+        };
+        let e = check_as(&s, tid, &bob, add("https://w.example")).expect_err("a member");
+        assert!(e.to_string().contains("only owners and admins"), "{e}");
+        for bad in [
+            "ftp://w.example",
+            "https://",
+            "https://w.example/\nx",
+            "w.example",
+        ] {
+            assert!(check_as(&s, tid, &s.identity, add(bad)).is_err(), "{bad}");
+        }
+        let e = check_as(&s, tid, &s.identity, Payload::WitnessRemove { key })
+            .expect_err("not required");
+        assert!(e.to_string().contains("does not require"), "{e}");
+        s.append(tid, add("https://w.example"), Public::default())
+            .await
+            .expect("owner adds");
+        assert_eq!(
+            s.teams[&tid].state.witnesses.get(&key).map(String::as_str),
+            Some("https://w.example")
+        );
+        assert!(check_as(&s, tid, &s.identity, add("https://other.example")).is_err());
+        let e = check_as(&s, tid, &bob, Payload::WitnessRemove { key }).expect_err("a member");
+        assert!(e.to_string().contains("only owners and admins"), "{e}");
+        let listed = s.witnesses(None).expect("list");
+        assert_eq!(listed.len(), 1);
+        assert!(!listed[0].co_signed, "never seen co-signing");
+        // What a sync saw of it survives the settings' encoding.
+        let mut settings = s.teams[&tid].settings.clone();
+        settings.witness_seen.insert(key, 7);
+        let again = crate::settings::TeamSettings::decode(&settings.encode()).expect("decode");
+        assert_eq!(again.witness_seen.get(&key), Some(&7));
+        s.append(tid, Payload::WitnessRemove { key }, Public::default())
+            .await
+            .expect("owner removes");
+        assert!(s.teams[&tid].state.witnesses.is_empty());
+        s.close().await;
+    }
 }

@@ -121,6 +121,9 @@ pub struct TeamStatus {
     /// The head event at that comparison.
     #[serde(default)]
     pub compared_seq: Option<u64>,
+    /// Witnesses the team requires, and whether each co-signed the last sync's head.
+    #[serde(default)]
+    pub witnesses: Vec<crate::witness::WitnessInfo>,
 }
 
 /// Finds a member by unique display name, else by device-id prefix.
@@ -841,6 +844,7 @@ impl Session {
                     )
                 })
                 .collect(),
+            witnesses: self.witness_infos(tid),
         })
     }
 

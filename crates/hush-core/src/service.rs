@@ -409,6 +409,9 @@ impl Session {
             st.commit(checked);
             rows.push((ev.envelope.seq, ev.hash(), bytes));
         }
+        let hashes: Vec<[u8; 32]> = rows.iter().map(|r| r.1).collect();
+        crate::witness::check_whole_log(&st.witnesses, token.allow_http, me, tid, &hashes, &clock)
+            .await?;
         match st.members.get(&me.device_id) {
             Some(m) if m.role == TeamRole::Service && m.active => {
                 if !m.is_live(now) {

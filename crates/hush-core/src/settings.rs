@@ -72,13 +72,15 @@ pub struct TeamSettings {
     /// (head seq, head hash, when). A relay that forks the team must keep the two apart from then
     /// on; see `docs/THREAT-MODEL.md`.
     pub compared: Option<(u64, [u8; 32], i64)>,
+    /// Per required witness (key): the highest position this device saw it co-sign.
+    pub witness_seen: std::collections::BTreeMap<[u8; 32], u64>,
 }
 
 impl TeamSettings {
     /// Canonical encoding.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
-        w.u8(2)
+        w.u8(3)
             .opt(self.relay.as_deref(), |w, v| {
                 w.str(v);
             })
@@ -108,8 +110,13 @@ impl TeamSettings {
         })
         .opt(self.relay_alert.as_deref(), |w, v| {
             w.str(v);
-        })
-        .opt(self.compared.as_ref(), |w, (seq, hash, at)| {
+        });
+        // Version 3: what each witness co-signed, then the last state-code comparison.
+        w.u32(self.witness_seen.len() as u32);
+        for (key, seq) in &self.witness_seen {
+            w.raw(key).u64(*seq);
+        }
+        w.opt(self.compared.as_ref(), |w, (seq, hash, at)| {
             w.u64(*seq).raw(hash).i64(*at);
         });
         w.into_vec()
@@ -118,7 +125,8 @@ impl TeamSettings {
     /// Decodes [`TeamSettings::encode`].
     pub fn decode(b: &[u8]) -> Result<Self> {
         let mut r = Reader::new(b, "team settings");
-        if r.u8()? != 2 {
+        let version = r.u8()?;
+        if version != 2 && version != 3 {
             return Err(Error::Integrity("unknown team settings version".into()));
         }
         let relay = r.opt(|r| r.str(4096).map(str::to_owned))?;
@@ -157,7 +165,14 @@ impl TeamSettings {
         })?;
         let last_sync_ms = r.opt(|r| r.i64())?;
         let relay_alert = r.opt(|r| r.str(4096).map(str::to_owned))?;
-        // Added later in version 2: absent in settings written before.
+        let mut witness_seen = std::collections::BTreeMap::new();
+        if version >= 3 {
+            for _ in 0..r.u32()? {
+                let key = r.array()?;
+                witness_seen.insert(key, r.u64()?);
+            }
+        }
+        // The last comparison (version 3; absent in settings written before it existed).
         let compared = if r.at_end() {
             None
         } else {
@@ -173,6 +188,7 @@ impl TeamSettings {
             last_sync_ms,
             relay_alert,
             compared,
+            witness_seen,
         })
     }
 }

@@ -236,6 +236,8 @@ pub struct TeamState {
     keys: HashMap<(KeyScope, u32), Key32>,
     commits: HashMap<(KeyScope, u32), [u8; 32]>,
     candidates: HashMap<(KeyScope, u32), Vec<Key32>>,
+    /// Witnesses the team requires (key → URL), from `WitnessAdd`/`WitnessRemove` events.
+    pub witnesses: BTreeMap<[u8; 32], String>,
 }
 
 /// An event that passed every check; only [`TeamState::check`] builds one.
@@ -375,6 +377,11 @@ enum Effect {
         action: crate::event::UsageAction,
         items: Vec<(Uuid, u32)>,
     },
+    /// A witness required (`Some(url)`) or no longer required (`None`).
+    Witness {
+        key: [u8; 32],
+        url: Option<String>,
+    },
 }
 
 impl Checked {
@@ -415,6 +422,7 @@ impl TeamState {
             keys: HashMap::new(),
             commits: HashMap::new(),
             candidates: HashMap::new(),
+            witnesses: BTreeMap::new(),
         }
     }
 
@@ -1333,6 +1341,34 @@ impl TeamState {
                     items: items.clone(),
                 }
             }
+            Payload::WitnessAdd { url, key } => {
+                expect_acl(vec![])?;
+                if !author_role.is_some_and(TeamRole::is_manager) {
+                    return Err(forbid("only owners and admins may require a witness"));
+                }
+                crate::witness_proto::validate_url(url)
+                    .map_err(|_| at("names a malformed witness URL"))?;
+                if self.witnesses.contains_key(key) {
+                    return Err(at("requires a witness the team already requires"));
+                }
+                Effect::Witness {
+                    key: *key,
+                    url: Some(url.clone()),
+                }
+            }
+            Payload::WitnessRemove { key } => {
+                expect_acl(vec![])?;
+                if !author_role.is_some_and(TeamRole::is_manager) {
+                    return Err(forbid("only owners and admins may remove a witness"));
+                }
+                if !self.witnesses.contains_key(key) {
+                    return Err(at("removes a witness the team does not require"));
+                }
+                Effect::Witness {
+                    key: *key,
+                    url: None,
+                }
+            }
         };
         Ok((effect, commits))
     }
@@ -1619,6 +1655,14 @@ impl TeamState {
                     }
                 }));
             }
+            Effect::Witness { key, url } => match url {
+                Some(url) => {
+                    self.witnesses.insert(key, url);
+                }
+                None => {
+                    self.witnesses.remove(&key);
+                }
+            },
         }
         for vid in new_vault_keys {
             self.open_vault(vid);

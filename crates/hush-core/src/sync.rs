@@ -82,7 +82,7 @@ impl RelayClient {
     }
 
     /// A request signed with this device's relay-auth key.
-    async fn signed(
+    pub(crate) async fn signed(
         &self,
         me: &DeviceIdentity,
         method: reqwest::Method,
@@ -96,7 +96,7 @@ impl RelayClient {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn send(
+    pub(crate) async fn send(
         &self,
         me: Option<&DeviceIdentity>,
         method: reqwest::Method,
@@ -674,10 +674,14 @@ impl Session {
                     .pull(&self.identity, &tid, confirmed.map(|c| c.0), until, now)
                     .await?;
                 report.pulled += pulled.len();
+                self.witness_check_pull(tid, confirmed, &pulled).await?;
                 let (dropped, flagged) = self.integrate(tid, confirmed, pulled).await?;
                 report.dropped.extend(dropped);
                 report.rejected.extend(flagged.rejected);
                 report.alerts.extend(flagged.damaged);
+            }
+            if self.witness_settle(tid).await? {
+                continue 'sync;
             }
             // Push the outbox in order.
             let confirmed = self.store.confirmed_head(tid).await?;
@@ -702,6 +706,9 @@ impl Session {
                 }
                 self.store.mark_confirmed(tid, row.seq).await?;
                 report.pushed += 1;
+            }
+            if report.pushed > 0 && self.witness_settle(tid).await? {
+                continue 'sync;
             }
             break;
         }
@@ -975,6 +982,9 @@ impl Session {
             } => {
                 self.rebase_usage(tid, vault_id, action, items, time_ms)
                     .await
+            }
+            p @ (Payload::WitnessAdd { .. } | Payload::WitnessRemove { .. }) => {
+                self.rebase_witness(tid, p).await
             }
         }
     }
@@ -1312,7 +1322,7 @@ const RELAY_WORDS_MAX: usize = 200;
 /// A relay's error message as passed on in errors (the CLI prints them, the app shows them in a
 /// banner): the relay is not trusted to keep it short, on one line, or free of control
 /// characters, so it is cut and cleaned.
-fn relay_words(message: &str) -> String {
+pub(crate) fn relay_words(message: &str) -> String {
     let mut out: String = message
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

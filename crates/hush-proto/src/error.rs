@@ -69,6 +69,11 @@ pub enum Error {
         /// The original message.
         message: String,
     },
+    /// A witness the team requires could not be reached or is overloaded: sync fails closed.
+    #[error(
+        "witness unreachable: {0}; this team requires its co-signature, so nothing was stored or pushed; your changes are kept locally and will sync once it answers"
+    )]
+    WitnessUnavailable(String),
     /// A file or socket operation failed.
     #[error("{context}: {source}")]
     Io {
@@ -100,6 +105,7 @@ impl Error {
             Error::Database(_) => "database",
             Error::Remote { code, .. } => code,
             Error::Io { .. } => "io",
+            Error::WitnessUnavailable(_) => "witness_unavailable",
         }
     }
 
@@ -130,6 +136,7 @@ impl Error {
             "io",
             "offline",
             "relay",
+            "witness_unavailable",
         ];
         let code = CODES
             .iter()

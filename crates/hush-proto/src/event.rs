@@ -684,7 +684,24 @@ pub enum Payload {
         /// (item id, version) of each secret read.
         items: Vec<(Uuid, u32)>,
     },
+    /// A team manager makes a witness required for the team: every member's client checks the
+    /// relay's log against the witness's co-signed head before storing or pushing (see
+    /// [`crate::witness`]).
+    WitnessAdd {
+        /// Where the witness listens (`https://`, or `http://` to loopback).
+        url: String,
+        /// Its Ed25519 public key, pinned.
+        key: [u8; 32],
+    },
+    /// A team manager stops requiring a witness.
+    WitnessRemove {
+        /// The witness key.
+        key: [u8; 32],
+    },
 }
+
+/// Longest witness URL in a [`Payload::WitnessAdd`].
+pub const MAX_WITNESS_URL: usize = 2048;
 
 /// Most vaults one service identity is created for.
 pub const MAX_SERVICE_VAULTS: usize = 256;
@@ -865,6 +882,12 @@ impl Body {
                     w.raw(item.as_bytes()).u32(*version);
                 }
             }
+            Payload::WitnessAdd { url, key } => {
+                w.u8(13).i64(self.time_ms).str(url).raw(key);
+            }
+            Payload::WitnessRemove { key } => {
+                w.u8(14).i64(self.time_ms).raw(key);
+            }
         }
         Zeroizing::new(w.into_vec())
     }
@@ -988,6 +1011,11 @@ impl Body {
                     items,
                 }
             }
+            13 => Payload::WitnessAdd {
+                url: r.str(MAX_WITNESS_URL)?.to_owned(),
+                key: r.array()?,
+            },
+            14 => Payload::WitnessRemove { key: r.array()? },
             _ => return Err(Error::Integrity(format!("unknown event type {tag}"))),
         };
         r.finish()?;

@@ -19,5 +19,6 @@ pub mod invite;
 pub mod item;
 pub mod relay_proto;
 pub mod secret;
+pub mod witness_proto;
 
 pub use error::{Error, Result};

@@ -56,7 +56,7 @@ pub enum DbError {
 /// A connection pool plus the knowledge of which backend it talks to.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: Backend,
 }
 
@@ -164,7 +164,7 @@ impl Db {
 
     /// A transaction that will write. SQLite takes the write lock up front, so two writers never
     /// deadlock upgrading read locks; PostgreSQL relies on row locks.
-    async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
@@ -650,8 +650,8 @@ async fn insert_event(
     Ok(res.rows_affected() == 1)
 }
 
-/// Applies the ACL changes of a stored event, in order.
-async fn apply_acl(
+/// Applies the ACL changes of a stored (relay) or accepted (witness) event, in order.
+pub(crate) async fn apply_acl(
     tx: &mut Transaction<'static, Any>,
     team: &str,
     acl: &[AclChange],

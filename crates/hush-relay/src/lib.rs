@@ -50,6 +50,13 @@
 //! transaction, with `UNIQUE (team_id, seq)` and `UNIQUE (team_id, hash)` as a second line of
 //! defence, so two processes can never both store an event at the same position.
 //!
+//! # Witness mode
+//!
+//! `hush-relay --witness` runs the same binary as a witness ([`witness`]): a second server, run by
+//! someone else, that co-signs each team's head only if it extends the last one it co-signed, so
+//! a relay that withholds or forks history is caught by clients that require the witness. It
+//! stores its Ed25519 key, the `(seq, hash)` list of each team and the ACL, never event bytes.
+//!
 //! The router is built by [`app`] from an [`AppState`] and can be driven without a socket;
 //! [`serve`] adds the listener, TLS and graceful shutdown; the `hush-relay` binary only parses
 //! flags.
@@ -63,6 +70,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod witness;
 
 pub use db::{Backend, Db, DbError};
 pub use error::ApiError;
@@ -70,3 +78,4 @@ pub use ratelimit::RateLimits;
 pub use routes::app;
 pub use server::{Config, ServeError, TlsFiles, serve};
 pub use state::{AppState, Clock};
+pub use witness::witness_app;

@@ -10,6 +10,7 @@ use clap::Parser;
 use hush_relay::{Config, Db, RateLimits, TlsFiles};
 
 /// Hush relay: stores and orders end-to-end encrypted team events. It never sees secrets.
+/// With --witness: a witness that co-signs team heads.
 #[derive(Debug, Parser)]
 #[command(name = "hush-relay", version)]
 struct Args {
@@ -34,6 +35,10 @@ struct Args {
     /// Requests allowed in a burst.
     #[arg(long, default_value_t = RateLimits::default().burst)]
     burst: f64,
+    /// Run as a witness: co-sign team heads that extend the last one co-signed (serves only the
+    /// witness endpoints). Give it its own database.
+    #[arg(long)]
+    witness: bool,
 }
 
 fn default_database() -> anyhow::Result<String> {
@@ -80,6 +85,7 @@ fn config(args: Args) -> anyhow::Result<Config> {
             per_device: args.rate_per_device,
             burst: args.burst,
         },
+        witness: args.witness,
     })
 }
 

@@ -56,12 +56,12 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
 /// Logs method, route template (not the concrete path: ids stay out of logs), status and time.
-async fn log_request(req: Request, next: Next) -> Response {
+pub(crate) async fn log_request(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let route = req
@@ -80,7 +80,11 @@ async fn log_request(req: Request, next: Next) -> Response {
     resp
 }
 
-async fn limit_by_ip(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn limit_by_ip(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -92,7 +96,7 @@ async fn limit_by_ip(State(state): State<AppState>, req: Request, next: Next) ->
     }
 }
 
-async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+pub(crate) async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state.db().ping().await?;
     Ok("ok")
 }
@@ -196,7 +200,7 @@ fn after_to_i64(after: Option<u64>) -> i64 {
     after.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX))
 }
 
-fn bad_query(_: QueryRejection) -> ApiError {
+pub(crate) fn bad_query(_: QueryRejection) -> ApiError {
     ApiError::BadRequest("malformed query string".into())
 }
 

@@ -40,6 +40,8 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Rate limits.
     pub limits: RateLimits,
+    /// Serve as a witness (`--witness`) instead of a relay.
+    pub witness: bool,
 }
 
 /// Why the relay could not start or stopped with an error.
@@ -64,6 +66,39 @@ pub enum ServeError {
     /// The server failed while running.
     #[error("server error: {0}")]
     Io(#[source] std::io::Error),
+    /// The database belongs to the other mode (a relay's events, or a witness's key).
+    #[error("{0}")]
+    WrongMode(String),
+}
+
+/// The state of a relay, or of a witness with its key (created on first start), refusing a
+/// database that belongs to the other mode.
+async fn mode_state(db: &Db, config: &Config) -> Result<AppState, ServeError> {
+    let fault = |e: sqlx::Error| ServeError::WrongMode(format!("could not read the database: {e}"));
+    if config.witness {
+        if db.holds_events().await.map_err(fault)? {
+            return Err(ServeError::WrongMode(
+                "this database holds a relay's events: give the witness a database of its own"
+                    .into(),
+            ));
+        }
+        let clock = crate::state::Clock::system();
+        let signer = db.witness_signer(clock.now_ms()).await.map_err(fault)?;
+        let key = signer.public();
+        tracing::info!(
+            key = %hush_proto::relay_proto::hex(&key),
+            fingerprint = %hush_proto::witness_proto::key_fingerprint(&key),
+            "witness key"
+        );
+        Ok(AppState::witness(db.clone(), config.limits, clock, signer))
+    } else {
+        if db.holds_witness_key().await.map_err(fault)? {
+            return Err(ServeError::WrongMode(
+                "this database belongs to a witness: start it with --witness".into(),
+            ));
+        }
+        Ok(AppState::new(db.clone(), config.limits))
+    }
 }
 
 /// Opens the database, binds, calls `on_ready` with the bound address, and serves until
@@ -74,7 +109,7 @@ pub async fn serve(
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let db = Db::connect(&config.database).await?;
-    let state = AppState::new(db.clone(), config.limits);
+    let state = mode_state(&db, &config).await?;
     let tls = match &config.tls {
         Some(files) => {
             // Ignore the error: it only means a provider is already installed in this process.
@@ -104,8 +139,13 @@ pub async fn serve(
             handle.graceful_shutdown(Some(GRACE));
         }
     });
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    tracing::info!(%addr, tls = tls.is_some(), backend = ?db.backend(), "listening");
+    let router = if config.witness {
+        crate::witness::witness_app(state)
+    } else {
+        app(state)
+    };
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    tracing::info!(%addr, tls = tls.is_some(), backend = ?db.backend(), witness = config.witness, "listening");
     on_ready(addr);
     let result = match tls {
         Some(tls) => {

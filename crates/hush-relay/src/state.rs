@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use hush_proto::witness_proto::WitnessSigner;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -64,6 +65,8 @@ pub(crate) struct Inner {
     pub(crate) last_prune_ms: AtomicI64,
     /// Request counts per (team, device, address) not yet written to `device_usage`.
     pub(crate) usage: Mutex<HashMap<(Uuid, Uuid, IpAddr), PendingUsage>>,
+    /// In witness mode: the key that co-signs team heads.
+    pub(crate) witness: Option<WitnessSigner>,
 }
 
 /// Requests counted in memory since the last write of a usage row.
@@ -99,6 +102,15 @@ impl AppState {
 
     /// State with an explicit clock.
     pub fn with_clock(db: Db, limits: RateLimits, clock: Clock) -> Self {
+        Self::build(db, limits, clock, None)
+    }
+
+    /// State of a witness (`hush-relay --witness`) that co-signs with `signer`.
+    pub fn witness(db: Db, limits: RateLimits, clock: Clock, signer: WitnessSigner) -> Self {
+        Self::build(db, limits, clock, Some(signer))
+    }
+
+    fn build(db: Db, limits: RateLimits, clock: Clock, witness: Option<WitnessSigner>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -110,6 +122,7 @@ impl AppState {
                 poll_interval: Duration::from_millis(200),
                 last_prune_ms: AtomicI64::new(i64::MIN),
                 usage: Mutex::new(HashMap::new()),
+                witness,
             }),
         }
     }

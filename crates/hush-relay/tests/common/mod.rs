@@ -332,6 +332,40 @@ impl Relay {
         }
     }
 
+    /// The same binary's witness mode (`hush-relay --witness`) over `db`, its key loaded from
+    /// (or created in) that database.
+    pub async fn witness(db: &TestDb) -> Self {
+        let offset_ms = Arc::new(AtomicI64::new(0));
+        let clock = {
+            let offset = offset_ms.clone();
+            Clock::from_fn(move || now_ms() + offset.load(Ordering::SeqCst))
+        };
+        let database = Db::connect(&db.url).await.expect("connect");
+        let signer = database
+            .witness_signer(now_ms())
+            .await
+            .expect("witness key");
+        let state = AppState::witness(database, RateLimits::default(), clock, signer);
+        Self {
+            app: hush_relay::witness_app(state.clone()),
+            state,
+            offset_ms,
+        }
+    }
+
+    /// Sends `events` to the witness's extend, signed by `id`.
+    pub async fn extend(&self, team: &Team, id: &DeviceIdentity, events: &[SignedEvent]) -> Resp {
+        let body = relay_proto::encode_event_list(events.iter().map(SignedEvent::bytes));
+        self.signed(
+            id,
+            Method::POST,
+            &hush_proto::witness_proto::extend_path(&team.id),
+            &team.id,
+            body,
+        )
+        .await
+    }
+
     /// Moves the relay's clock.
     pub fn advance(&self, ms: i64) {
         self.offset_ms.fetch_add(ms, Ordering::SeqCst);
