@@ -39,6 +39,7 @@ export type KnownCode =
   | 'integrity'
   | 'offline'
   | 'relay'
+  | 'witness_unavailable'
   | 'locked'
   | 'conflict'
   | 'exists'
@@ -102,6 +103,7 @@ export function handlingFor(code: string): ErrorHandling {
       return 'fix-input';
     case 'integrity':
     case 'relay':
+    case 'witness_unavailable':
       return 'alarm';
     default:
       return 'generic';
@@ -131,6 +133,8 @@ export function errorTitle(code: string): string {
       return 'Integrity check failed';
     case 'relay':
       return 'Relay problem';
+    case 'witness_unavailable':
+      return 'Witness unreachable';
     case 'clipboard':
       return 'Could not copy';
     default:
@@ -146,6 +150,8 @@ function fallbackMessage(code: string): string {
       return 'Unlock Hush to continue.';
     case 'offline':
       return 'The relay is unreachable. Changes are kept locally and sent when you are back online.';
+    case 'witness_unavailable':
+      return 'A witness the team requires did not answer: nothing was synced. Changes are kept locally.';
     default:
       return 'The operation failed.';
   }
