@@ -270,6 +270,7 @@ fn only_reveal_secret_returns_a_value() {
         ("resolve_conflict", with(json!({"keep": 1}))),
         ("sync_now", json!({})),
         ("sync_status", json!({})),
+        ("mark_state_compared", json!({"team": "personal"})),
         (
             "update_settings",
             json!({"settings": {"clipboardClearSecs": 20, "autoLockMins": 5}}),
@@ -335,6 +336,10 @@ fn only_reveal_secret_returns_a_value() {
     assert_eq!(rows, json!([]), "deleted secrets are not listed");
     let status = app.ok("sync_status", json!({}));
     assert_eq!(status["state"], json!("local"), "{status}");
+    assert!(
+        status["teams"][0]["comparedMs"].is_i64() && status["teams"][0]["stateCode"].is_string(),
+        "mark_state_compared recorded the comparison: {status}"
+    );
     assert_eq!(
         app.ok("security_alerts", json!({})),
         json!([]),
