@@ -636,50 +636,36 @@ fn after_a_removal_old_keys_and_a_colluding_relay_change_nothing() {
         bob_keys.contains_key(&(KeyScope::Log, 1)),
         "the log was re-keyed"
     );
-    let old_vault = forge(
-        &bob,
-        &events,
-        &bob_keys,
-        1,
-        put_payload(
-            team_id,
-            prod,
-            0,
-            &bob_keys[&(KeyScope::Vault(prod), 0)],
-            "OLD_VAULT_EPOCH",
-            "readable-by-mallory",
-        ),
-    );
-    t.append(&bob, &old_vault);
-    let err = t.alice.fails(&["sync"]);
-    assert!(
-        err.contains("by bob had no effect") && err.contains("old vault-key epoch"),
-        "{err}"
-    );
-    t.alice.out(&["sync"]);
-    // And under the old log key.
-    let events = relay_events(&t.relay);
-    let old_log = forge(
-        &bob,
-        &events,
-        &bob_keys,
-        0,
-        put_payload(
-            team_id,
-            prod,
-            1,
-            &bob_keys[&(KeyScope::Vault(prod), 1)],
-            "OLD_LOG_EPOCH",
-            "sealed-under-the-old-log-key",
-        ),
-    );
-    t.append(&bob, &old_log);
-    let err = t.alice.fails(&["sync"]);
-    assert!(
-        err.contains("by bob had no effect") && err.contains("log-key epoch 0"),
-        "{err}"
-    );
-    t.alice.out(&["sync"]);
+    // Bob's modified client writes a secret under the given log and vault-key epochs; alice's
+    // next sync says it had no effect and names the rule, the one after it is clean.
+    let old_epoch_write = |log_epoch: u32, vault_epoch: u32, name: &str, rule: &str| {
+        let events = relay_events(&t.relay);
+        let write = forge(
+            &bob,
+            &events,
+            &bob_keys,
+            log_epoch,
+            put_payload(
+                team_id,
+                prod,
+                vault_epoch,
+                &bob_keys[&(KeyScope::Vault(prod), vault_epoch)],
+                name,
+                "written-at-an-old-epoch",
+            ),
+        );
+        t.append(&bob, &write);
+        let err = t.alice.fails(&["sync"]);
+        assert!(
+            err.contains("by bob had no effect") && err.contains(rule),
+            "{err}"
+        );
+        t.alice.out(&["sync"]);
+    };
+    // Under the vault key mallory still holds...
+    old_epoch_write(1, 0, "OLD_VAULT_EPOCH", "old vault-key epoch");
+    // ...and under the old log key.
+    old_epoch_write(0, 1, "OLD_LOG_EPOCH", "log-key epoch 0");
     assert_eq!(view(&t.alice), before);
     // Bob's honest client goes on writing at the right epochs, and alice reads it.
     // (his own client names the events his key signed by hand, once)

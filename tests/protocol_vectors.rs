@@ -154,9 +154,41 @@ fn computed() -> BTreeMap<String, String> {
         },
     };
     m.insert("body.usage".into(), hex(&usage.encode()));
-    for b in [&leaked, &usage] {
+    // Tag 13 (a team requires a witness), and the two signed formats that live outside the
+    // log: a witness's co-signed head and a service identity's head note (Ed25519 is
+    // deterministic, so both are reproducible).
+    let witness_add = Body {
+        time_ms: 1_767_225_600_000,
+        payload: Payload::WitnessAdd {
+            url: "https://witness.example".into(),
+            key: [0x77; 32],
+        },
+    };
+    m.insert("body.witness_add".into(), hex(&witness_add.encode()));
+    for b in [&leaked, &usage, &witness_add] {
         assert_eq!(&Body::decode(&b.encode()).expect("decode"), b);
     }
+    let signer = hush_core::witness_proto::WitnessSigner::from_seed(&[0x66; 32]);
+    let team = Uuid::from_bytes([0x11; 16]);
+    let head = hush_core::witness_proto::WitnessHead::sign(&signer, &team, 7, &[0x88; 32]);
+    m.insert("witness.key".into(), hex(&signer.public()));
+    m.insert("witness.head_sig".into(), head.sig.clone());
+    head.verify(&signer.public(), &team)
+        .expect("the vector head verifies");
+    let note = hush_core::service_note::HeadNote {
+        team_id: team,
+        device_id: id.device_id,
+        seq: 7,
+        hash: [0x88; 32],
+    }
+    .sign(&id);
+    m.insert("service.head_note".into(), hex(&note));
+    assert_eq!(
+        hush_core::service_note::HeadNote::open(&note, &id, &team)
+            .expect("the vector note opens")
+            .seq,
+        7
+    );
 
     let log_key = Key32::from_bytes([0x55; 32]);
     let log_commit = hush_core::event::key_commit(

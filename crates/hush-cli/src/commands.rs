@@ -1,7 +1,7 @@
 //! Command implementations: each turns arguments into requests and prints the answers.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,33 +18,7 @@ use zeroize::Zeroizing;
 use crate::backend::{self, Backend};
 use crate::cli::{Cli, Command, RunArgs, SetArgs, TeamCommand, VaultCommand};
 
-/// Context shared by commands.
-pub(crate) struct Ctx {
-    pub(crate) rt: tokio::runtime::Runtime,
-    pub(crate) home: PathBuf,
-    pub(crate) team: Option<String>,
-    pub(crate) json: bool,
-}
-
-impl Ctx {
-    pub(crate) fn backend(&self) -> Result<Backend> {
-        self.rt.block_on(Backend::open(&self.home))
-    }
-
-    /// Opens a backend, sends one request, closes.
-    pub(crate) fn one(&self, req: Request) -> Result<Response> {
-        let mut b = self.backend()?;
-        let r = self.rt.block_on(b.call(req));
-        self.rt.block_on(b.close());
-        r
-    }
-
-    pub(crate) fn print_json(&self, v: &impl serde::Serialize) -> Result<()> {
-        let s = serde_json::to_string_pretty(v).context("cannot encode JSON")?;
-        println!("{s}");
-        Ok(())
-    }
-}
+use crate::ctx::{Ctx, parse_duration, read_value_from_stdin};
 
 /// Runs a parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -515,12 +489,12 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
             }
         }
         TeamCommand::Compared => {
-            let st = match ctx.one(Request::TeamCompared {
-                team: ctx.team.clone(),
-            })? {
-                Response::Status(s) => s,
-                other => return Err(unexpected(&other).into()),
-            };
+            let st = status_of(
+                ctx,
+                Request::TeamCompared {
+                    team: ctx.team.clone(),
+                },
+            )?;
             if ctx.json {
                 ctx.print_json(&st)?;
             } else {
@@ -532,12 +506,12 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
             }
         }
         TeamCommand::Status => {
-            let st = match ctx.one(Request::TeamStatus {
-                team: ctx.team.clone(),
-            })? {
-                Response::Status(s) => s,
-                other => return Err(unexpected(&other).into()),
-            };
+            let st = status_of(
+                ctx,
+                Request::TeamStatus {
+                    team: ctx.team.clone(),
+                },
+            )?;
             if ctx.json {
                 ctx.print_json(&st)?;
             } else {
@@ -630,6 +604,14 @@ fn print_exposed(list: &[hush_core::membership::ExposedInfo]) {
             e.reason,
             format_time_ms(e.since_ms)
         );
+    }
+}
+
+/// A request answered with a team's status.
+fn status_of(ctx: &Ctx, req: Request) -> Result<hush_core::membership::TeamStatus> {
+    match ctx.one(req)? {
+        Response::Status(s) => Ok(s),
+        other => Err(unexpected(&other).into()),
     }
 }
 
@@ -727,25 +709,6 @@ fn vault(ctx: &Ctx, cmd: VaultCommand) -> Result<i32> {
         }
     }
     Ok(0)
-}
-
-pub(crate) fn read_value_from_stdin(address: &Address) -> Result<SecretString> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return backend::prompt_hidden(&format!("Value for {address}: "));
-    }
-    let mut buf = Zeroizing::new(Vec::new());
-    stdin
-        .lock()
-        .read_to_end(&mut buf)
-        .context("cannot read the value from stdin")?;
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-    }
-    SecretString::from_utf8(buf).ok_or_else(|| anyhow!("the value on stdin is not valid UTF-8"))
 }
 
 fn set(ctx: &Ctx, args: SetArgs) -> Result<i32> {
@@ -986,22 +949,6 @@ fn write_private_file(path: &Path, data: &[u8], force: bool) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-/// Parses a duration such as `30s`, `10m`, `2h` or a number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration> {
-    let bad = || anyhow!("invalid duration {s:?}: use e.g. 30s, 10m or 2h");
-    let (num, mult) = match s.chars().last() {
-        Some('s') => (&s[..s.len() - 1], 1),
-        Some('m') => (&s[..s.len() - 1], 60),
-        Some('h') => (&s[..s.len() - 1], 3600),
-        Some('d') => (&s[..s.len() - 1], 86_400),
-        Some(c) if c.is_ascii_digit() => (s, 1),
-        _ => return Err(bad()),
-    };
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let secs = n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(bad)?;
-    Ok(Duration::from_secs(secs))
 }
 
 fn unlock(ctx: &Ctx, timeout: &str) -> Result<i32> {

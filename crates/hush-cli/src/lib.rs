@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod cli;
 pub mod commands;
+mod ctx;
 pub mod lifecycle;
 pub mod run;
 pub mod scan;

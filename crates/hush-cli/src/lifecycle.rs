@@ -10,7 +10,7 @@ use hush_core::secret::SecretString;
 
 use crate::backend;
 use crate::cli::{AuditArgs, AuditCommand, RotateArgs};
-use crate::commands::{Ctx, parse_duration, read_value_from_stdin};
+use crate::ctx::{Ctx, parse_duration, read_value_from_stdin};
 
 const DAY_MS: i64 = 86_400_000;
 

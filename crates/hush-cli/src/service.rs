@@ -10,7 +10,7 @@ use hush_core::api::{Request, Response, unexpected};
 use hush_core::item::format_time_ms;
 
 use crate::cli::{Command, ServiceCommand, VaultCommand};
-use crate::commands::{Ctx, parse_duration};
+use crate::ctx::{Ctx, parse_duration};
 
 /// Refuses commands a service identity cannot run, before anything touches the disk.
 pub fn allowed_with_token(cmd: &Command) -> Result<()> {

@@ -5,7 +5,7 @@ use hush_core::api::{Request, Response, unexpected};
 use hush_core::witness::WitnessInfo;
 
 use crate::cli::WitnessCommand;
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 
 fn last_seen(w: &WitnessInfo) -> String {
     w.last_seq.map_or_else(

@@ -513,7 +513,7 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
             allow_http,
         } => {
             if let Some(r) = &relay {
-                crate::sync::RelayClient::new(r, allow_http)?;
+                crate::relay_client::RelayClient::new(r, allow_http)?;
             }
             Response::Team(s.team_create(&name, relay, allow_http).await?)
         }

@@ -216,7 +216,7 @@ fn describe(st: &TeamState, payload: &Payload) -> Vec<Line> {
                 Line::new("leaked", item_name(st, vault_id, item_id, *version)).vault(*vault_id);
             l.detail = st
                 .key(KeyScope::Vault(*vault_id), *key_epoch)
-                .and_then(|k| crate::lifecycle::open_leak_note(&slot, k, note_ct).ok())
+                .and_then(|k| crate::item::open_leak_note(&slot, k, note_ct).ok())
                 .filter(|n| !n.is_empty());
             one(l)
         }

@@ -12,6 +12,7 @@ pub mod dotenv;
 pub mod known;
 pub mod lifecycle;
 pub mod membership;
+pub mod relay_client;
 pub mod relay_usage;
 pub mod search;
 pub mod service;

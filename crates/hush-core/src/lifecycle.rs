@@ -29,12 +29,11 @@ use uuid::Uuid;
 
 use crate::address::Address;
 use crate::anomaly::{Alert, usage_spikes};
-use crate::codec::Writer;
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::event::{KeyScope, Payload, Public, PutKind, SignedEvent, UsageAction, VaultRole};
-use crate::item::{ItemSlot, MAX_NOTE_LEN, civil_from_days, parse_date};
-use crate::secret::{Key32, SecretString};
+use crate::item::{ItemSlot, civil_from_days, parse_date};
+use crate::secret::SecretString;
 use crate::session::{MetaUpdate, RotationState, SecretInfo, Session, Team};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -45,44 +44,8 @@ type VaultKey = (Uuid, Uuid);
 type ItemVersions = Vec<(Uuid, u32)>;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
-/// The associated data binding a leak note to its slot.
-pub fn leak_note_ad(slot: &ItemSlot) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.raw(b"hush/v1/leak-note")
-        .raw(slot.team_id.as_bytes())
-        .raw(slot.vault_id.as_bytes())
-        .raw(slot.item_id.as_bytes())
-        .u32(slot.version)
-        .u32(slot.key_epoch);
-    w.into_vec()
-}
-
-/// Checks a leak note: at most 64 KiB, one line, no control characters.
-pub fn validate_leak_note(note: &str) -> Result<()> {
-    if note.len() > MAX_NOTE_LEN {
-        return Err(Error::Invalid("the note is longer than 64 KiB".into()));
-    }
-    if note.chars().any(char::is_control) {
-        return Err(Error::Invalid(
-            "the note must be one line without control characters".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// Seals a leak note for its slot under the vault key.
-pub fn seal_leak_note(slot: &ItemSlot, key: &Key32, note: &str) -> Vec<u8> {
-    crypto::seal(key, &leak_note_ad(slot), note.as_bytes())
-}
-
-/// Opens a leak note sealed for this slot, refusing notes a client would not have written.
-pub fn open_leak_note(slot: &ItemSlot, key: &Key32, ct: &[u8]) -> Result<String> {
-    let plain = crypto::open(key, &leak_note_ad(slot), ct, "leak note")?;
-    let note = String::from_utf8(plain.to_vec())
-        .map_err(|_| Error::Integrity("leak note is not UTF-8".into()))?;
-    validate_leak_note(&note).map_err(|_| Error::Integrity("malformed leak note".into()))?;
-    Ok(note)
-}
+// Leak notes are sealed like item versions: the wire format lives with `item`.
+pub use crate::item::{leak_note_ad, open_leak_note, seal_leak_note, validate_leak_note};
 
 /// Why a secret is listed by `hush status`.
 #[derive(
@@ -778,6 +741,7 @@ mod tests {
     use super::*;
     use crate::event::Body;
     use crate::item::ItemMeta;
+    use crate::secret::Key32;
     use crate::session::tests::info;
     use std::sync::atomic::{AtomicI64, Ordering};
 

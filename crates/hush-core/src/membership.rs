@@ -154,6 +154,17 @@ pub(crate) fn find_member(st: &TeamState, query: &str, active_only: bool) -> Res
 }
 
 impl Session {
+    /// The id of a team by name (or the selected one).
+    pub fn team_id(&self, team: Option<&str>) -> Result<Uuid> {
+        self.active_team(team)
+    }
+
+    /// Resolves a member query (used by the CLI before destructive commands).
+    pub fn member_id(&self, team: Option<&str>, query: &str) -> Result<Uuid> {
+        let tid = self.active_team(team)?;
+        find_member(&self.team_ref(tid)?.state, query, false)
+    }
+
     pub(crate) fn team_ref(&self, tid: Uuid) -> Result<&Team> {
         self.teams
             .get(&tid)
@@ -281,7 +292,7 @@ impl Session {
                 format_time_ms(c.expires_ms)
             )));
         }
-        let client = crate::sync::RelayClient::new(&c.relay, allow_http)?;
+        let client = crate::relay_client::RelayClient::new(&c.relay, allow_http)?;
         let cert = self.identity.cert();
         let blob = invite::seal_join(&c.secret, &c.team_id, &c.invite_id, &cert);
         client

@@ -25,12 +25,12 @@ use crate::event::{
 };
 use crate::identity::{DeviceCert, DeviceIdentity};
 use crate::membership::ExposedInfo;
+use crate::relay_client::RelayClient;
 use crate::secret::{Key32, SecretString};
 use crate::session::{Clock, Session};
 use crate::settings::TeamSettings;
 use crate::state::TeamState;
 use crate::store::{Header, Store};
-use crate::sync::RelayClient;
 
 /// Every service token starts with this.
 pub const TOKEN_PREFIX: &str = "hush_sa_";
@@ -438,7 +438,6 @@ impl Session {
         let log_head = st
             .head
             .ok_or_else(|| lied("the team log is empty".into()))?;
-        let notes = crate::service_note::NoteClient::new(&token.relay, token.allow_http)?;
         // The token may expire between the pull and these requests: say so, not "refused".
         let expired_meanwhile = |e: Error| {
             if clock() >= token.expires_ms {
@@ -451,8 +450,8 @@ impl Session {
                 e
             }
         };
-        let seen = match notes
-            .fetch(me, &tid, now)
+        let seen = match client
+            .head_note(me, &tid, now)
             .await
             .map_err(expired_meanwhile)?
         {
@@ -472,8 +471,8 @@ impl Session {
                 seq: log_head.0,
                 hash: log_head.1,
             };
-            notes
-                .store(me, &tid, note.sign(me), now)
+            client
+                .put_head_note(me, &tid, note.sign(me), now)
                 .await
                 .map_err(expired_meanwhile)?;
         }

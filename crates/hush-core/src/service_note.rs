@@ -21,16 +21,14 @@
 //! sig  = Ed25519(service sign_sk, "hush/v1/service-head-note" || every byte before sig)
 //! ```
 
-use std::time::Duration;
-
 use uuid::Uuid;
 
 use crate::codec::{Reader, Writer};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::identity::{DeviceIdentity, verify_signature};
+use crate::relay_client::RelayClient;
 use crate::relay_proto;
-use crate::sync::RelayClient;
 
 const NOTE_VERSION: u8 = 1;
 const NOTE_LABEL: &[u8] = b"hush/v1/service-head-note";
@@ -137,70 +135,26 @@ fn refused() -> Error {
     )
 }
 
-/// A small client for the note endpoint (signed requests, the same URL rules as sync).
-pub(crate) struct NoteClient {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl NoteClient {
-    /// A client for the relay at `url`; refuses plain `http://` exactly as [`RelayClient`] does.
-    pub(crate) fn new(url: &str, allow_http: bool) -> Result<Self> {
-        RelayClient::new(url, allow_http)?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(45))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| Error::Relay(format!("cannot create an HTTP client: {e}")))?;
-        Ok(Self {
-            base: url.trim_end_matches('/').to_owned(),
-            http,
-        })
-    }
-
-    fn path(team: &Uuid) -> String {
-        format!("/v1/teams/{team}/devices/me/note")
-    }
-
-    async fn send(
-        &self,
-        me: &DeviceIdentity,
-        method: reqwest::Method,
-        team: &Uuid,
-        body: Vec<u8>,
-        now_ms: i64,
-    ) -> Result<(u16, Vec<u8>)> {
-        let path = Self::path(team);
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base));
-        for (k, v) in relay_proto::sign_request(me, method.as_str(), &path, team, &body, now_ms) {
-            req = req.header(k, v);
-        }
-        let resp = req
-            .body(body)
-            .send()
-            .await
-            .map_err(|_| Error::Offline("cannot reach the relay for the head note".into()))?;
-        let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|_| Error::Offline("the relay's answer was cut off".into()))?;
-        Ok((status, bytes.to_vec()))
-    }
-
-    /// The note `me` stored for `team`, if any (the relay answers 404 when there is none).
-    pub(crate) async fn fetch(
+/// The note endpoint, through the same signed requests (and URL rules) as sync.
+impl RelayClient {
+    /// The head note `me` stored for `team`, if any (the relay answers 404 when there is none).
+    pub(crate) async fn head_note(
         &self,
         me: &DeviceIdentity,
         team: &Uuid,
         now_ms: i64,
     ) -> Result<Option<Vec<u8>>> {
         let (status, body) = self
-            .send(me, reqwest::Method::GET, team, Vec::new(), now_ms)
+            .signed(
+                me,
+                reqwest::Method::GET,
+                &note_path(team),
+                team,
+                Vec::new(),
+                now_ms,
+            )
             .await?;
-        match status {
+        match status.as_u16() {
             200 if body.len() <= relay_proto::MAX_NOTE => Ok(Some(body)),
             200 => Err(Error::Integrity(
                 "the head note the relay returned is too large".into(),
@@ -213,8 +167,8 @@ impl NoteClient {
         }
     }
 
-    /// Stores `note` (signed bytes) as `me`'s note for `team`.
-    pub(crate) async fn store(
+    /// Stores `note` (signed bytes) as `me`'s head note for `team`.
+    pub(crate) async fn put_head_note(
         &self,
         me: &DeviceIdentity,
         team: &Uuid,
@@ -222,9 +176,16 @@ impl NoteClient {
         now_ms: i64,
     ) -> Result<()> {
         let (status, _) = self
-            .send(me, reqwest::Method::PUT, team, note, now_ms)
+            .signed(
+                me,
+                reqwest::Method::PUT,
+                &note_path(team),
+                team,
+                note,
+                now_ms,
+            )
             .await?;
-        match status {
+        match status.as_u16() {
             200..=299 => Ok(()),
             401 | 403 => Err(refused()),
             404 => Err(Error::Relay(
@@ -236,6 +197,10 @@ impl NoteClient {
             ))),
         }
     }
+}
+
+fn note_path(team: &Uuid) -> String {
+    format!("/v1/teams/{team}/devices/me/note")
 }
 
 #[cfg(test)]

@@ -1293,7 +1293,7 @@ impl TeamState {
                 // As with a put, only readers can open the note: one that does not open is
                 // reported, never a reason to ignore the leak report.
                 let note = key_of(KeyScope::Vault(*vault_id), *key_epoch).map(|k| {
-                    crate::lifecycle::open_leak_note(&slot, k, note_ct)
+                    crate::item::open_leak_note(&slot, k, note_ct)
                         .unwrap_or_else(|_| "(the note could not be opened)".into())
                 });
                 let who = self.display_name(&env.author);

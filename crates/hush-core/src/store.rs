@@ -750,6 +750,31 @@ impl Store {
         Ok(())
     }
 
+    /// The hashes of the relay-confirmed events, in order (index = seq): the chain without the
+    /// event bytes, for comparing it with a witness on every sync.
+    pub async fn confirmed_hashes(&self, team_id: Uuid) -> Result<Vec<[u8; 32]>> {
+        let rows = sqlx::query(
+            "SELECT seq, hash FROM events WHERE team_id = ? AND pending = 0 ORDER BY seq",
+        )
+        .bind(team_id.as_bytes().as_slice())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if u64_col(r.try_get(0)?)? != out.len() as u64 {
+                return Err(Error::Integrity(
+                    "the local log has a gap below its confirmed head".into(),
+                ));
+            }
+            let hash: Vec<u8> = r.try_get(1)?;
+            out.push(
+                hash.try_into()
+                    .map_err(|_| Error::Integrity("malformed stored hash".into()))?,
+            );
+        }
+        Ok(out)
+    }
+
     /// The highest event the relay has confirmed (not pending), if any.
     pub async fn confirmed_head(&self, team_id: Uuid) -> Result<Option<(u64, [u8; 32])>> {
         let row = sqlx::query(

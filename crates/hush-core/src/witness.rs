@@ -39,9 +39,9 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::event::{Payload, Public, SignedEvent};
 use crate::identity::DeviceIdentity;
+use crate::relay_client::RelayClient;
 use crate::relay_proto::{self, ErrorBody};
 use crate::session::Session;
-use crate::sync::RelayClient;
 use crate::witness_proto::{self, CoSigned, WitnessFork, WitnessHead, WitnessKey};
 
 /// Soft cap on the bytes of one extend request (the witness accepts up to
@@ -114,7 +114,7 @@ impl WitnessClient {
 
     fn refused(&self, s: reqwest::StatusCode, b: &[u8]) -> Error {
         let detail = serde_json::from_slice::<ErrorBody>(b)
-            .map(|e| crate::sync::relay_words(&e.message))
+            .map(|e| crate::relay_client::relay_words(&e.message))
             .unwrap_or_else(|_| s.to_string());
         if s.is_server_error() || s.as_u16() == 429 {
             Error::WitnessUnavailable(format!("{} answered {} ({detail})", self.url, s.as_u16()))
@@ -217,7 +217,7 @@ impl WitnessClient {
                     serde_json::from_slice::<WitnessFork>(&b).map_err(|_| self.malformed())?;
                 Ok(Extended::Fork(
                     fork.head,
-                    crate::sync::relay_words(&fork.message),
+                    crate::relay_client::relay_words(&fork.message),
                 ))
             }
             _ => Err(self.refused(s, &b)),
@@ -372,15 +372,12 @@ impl Session {
             }
         }
         let tip = first + hashes.len() as u64 - 1;
-        let stored = self.store.events(tid, None).await?;
+        let stored = self.store.confirmed_hashes(tid).await?;
         let hash_at = |seq: u64| -> Option<[u8; 32]> {
             if seq >= first {
                 hashes.get(usize::try_from(seq - first).ok()?).copied()
             } else {
-                stored
-                    .iter()
-                    .find(|r| r.seq == seq && !r.pending)
-                    .and_then(|r| r.hash.clone().try_into().ok())
+                stored.get(usize::try_from(seq).ok()?).copied()
             }
         };
         if let Some((seq, url)) =
@@ -420,18 +417,10 @@ impl Session {
         let Some((tip, _)) = self.store.confirmed_head(tid).await? else {
             return Ok(false);
         };
-        let rows: Vec<_> = self
-            .store
-            .events(tid, None)
-            .await?
-            .into_iter()
-            .filter(|r| !r.pending)
-            .collect();
-        let hash_at = |seq: u64| -> Option<[u8; 32]> {
-            rows.get(usize::try_from(seq).ok()?)
-                .filter(|r| r.seq == seq)
-                .and_then(|r| r.hash.clone().try_into().ok())
-        };
+        // Hashes only: the event bytes are read below for what a witness lacks, not on every sync.
+        let hashes = self.store.confirmed_hashes(tid).await?;
+        let hash_at =
+            |seq: u64| -> Option<[u8; 32]> { hashes.get(usize::try_from(seq).ok()?).copied() };
         // The witness only lets an active device extend: the first request must reach the event
         // that admitted this device.
         let joined = self
@@ -456,12 +445,23 @@ impl Session {
                 compare(&url, h, Some(tip), hash_at)?;
             }
             let mut next = head.map_or(0, |h| h.seq + 1);
+            if next > tip {
+                seen.insert(w.key, tip);
+                continue;
+            }
+            // The confirmed events from `next` on (the outbox follows them; it is not sent).
+            let start = next;
+            let rows = self.store.events(tid, next.checked_sub(1)).await?;
             while next <= tip {
                 let mut end = next;
                 let mut bytes = 0usize;
                 let mut batch: Vec<&[u8]> = Vec::new();
                 while end <= tip {
-                    let Some(row) = rows.get(usize::try_from(end).unwrap_or(usize::MAX)) else {
+                    let Some(row) = usize::try_from(end - start)
+                        .ok()
+                        .and_then(|i| rows.get(i))
+                        .filter(|r| r.seq == end && !r.pending)
+                    else {
                         return Err(Error::Integrity(
                             "the local log has a gap below its confirmed head".into(),
                         ));

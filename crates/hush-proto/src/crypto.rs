@@ -33,15 +33,8 @@ pub const TAG_LEN: usize = 16;
 /// Length of an HPKE X25519 encapsulated key.
 pub const HPKE_ENC_LEN: usize = 32;
 
-/// Fills an array from the operating system's CSPRNG.
-///
-/// Panics only if the OS RNG is unavailable, in which case no secure operation is possible.
-pub fn random_array<const N: usize>() -> [u8; N] {
-    let mut out = [0u8; N];
-    #[allow(clippy::expect_used)]
-    getrandom::fill(&mut out).expect("the operating system's random number generator failed");
-    out
-}
+// Random bytes come from `secret`, where the key types that need them live.
+pub use crate::secret::random_array;
 
 /// Encrypts `plaintext` under `key`, binding `ad`. Output: `nonce || ciphertext || tag`.
 pub fn seal(key: &Key32, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {

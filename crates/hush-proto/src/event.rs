@@ -672,7 +672,7 @@ pub enum Payload {
         version: u32,
         /// Vault key epoch the note is sealed under (the vault's current one).
         key_epoch: u32,
-        /// The reporter's note, sealed under the vault key (see `lifecycle::seal_leak_note`).
+        /// The reporter's note, sealed under the vault key (see `item::seal_leak_note`).
         note_ct: Vec<u8>,
     },
     /// A member read secrets of a vault (best-effort record written by the reader's client).

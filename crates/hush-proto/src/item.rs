@@ -281,6 +281,45 @@ pub fn vault_name_ad(team_id: &Uuid, vault_id: &Uuid, key_epoch: u32) -> Vec<u8>
     w.into_vec()
 }
 
+/// The associated data binding a leak report's note to its slot (`Payload::Leaked`).
+pub fn leak_note_ad(slot: &ItemSlot) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.raw(b"hush/v1/leak-note")
+        .raw(slot.team_id.as_bytes())
+        .raw(slot.vault_id.as_bytes())
+        .raw(slot.item_id.as_bytes())
+        .u32(slot.version)
+        .u32(slot.key_epoch);
+    w.into_vec()
+}
+
+/// Checks a leak note: at most 64 KiB, one line, no control characters.
+pub fn validate_leak_note(note: &str) -> Result<()> {
+    if note.len() > MAX_NOTE_LEN {
+        return Err(Error::Invalid("the note is longer than 64 KiB".into()));
+    }
+    if note.chars().any(char::is_control) {
+        return Err(Error::Invalid(
+            "the note must be one line without control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Seals a leak note for its slot under the vault key.
+pub fn seal_leak_note(slot: &ItemSlot, key: &Key32, note: &str) -> Vec<u8> {
+    crypto::seal(key, &leak_note_ad(slot), note.as_bytes())
+}
+
+/// Opens a leak note sealed for this slot, refusing notes a client would not have written.
+pub fn open_leak_note(slot: &ItemSlot, key: &Key32, ct: &[u8]) -> Result<String> {
+    let plain = crypto::open(key, &leak_note_ad(slot), ct, "leak note")?;
+    let note = String::from_utf8(plain.to_vec())
+        .map_err(|_| Error::Integrity("leak note is not UTF-8".into()))?;
+    validate_leak_note(&note).map_err(|_| Error::Integrity("malformed leak note".into()))?;
+    Ok(note)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ impl Key32 {
 
     /// A fresh random key from the operating system's CSPRNG.
     pub fn random() -> Self {
-        Self(crate::crypto::random_array())
+        Self(random_array())
     }
 
     /// The raw key bytes. Only crypto code should call this.
@@ -98,6 +98,16 @@ pub mod expose_serde {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
         Ok(SecretString::new(String::deserialize(d)?))
     }
+}
+
+/// Fills an array from the operating system's CSPRNG.
+///
+/// Panics only if the OS RNG is unavailable, in which case no secure operation is possible.
+pub fn random_array<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut out).expect("the operating system's random number generator failed");
+    out
 }
 
 #[cfg(test)]
