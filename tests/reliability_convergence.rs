@@ -16,7 +16,9 @@
 //! - **remove** (break glass): the owner removes a member (at most one per case), synced at once
 //!   or not, as above; the removed member acts no more;
 //! - **offline** / **online**: a member stops or resumes syncing;
-//! - **sync**: an online member syncs.
+//! - **sync**: an online member syncs; after some syncs that pushed, the relay's answers are
+//!   "lost" (the pushed events are marked pending again in the member's store, as when the answer
+//!   never arrived), so the next sync must confirm them from the pull and never push them twice.
 //!
 //! At the end everyone comes online and syncs until nothing is pending; then:
 //!
@@ -85,6 +87,8 @@ struct Totals {
     grants: usize,
     revokes: usize,
     removals: usize,
+    /// Syncs whose acknowledgements were lost (the pushed events marked pending again).
+    lost_acks: usize,
     /// Membership changes left in the owner's outbox while others wrote and synced.
     pending_changes: usize,
     offline_periods: usize,
@@ -142,6 +146,32 @@ fn access(owner: &Session, team: &str, vault: &str) -> BTreeMap<String, VaultRol
         .into_iter()
         .map(|a| (a.name, a.role))
         .collect()
+}
+
+/// Makes the last `n` events of `s`'s log of team `tid` pending again, as if the relay had
+/// stored them but its answers were lost: the next sync must confirm them from the pull, never
+/// push them a second time.
+async fn lose_acks(s: &Session, tid: Uuid, n: usize) {
+    let db = hush_core::store::Store::db_path(s.home());
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("member db");
+    let team = tid.as_bytes().to_vec();
+    let marked = sqlx::query(
+        "UPDATE events SET pending = 1 WHERE team_id = ?1
+         AND seq > (SELECT MAX(seq) FROM events WHERE team_id = ?1) - ?2",
+    )
+    .bind(&team)
+    .bind(i64::try_from(n).expect("count"))
+    .execute(&pool)
+    .await
+    .expect("mark pending");
+    assert_eq!(
+        marked.rows_affected(),
+        n as u64,
+        "the pushed events are the log's tail"
+    );
+    pool.close().await;
 }
 
 /// The log position of the newest `action` (`revoked`, `removed`) the owner's audit shows with
@@ -309,6 +339,11 @@ async fn case(relay: &Relay, case: u64, seed: u64, pool: &mut [Session], t: &mut
                 let r = members[m].s.sync_team(tid).await;
                 let report = r.unwrap_or_else(|e| panic!("case {case} op {op}: sync of m{m}: {e}"));
                 dropped_reports[m] += report.dropped.len();
+                // The relay stored what was pushed, but its answers never arrived.
+                if report.pushed > 0 && rng.percent(30) {
+                    lose_acks(members[m].s, tid, report.pushed).await;
+                    t.lost_acks += 1;
+                }
             }
             40..=64 => {}
             65..=74 if m != 0 => {
@@ -647,7 +682,7 @@ fn random_interleavings_converge_lose_nothing_and_keep_revoked_members_out() {
         }
     });
     figure(&format!(
-        "convergence: {} cases (seed {seed}), {} members, {} operations ({} writes: {} synced, {} dropped after a revoke or removal, {} refused locally; {} grants, {} revokes, {} removals, {} membership changes left pending while others wrote, {} offline periods); {} events; all converged; 0 lost versions; {} secrets left in conflict (kept as versions); {} revocation checks over {} later values, 0 readable; {:.0} s",
+        "convergence: {} cases (seed {seed}), {} members, {} operations ({} writes: {} synced, {} dropped after a revoke or removal, {} refused locally; {} grants, {} revokes, {} removals, {} membership changes left pending while others wrote, {} syncs with lost acknowledgements, {} offline periods); {} events; all converged; 0 lost versions; {} secrets left in conflict (kept as versions); {} revocation checks over {} later values, 0 readable; {:.0} s",
         t.cases,
         t.members,
         t.ops,
@@ -659,6 +694,7 @@ fn random_interleavings_converge_lose_nothing_and_keep_revoked_members_out() {
         t.revokes,
         t.removals,
         t.pending_changes,
+        t.lost_acks,
         t.offline_periods,
         t.events,
         t.conflicts,
@@ -668,7 +704,7 @@ fn random_interleavings_converge_lose_nothing_and_keep_revoked_members_out() {
     ));
     assert_eq!(t.cases, cases as usize);
     assert!(
-        t.synced > 0 && t.revokes > 0 && t.removals > 0 && t.pending_changes > 0,
+        t.synced > 0 && t.revokes > 0 && t.removals > 0 && t.pending_changes > 0 && t.lost_acks > 0,
         "the cases exercised nothing"
     );
 }
