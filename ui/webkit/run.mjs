@@ -252,11 +252,16 @@ const IPC_RECORDER = `
         const url = typeof input === 'string' ? input : String(input && input.url);
         if (url.indexOf('ipc:') === 0 || url.indexOf('ipc.localhost') !== -1) {
           const cmd = decodeURIComponent(url.replace(/^.*\\//, '').split('?')[0]);
-          const t0 = Date.now();
-          p.then((res) => res.clone().text()).then(
-            (body) => window.__hushIpcLog.push({ cmd, body, t0, ms: Date.now() - t0 }),
-            () => {},
-          );
+          // Logged when the call starts (the backend may act, e.g. write the clipboard, before
+          // the answer reaches the page); the answer is filled in when it arrives.
+          const entry = { cmd, body: '', done: false, t0: Date.now(), ms: 0 };
+          window.__hushIpcLog.push(entry);
+          const settle = (body) => {
+            entry.body = body;
+            entry.ms = Date.now() - entry.t0;
+            entry.done = true;
+          };
+          p.then((res) => res.clone().text()).then(settle, () => settle(''));
         }
       } catch (e) {
         // never break the app's IPC
@@ -272,8 +277,19 @@ async function installIpcRecorder(app) {
   assert(await app.browser.execute(IPC_RECORDER), 'IPC recorder installed');
 }
 
-/** The recorded IPC answers that contain `needle`: [{ cmd, body }]. */
+/** Waits until every IPC call the page has started so far has its answer recorded. */
+async function ipcSettled(app) {
+  const started = await app.browser.execute(() => (window.__hushIpcLog || []).length);
+  await until(
+    () => app.browser.execute((n) => (window.__hushIpcLog || []).slice(0, n).every((e) => e.done), started),
+    `${app.label}: every IPC answer recorded`,
+    10000,
+  );
+}
+
+/** The recorded IPC answers that contain `needle`: [{ cmd, body }] (after all calls settled). */
 async function ipcAnswersWith(app, needle) {
+  await ipcSettled(app);
   return app.browser.execute((n) => (window.__hushIpcLog || []).filter((e) => e.body.includes(n)).map((e) => e.cmd), needle);
 }
 async function ipcCommands(app) {
@@ -812,7 +828,10 @@ async function main() {
     await a1.browser.keys('Enter');
     await until(() => readClipboard() === SENTRY_VALUE, 'the palette copied the Sentry DSN to the X clipboard', 5000);
     await gone(a1, 'input[aria-label="Search secrets and commands"]');
-    const during = (await ipcCommands(a1)).slice(ipcBefore);
+    const during = await until(async () => {
+      const cmds = (await ipcCommands(a1)).slice(ipcBefore);
+      return cmds.includes('copy_secret') && cmds;
+    }, 'the palette copied through copy_secret', 5000);
     assert(during.includes('copy_secret'), `the palette copied through copy_secret (${during.join(',')})`);
     assert((await ipcAnswersWith(a1, SENTRY_VALUE)).length === 0, 'no IPC answer carried the Sentry value');
 
