@@ -1,5 +1,5 @@
 //! The IPC commands of docs/DESKTOP-IPC.md. Each is one call into the core (a `Session` method,
-//! or `hush_core::api::handle`) plus mapping to the contract's shapes; errors cross as
+//! or a typed `hush_core::api` operation) plus mapping to the contract's shapes; errors cross as
 //! `{ code, message }` ([`CmdError`]).
 //!
 //! Secret values reach the web view only through [`reveal_secret`]. [`copy_secret`] puts the
@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use hush_core::address::{Address, is_env_name};
-use hush_core::api::{self, Request, Response};
+use hush_core::api::{self, Op};
 use hush_core::crypto::KdfParams;
 use hush_core::event::{PutKind, TeamRole, UsageAction, VaultRole};
 use hush_core::secret::SecretString;
@@ -111,17 +111,12 @@ pub async fn list_teams(d: D<'_>) -> CmdResult<Vec<TeamDto>> {
 
 #[tauri::command]
 pub async fn create_team(d: D<'_>, name: String, relay: Option<String>) -> CmdResult<TeamDto> {
-    let req = Request::TeamCreate {
+    let op = api::TeamCreate {
         name,
         relay: relay.filter(|r| !r.trim().is_empty()),
         allow_http: false,
     };
-    d.write(|s| Box::pin(api::handle(s, req)))
-        .await
-        .and_then(|r| match r {
-            Response::Team(t) => Ok(t.into()),
-            other => Err(api::unexpected(&other).into()),
-        })
+    d.write(|s| Box::pin(op.run(s))).await.map(Into::into)
 }
 
 /// This device's role on a vault (`None` if it has none, e.g. a vault created by a teammate
@@ -210,13 +205,10 @@ pub async fn attention(d: D<'_>) -> CmdResult<Vec<SecretRow>> {
 /// count as activity for the idle lock.
 #[tauri::command]
 pub async fn security_alerts(d: D<'_>) -> CmdResult<Vec<AlertDto>> {
-    let req = Request::KeyStatus { team: None };
-    d.session_call(false, |s| Box::pin(api::handle(s, req)))
+    let op = api::KeyStatus { team: None };
+    d.session_call(false, |s| Box::pin(op.run(s)))
         .await
-        .and_then(|r| match r {
-            Response::KeyStatus(report) => Ok(map(report.alerts)),
-            other => Err(api::unexpected(&other).into()),
-        })
+        .map(|report| map(report.alerts))
 }
 
 #[tauri::command]
@@ -302,14 +294,12 @@ pub async fn reveal_secret(
 /// Records that this device read a value (for the team's usage log), best-effort: the value
 /// was already shown or copied, so a failure to record never fails the command.
 async fn record_usage(d: &Desktop, team: String, address: Address, action: UsageAction) {
-    let req = Request::RecordUsage {
+    let op = api::RecordUsage {
         team: Some(team),
         address,
         action,
     };
-    if let Ok(Response::Count(n)) = d
-        .session_call(false, |s| Box::pin(api::handle(s, req)))
-        .await
+    if let Ok(n) = d.session_call(false, |s| Box::pin(op.run(s))).await
         && n > 0
     {
         // A usage event was appended: send it with the next sync.

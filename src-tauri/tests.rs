@@ -371,7 +371,7 @@ fn only_reveal_secret_returns_a_value() {
 fn the_cli_agent_is_served_while_unlocked() {
     use hush_core::address::Address;
     use hush_core::agent::{AgentClient, socket_path};
-    use hush_core::api::{Request, Response};
+    use hush_core::api;
 
     let dir = tempfile::tempdir().expect("temp dir");
     let home = dir.path().join("hush");
@@ -389,21 +389,21 @@ fn the_cli_agent_is_served_while_unlocked() {
 
     let got = tauri::async_runtime::block_on(async {
         let mut c = AgentClient::connect(&home).await.expect("agent");
-        c.call(&Request::Get {
+        c.call(api::Get {
             team: None,
             address: Address::parse("ci/TOKEN").expect("address"),
         })
         .await
     });
     match got {
-        Ok(Response::Value { value }) => assert_eq!(value.expose(), MARKER),
-        other => panic!("unexpected answer {other:?}"),
+        Ok(revealed) => assert_eq!(revealed.value.expose(), MARKER),
+        Err(e) => panic!("the agent did not answer: {e}"),
     }
 
     // `hush lock` locks the app.
     tauri::async_runtime::block_on(async {
         let mut c = AgentClient::connect(&home).await.expect("agent");
-        c.call(&Request::Lock).await.expect("lock answered");
+        c.call(api::Lock {}).await.expect("lock answered");
     });
     for _ in 0..100 {
         if app.call("whoami", json!({})).is_err() {

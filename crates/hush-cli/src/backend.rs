@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use hush_core::agent::AgentClient;
-use hush_core::api::{self, Request, Response};
+use hush_core::api::Op;
 use hush_core::secret::SecretString;
 use hush_core::session::{Session, system_clock};
 use zeroize::Zeroizing;
@@ -39,11 +39,11 @@ impl Backend {
         Ok(Backend::Local(Box::new(session)))
     }
 
-    /// Handles one request.
-    pub async fn call(&mut self, req: Request) -> Result<Response> {
+    /// Runs one operation: in the agent, or on this process's session.
+    pub async fn call<O: Op>(&mut self, op: O) -> Result<O::Output> {
         Ok(match self {
-            Backend::Agent(c) => c.call(&req).await?,
-            Backend::Local(s) => api::handle(s, req).await?,
+            Backend::Agent(c) => c.call(op).await?,
+            Backend::Local(s) => op.run(s).await?,
         })
     }
 

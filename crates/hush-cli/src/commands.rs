@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use hush_core::address::{Address, is_env_name};
-use hush_core::api::{Request, Response, unexpected};
+use hush_core::api;
 use hush_core::crypto::KdfParams;
 use hush_core::event::{PutKind, TeamRole, VaultRole};
 use hush_core::item::{format_time_ms, parse_date, parse_period_days};
@@ -39,9 +39,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Init { name } => init(&ctx, &name),
         Command::Whoami => {
-            let Response::Whoami(w) = ctx.one(Request::Whoami)? else {
-                bail!("unexpected answer")
-            };
+            let w = ctx.one(api::Whoami {})?;
             if ctx.json {
                 ctx.print_json(&w)?;
             } else {
@@ -56,28 +54,21 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Set(args) => set(&ctx, args),
         Command::Get { address } => {
             let address = Address::parse(&address)?;
-            match ctx.one(Request::Get {
+            let v = ctx.one(api::Get {
                 team: ctx.team.clone(),
                 address,
-            })? {
-                Response::Value { value } => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(value.expose().as_bytes())?;
-                    out.write_all(b"\n")?;
-                    out.flush()?;
-                    Ok(0)
-                }
-                other => Err(unexpected(&other).into()),
-            }
+            })?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(v.value.expose().as_bytes())?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            Ok(0)
         }
         Command::Ls { vault } => {
-            let Response::Secrets(list) = ctx.one(Request::List {
+            let list = ctx.one(api::List {
                 team: ctx.team.clone(),
                 vault,
-            })?
-            else {
-                bail!("unexpected answer")
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&list)?;
             } else {
@@ -88,9 +79,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Search { query, limit } => {
-            let Response::Hits(hits) = ctx.one(Request::Search { query, limit })? else {
-                bail!("unexpected answer")
-            };
+            let hits = ctx.one(api::Search { query, limit })?;
             if ctx.json {
                 ctx.print_json(&hits)?;
             } else {
@@ -108,14 +97,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::History { address, reveal } => {
             let address = Address::parse(&address)?;
-            let Response::History(versions) = ctx.one(Request::History {
+            let versions = ctx.one(api::History {
                 team: ctx.team.clone(),
                 address,
                 reveal,
-            })?
-            else {
-                bail!("unexpected answer")
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&versions)?;
             } else {
@@ -141,7 +127,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Rm { address } => {
             let address = Address::parse(&address)?;
-            ctx.one(Request::Remove {
+            ctx.one(api::Remove {
                 team: ctx.team.clone(),
                 address: address.clone(),
             })?;
@@ -162,7 +148,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 .block_on(hush_core::agent::AgentClient::connect(&ctx.home))
             {
                 Some(mut c) => {
-                    ctx.rt.block_on(c.call(&Request::Lock))?;
+                    ctx.rt.block_on(c.call(api::Lock {}))?;
                     eprintln!("locked");
                 }
                 None => eprintln!("no agent was running"),
@@ -179,14 +165,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 other => bail!("unknown role {other:?}: use member or admin"),
             };
             let ttl = parse_duration(&expires)?;
-            let out = match ctx.one(Request::Invite {
+            let out = ctx.one(api::Invite {
                 team: ctx.team.clone(),
                 role,
                 ttl_ms: i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX),
-            })? {
-                Response::Invited(i) => i,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&out)?;
             } else {
@@ -207,15 +190,12 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             relay,
             allow_http,
         } => {
-            let out = match ctx.one(Request::Join {
+            let out = ctx.one(api::Join {
                 code,
                 label: name,
                 relay,
                 allow_http,
-            })? {
-                Response::Joined(j) => j,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&out)?;
             } else {
@@ -228,12 +208,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Members => {
-            let list = match ctx.one(Request::Members {
+            let list = ctx.one(api::Members {
                 team: ctx.team.clone(),
-            })? {
-                Response::Members(m) => m,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&list)?;
             } else {
@@ -255,13 +232,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Admit { member } => {
-            let m = match ctx.one(Request::Admit {
+            let m = ctx.one(api::Admit {
                 team: ctx.team.clone(),
                 member,
-            })? {
-                Response::Member(m) => m,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             eprintln!(
                 "admitted {} as {}; `hush sync` to publish",
                 m.name,
@@ -270,13 +244,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Remove { member } => {
-            let (m, exposed) = match ctx.one(Request::RemoveMember {
+            let removed = ctx.one(api::RemoveMember {
                 team: ctx.team.clone(),
                 member,
-            })? {
-                Response::Removed { member, exposed } => (member, exposed),
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
+            let (m, exposed) = (removed.member, removed.exposed);
             if ctx.json {
                 ctx.print_json(&serde_json::json!({ "removed": m, "exposed": exposed }))?;
             } else {
@@ -294,27 +266,21 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             role,
         } => {
             let role = VaultRole::parse(&role)?;
-            let a = match ctx.one(Request::Grant {
+            let a = ctx.one(api::Grant {
                 team: ctx.team.clone(),
                 vault: vault.clone(),
                 member,
                 role,
-            })? {
-                Response::Access(mut a) if a.len() == 1 => a.remove(0),
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             eprintln!("{} now has {} access to {vault}", a.name, a.role.as_str());
             Ok(0)
         }
         Command::Revoke { vault, member } => {
-            let exposed = match ctx.one(Request::Revoke {
+            let exposed = ctx.one(api::Revoke {
                 team: ctx.team.clone(),
                 vault: vault.clone(),
                 member: member.clone(),
-            })? {
-                Response::Exposed(e) => e,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&exposed)?;
             } else {
@@ -324,13 +290,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Access { vault } => {
-            let list = match ctx.one(Request::Access {
+            let list = ctx.one(api::Access {
                 team: ctx.team.clone(),
                 vault,
-            })? {
-                Response::Access(a) => a,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&list)?;
             } else {
@@ -342,10 +305,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Sync => sync(&ctx),
         Command::Exposed => {
-            let list = match ctx.one(Request::Exposed)? {
-                Response::Exposed(e) => e,
-                other => return Err(unexpected(&other).into()),
-            };
+            let list = ctx.one(api::Exposed {})?;
             if ctx.json {
                 ctx.print_json(&list)?;
             } else {
@@ -354,10 +314,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Conflicts => {
-            let list = match ctx.one(Request::Conflicts)? {
-                Response::Conflicts(c) => c,
-                other => return Err(unexpected(&other).into()),
-            };
+            let list = ctx.one(api::Conflicts {})?;
             if ctx.json {
                 ctx.print_json(&list)?;
             } else {
@@ -370,14 +327,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Resolve { address, keep } => {
             let address = Address::parse(&address)?;
-            let v = match ctx.one(Request::ResolveConflict {
+            let v = ctx.one(api::ResolveConflict {
                 team: ctx.team.clone(),
                 address: address.clone(),
                 keep,
-            })? {
-                Response::Version(v) => v,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             eprintln!("resolved {address}: kept v{keep} as v{v}");
             Ok(0)
         }
@@ -449,14 +403,13 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
             allow_http,
         } => {
             let mut b = ctx.backend()?;
-            let r = ctx.rt.block_on(b.call(Request::TeamCreate {
+            let r = ctx.rt.block_on(b.call(api::TeamCreate {
                 name,
                 relay: relay.clone(),
                 allow_http,
             }));
             let t = match r {
-                Ok(Response::Team(t)) => t,
-                Ok(other) => return Err(unexpected(&other).into()),
+                Ok(t) => t,
                 Err(e) => {
                     ctx.rt.block_on(b.close());
                     return Err(e);
@@ -464,22 +417,21 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
             };
             eprintln!("created team {} and selected it", t.name);
             if relay.is_some() {
-                let r = ctx.rt.block_on(b.call(Request::Sync {
+                let r = ctx.rt.block_on(b.call(api::Sync {
                     team: Some(t.name.clone()),
                     all: false,
                 }));
                 match r {
-                    Ok(Response::Synced(s)) if s.iter().all(|o| o.error.is_none()) => {
+                    Ok(s) if s.iter().all(|o| o.error.is_none()) => {
                         eprintln!("published the team to its relay");
                     }
-                    Ok(Response::Synced(s)) => {
+                    Ok(s) => {
                         for o in s {
                             if let Some((_, m)) = o.error {
                                 eprintln!("hush: warning: {m}");
                             }
                         }
                     }
-                    Ok(other) => return Err(unexpected(&other).into()),
                     Err(e) => eprintln!("hush: warning: {e}"),
                 }
             }
@@ -491,7 +443,7 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
         TeamCommand::Compared => {
             let st = status_of(
                 ctx,
-                Request::TeamCompared {
+                api::TeamCompared {
                     team: ctx.team.clone(),
                 },
             )?;
@@ -508,7 +460,7 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
         TeamCommand::Status => {
             let st = status_of(
                 ctx,
-                Request::TeamStatus {
+                api::TeamStatus {
                     team: ctx.team.clone(),
                 },
             )?;
@@ -567,9 +519,7 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
         TeamCommand::Devices => return crate::service::devices(ctx),
         TeamCommand::Witness(cmd) => return crate::witness::witness(ctx, cmd),
         TeamCommand::List => {
-            let Response::Teams(list) = ctx.one(Request::TeamList)? else {
-                bail!("unexpected answer")
-            };
+            let list = ctx.one(api::TeamList {})?;
             if ctx.json {
                 ctx.print_json(&list)?;
             } else {
@@ -581,9 +531,7 @@ fn team(ctx: &Ctx, cmd: TeamCommand) -> Result<i32> {
             }
         }
         TeamCommand::Use { name } => {
-            let Response::Team(t) = ctx.one(Request::TeamUse { name })? else {
-                bail!("unexpected answer")
-            };
+            let t = ctx.one(api::TeamUse { name })?;
             eprintln!("selected team {}", t.name);
         }
     }
@@ -607,22 +555,19 @@ fn print_exposed(list: &[hush_core::membership::ExposedInfo]) {
     }
 }
 
-/// A request answered with a team's status.
-fn status_of(ctx: &Ctx, req: Request) -> Result<hush_core::membership::TeamStatus> {
-    match ctx.one(req)? {
-        Response::Status(s) => Ok(s),
-        other => Err(unexpected(&other).into()),
-    }
+/// An operation answered with a team's status.
+fn status_of<O>(ctx: &Ctx, op: O) -> Result<hush_core::membership::TeamStatus>
+where
+    O: api::Op<Output = hush_core::membership::TeamStatus>,
+{
+    ctx.one(op)
 }
 
 fn sync(ctx: &Ctx) -> Result<i32> {
-    let results = match ctx.one(Request::Sync {
+    let results = ctx.one(api::Sync {
         team: ctx.team.clone(),
         all: ctx.team.is_none(),
-    })? {
-        Response::Synced(r) => r,
-        other => return Err(unexpected(&other).into()),
-    };
+    })?;
     if ctx.json {
         ctx.print_json(&results)?;
     }
@@ -679,13 +624,10 @@ fn sync(ctx: &Ctx) -> Result<i32> {
 fn vault(ctx: &Ctx, cmd: VaultCommand) -> Result<i32> {
     match cmd {
         VaultCommand::Create { name } => {
-            let Response::Vault(v) = ctx.one(Request::VaultCreate {
+            let v = ctx.one(api::VaultCreate {
                 team: ctx.team.clone(),
                 name,
-            })?
-            else {
-                bail!("unexpected answer")
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&v)?;
             } else {
@@ -693,12 +635,9 @@ fn vault(ctx: &Ctx, cmd: VaultCommand) -> Result<i32> {
             }
         }
         VaultCommand::List => {
-            let Response::Vaults(list) = ctx.one(Request::VaultList {
+            let list = ctx.one(api::VaultList {
                 team: ctx.team.clone(),
-            })?
-            else {
-                bail!("unexpected answer")
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&list)?;
             } else {
@@ -739,7 +678,7 @@ fn set(ctx: &Ctx, args: SetArgs) -> Result<i32> {
         None | Some("-") => read_value_from_stdin(&address)?,
         Some(v) => SecretString::new(v.to_owned()),
     };
-    let r = ctx.rt.block_on(b.call(Request::Set {
+    let r = ctx.rt.block_on(b.call(api::Set {
         team: ctx.team.clone(),
         address: address.clone(),
         value,
@@ -747,21 +686,20 @@ fn set(ctx: &Ctx, args: SetArgs) -> Result<i32> {
         kind: PutKind::Set,
     }));
     ctx.rt.block_on(b.close());
-    let Response::Version(v) = r? else {
-        bail!("unexpected answer")
-    };
+    let v = r?;
     eprintln!("set {address} (version {v})");
     Ok(0)
 }
 
 fn resolve_one(ctx: &Ctx, b: &mut Backend, reference: &str) -> Result<SecretString> {
-    match ctx.rt.block_on(b.call(Request::Resolve {
+    let mut v = ctx.rt.block_on(b.call(api::Resolve {
         team: ctx.team.clone(),
         references: vec![reference.to_owned()],
         usage: Some(hush_core::event::UsageAction::Run),
-    }))? {
-        Response::Values(mut v) if v.len() == 1 => Ok(v.remove(0).value),
-        other => Err(unexpected(&other).into()),
+    }))?;
+    match (v.pop(), v.is_empty()) {
+        (Some(one), true) => Ok(one.value),
+        _ => bail!("the agent answered a different number of values than asked for"),
     }
 }
 
@@ -784,13 +722,10 @@ fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
             env.push((name, value));
         };
     for vault in &args.vaults {
-        let values = match ctx.rt.block_on(b.call(Request::VaultValues {
+        let values = ctx.rt.block_on(b.call(api::VaultValues {
             team: ctx.team.clone(),
             vault: vault.clone(),
-        }))? {
-            Response::Values(v) => v,
-            other => return Err(unexpected(&other).into()),
-        };
+        }))?;
         for nv in values {
             if is_env_name(&nv.name) {
                 conceal.push((
@@ -886,14 +821,11 @@ fn inject(ctx: &Ctx, input: Option<PathBuf>, output: Option<PathBuf>, force: boo
     let refs = hush_core::template::references(&template)?;
     let mut values = HashMap::new();
     if !refs.is_empty() {
-        let resolved = match ctx.one(Request::Resolve {
+        let resolved = ctx.one(api::Resolve {
             team: ctx.team.clone(),
             references: refs,
             usage: Some(hush_core::event::UsageAction::Inject),
-        })? {
-            Response::Values(v) => v,
-            other => return Err(unexpected(&other).into()),
-        };
+        })?;
         for nv in resolved {
             values.insert(nv.name, nv.value);
         }
@@ -958,7 +890,7 @@ fn unlock(ctx: &Ctx, timeout: &str) -> Result<i32> {
         .block_on(hush_core::agent::AgentClient::connect(&ctx.home))
     {
         // Replace a running agent so the new timeout applies.
-        let _ = ctx.rt.block_on(c.call(&Request::Lock));
+        let _ = ctx.rt.block_on(c.call(api::Lock {}));
     }
     if !hush_core::store::Store::exists(&ctx.home) {
         return Err(hush_core::Error::NotInitialized(ctx.home.clone()).into());

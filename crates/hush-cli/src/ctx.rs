@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use hush_core::address::Address;
-use hush_core::api::{Request, Response};
+use hush_core::api;
 use hush_core::secret::SecretString;
 use zeroize::Zeroizing;
 
@@ -26,10 +26,10 @@ impl Ctx {
         self.rt.block_on(Backend::open(&self.home))
     }
 
-    /// Opens a backend, sends one request, closes.
-    pub(crate) fn one(&self, req: Request) -> Result<Response> {
+    /// Opens a backend, runs one operation, closes.
+    pub(crate) fn one<O: api::Op>(&self, op: O) -> Result<O::Output> {
         let mut b = self.backend()?;
-        let r = self.rt.block_on(b.call(req));
+        let r = self.rt.block_on(b.call(op));
         self.rt.block_on(b.close());
         r
     }

@@ -1,7 +1,7 @@
 //! The `hush` command-line client: argument parsing, prompts and process plumbing over `hush-core`.
 //!
 //! Arguments are parsed into a pure [`cli::Cli`] before any I/O. Every command that touches
-//! secrets becomes a [`hush_core::api::Request`] handled by a [`backend::Backend`]: the running
+//! secrets becomes a typed [`hush_core::api::Op`] run by a [`backend::Backend`]: the running
 //! agent when there is one, else a session this process unlocks itself. Data goes to stdout,
 //! everything else to stderr; errors are one line that says what to do.
 

@@ -2,7 +2,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use hush_core::address::Address;
-use hush_core::api::{Request, Response, unexpected};
+use hush_core::api;
 use hush_core::audit::{ActivityFilter, VerifyReport};
 use hush_core::item::{format_time_ms, parse_date};
 use hush_core::lifecycle::KeyState;
@@ -16,12 +16,9 @@ const DAY_MS: i64 = 86_400_000;
 
 /// `hush status`: exit 0 whatever it finds (it is a report).
 pub(crate) fn status(ctx: &Ctx) -> Result<i32> {
-    let r = match ctx.one(Request::KeyStatus {
+    let r = ctx.one(api::KeyStatus {
         team: ctx.team.clone(),
-    })? {
-        Response::KeyStatus(r) => r,
-        other => return Err(unexpected(&other).into()),
-    };
+    })?;
     if ctx.json {
         ctx.print_json(&r)?;
         return Ok(0);
@@ -75,7 +72,7 @@ pub(crate) fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         Some(v) => Ok(SecretString::new(v.to_owned())),
     };
     let r = match value {
-        Ok(value) => ctx.rt.block_on(b.call(Request::Rotate {
+        Ok(value) => ctx.rt.block_on(b.call(api::Rotate {
             team: ctx.team.clone(),
             address: address.clone(),
             value,
@@ -84,10 +81,7 @@ pub(crate) fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         Err(e) => Err(e),
     };
     ctx.rt.block_on(b.close());
-    let v = match r? {
-        Response::Version(v) => v,
-        other => return Err(unexpected(&other).into()),
-    };
+    let v = r?;
     if ctx.json {
         ctx.print_json(&serde_json::json!({ "address": address.to_string(), "version": v }))?;
     } else {
@@ -99,14 +93,11 @@ pub(crate) fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
 /// `hush leaked VAULT/NAME [--note TEXT]`.
 pub(crate) fn leaked(ctx: &Ctx, address: &str, note: Option<String>) -> Result<i32> {
     let address = Address::parse(address)?;
-    let r = match ctx.one(Request::Leaked {
+    let r = ctx.one(api::Leaked {
         team: ctx.team.clone(),
         address: address.clone(),
         note: note.unwrap_or_default(),
-    })? {
-        Response::Leaked(r) => r,
-        other => return Err(unexpected(&other).into()),
-    };
+    })?;
     if ctx.json {
         ctx.print_json(&r)?;
         return Ok(0);
@@ -175,14 +166,11 @@ fn timeline(ctx: &Ctx, args: AuditArgs) -> Result<i32> {
         since_ms,
         action: args.action,
     };
-    let entries = match ctx.one(Request::Audit {
+    let entries = ctx.one(api::Audit {
         team: ctx.team.clone(),
         filter,
         limit: args.limit.unwrap_or(usize::MAX),
-    })? {
-        Response::Activity(e) => e,
-        other => return Err(unexpected(&other).into()),
-    };
+    })?;
     if ctx.json {
         ctx.print_json(&entries)?;
         return Ok(0);
@@ -214,10 +202,7 @@ fn verify(ctx: &Ctx) -> Result<i32> {
         .rt
         .block_on(hush_core::agent::AgentClient::connect(&ctx.home))
     {
-        Some(mut c) => match ctx.rt.block_on(c.call(&Request::AuditVerify))? {
-            Response::Verified(r) => r,
-            other => return Err(unexpected(&other).into()),
-        },
+        Some(mut c) => ctx.rt.block_on(c.call(api::AuditVerify {}))?,
         None => {
             if !hush_core::store::Store::exists(&ctx.home) {
                 return Err(hush_core::Error::NotInitialized(ctx.home.clone()).into());

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use hush_core::agent::AgentClient;
-use hush_core::api::{Request, Response, unexpected};
+use hush_core::api;
 use hush_scan::git::BlobRef;
 use hush_scan::{Finding, KnownValue, Note, Scanner, What};
 use serde::Serialize;
@@ -286,15 +286,8 @@ fn known_values(
             );
             return Ok((Vec::new(), Source::None));
         };
-        return match rt.block_on(client.call(&Request::KnownValues)) {
-            Ok(Response::KnownValues(v)) => Ok((convert(v), Source::Agent)),
-            Ok(other) => {
-                notes.push(format!(
-                    "the agent did not return values ({}): checking key shapes only",
-                    unexpected(&other)
-                ));
-                Ok((Vec::new(), Source::None))
-            }
+        return match rt.block_on(client.call(api::KnownValues {})) {
+            Ok(v) => Ok((convert(v), Source::Agent)),
             Err(e) => {
                 notes.push(format!(
                     "the agent did not return values ({e}): checking key shapes only"
@@ -308,12 +301,9 @@ fn known_values(
         Backend::Agent(_) => Source::Agent,
         Backend::Local(_) => Source::Password,
     };
-    let r = rt.block_on(b.call(Request::KnownValues));
+    let r = rt.block_on(b.call(api::KnownValues {}));
     rt.block_on(b.close());
-    match r? {
-        Response::KnownValues(v) => Ok((convert(v), source)),
-        other => Err(unexpected(&other).into()),
-    }
+    Ok((convert(r?), source))
 }
 
 /// Core values → scanner values, moving each value's buffer (no copy left behind).

@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use anyhow::{Result, anyhow, bail};
-use hush_core::api::{Request, Response, unexpected};
+use hush_core::api;
 use hush_core::item::format_time_ms;
 
 use crate::cli::{Command, ServiceCommand, VaultCommand};
@@ -63,15 +63,12 @@ pub(crate) fn service(ctx: &Ctx, cmd: ServiceCommand) -> Result<i32> {
             let expires_ms = now
                 .checked_add(lifetime)
                 .ok_or_else(|| anyhow!("lifetime {expires:?} is too long"))?;
-            let created = match ctx.one(Request::ServiceCreate {
+            let created = ctx.one(api::ServiceCreate {
                 team: ctx.team.clone(),
                 name,
                 vaults,
                 expires_ms,
-            })? {
-                Response::ServiceCreated(c) => c,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             let s = &created.service;
             eprintln!(
                 "created service identity {} (read-only on {}), expires {} UTC",
@@ -100,12 +97,9 @@ pub(crate) fn service(ctx: &Ctx, cmd: ServiceCommand) -> Result<i32> {
             Ok(0)
         }
         ServiceCommand::List => {
-            let list = match ctx.one(Request::ServiceList {
+            let list = ctx.one(api::ServiceList {
                 team: ctx.team.clone(),
-            })? {
-                Response::Services(l) => l,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&list)?;
             } else if list.is_empty() {
@@ -124,13 +118,10 @@ pub(crate) fn service(ctx: &Ctx, cmd: ServiceCommand) -> Result<i32> {
             Ok(0)
         }
         ServiceCommand::Revoke { name } => {
-            let (service, exposed) = match ctx.one(Request::ServiceRevoke {
+            let api::ServiceRevoked { service, exposed } = ctx.one(api::ServiceRevoke {
                 team: ctx.team.clone(),
                 name,
-            })? {
-                Response::ServiceRevoked { service, exposed } => (service, exposed),
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&serde_json::json!({ "service": service, "exposed": exposed }))?;
                 return Ok(0);
@@ -155,12 +146,9 @@ pub(crate) fn service(ctx: &Ctx, cmd: ServiceCommand) -> Result<i32> {
 
 /// `hush team devices`
 pub(crate) fn devices(ctx: &Ctx) -> Result<i32> {
-    let list = match ctx.one(Request::DeviceActivity {
+    let list = ctx.one(api::DeviceActivity {
         team: ctx.team.clone(),
-    })? {
-        Response::DeviceActivity(l) => l,
-        other => return Err(unexpected(&other).into()),
-    };
+    })?;
     if ctx.json {
         ctx.print_json(&list)?;
         return Ok(0);

@@ -4,7 +4,7 @@
 //! one implementation in `hush_core::transfer` serves every front end. Backup and restore work on
 //! files in the data directory and stay in this process: the CLI never holds the agent's keys,
 //! and a backup needs only the store file (ciphertext) plus the plaintext of every readable
-//! secret, which it asks the backend for (`Request::ExportAll`).
+//! secret, which it asks the backend for (`api::ExportAll {}`).
 //!
 //! # The backup file
 //!
@@ -26,7 +26,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use hush_core::api::{Request, Response, unexpected};
+use hush_core::api;
 use hush_core::secret::SecretString;
 use hush_core::store::Store;
 use hush_core::transfer::{self, ExportedSecret, ImportFormat, ImportReport};
@@ -66,9 +66,9 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn one(&self, req: Request) -> Result<Response> {
+    fn one<O: api::Op>(&self, op: O) -> Result<O::Output> {
         let mut b = self.rt.block_on(Backend::open(self.home))?;
-        let r = self.rt.block_on(b.call(req));
+        let r = self.rt.block_on(b.call(op));
         self.rt.block_on(b.close());
         r
     }
@@ -100,16 +100,13 @@ pub fn import(ctx: &Ctx<'_>, cmd: ImportCommand) -> Result<i32> {
     let parsed = transfer::parse(format, text)
         .map_err(|e| anyhow!("{}: {e}; nothing was imported", args.file.display()))?;
     drop(bytes);
-    let report = match ctx.one(Request::Import {
+    let report = ctx.one(api::Import {
         team: ctx.team.map(str::to_owned),
         vault: args.vault,
         items: parsed.items,
         skipped: parsed.skipped,
         overwrite: args.overwrite,
-    })? {
-        Response::Imported(r) => r,
-        other => return Err(unexpected(&other).into()),
-    };
+    })?;
     if ctx.json {
         ctx.print_json(&report)?;
     } else {
@@ -163,13 +160,10 @@ pub fn export(ctx: &Ctx<'_>, vault: &str, format: ExportFormat, plaintext: bool)
             "refusing to export without --plaintext: this prints every value of vault `{vault}` in plaintext, readable by anything that sees the output (terminal scrollback, files, logs); pass --plaintext if that is what you want"
         );
     }
-    let list = match ctx.one(Request::Export {
+    let list = ctx.one(api::Export {
         team: ctx.team.map(str::to_owned),
         vault: vault.to_owned(),
-    })? {
-        Response::Exported(l) => l,
-        other => return Err(unexpected(&other).into()),
-    };
+    })?;
     let out: Zeroizing<Vec<u8>> = match format {
         ExportFormat::Dotenv => {
             let (text, left_out) = transfer::render_dotenv(&list);
@@ -418,10 +412,7 @@ pub fn backup(ctx: &Ctx<'_>, file: &Path, force: bool) -> Result<i32> {
         );
     }
     let passphrase = new_passphrase()?;
-    let secrets = match ctx.one(Request::ExportAll)? {
-        Response::Exported(l) => l,
-        other => return Err(unexpected(&other).into()),
-    };
+    let secrets = ctx.one(api::ExportAll {})?;
     let db = snapshot_store(ctx)?;
     let created_ms = now_ms();
     let mtime = u64::try_from(created_ms / 1000).unwrap_or(0);

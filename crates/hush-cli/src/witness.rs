@@ -1,7 +1,7 @@
 //! `hush team witness ...`: the witnesses a team requires (see `hush_core::witness`).
 
 use anyhow::Result;
-use hush_core::api::{Request, Response, unexpected};
+use hush_core::api;
 use hush_core::witness::WitnessInfo;
 
 use crate::cli::WitnessCommand;
@@ -18,14 +18,11 @@ fn last_seen(w: &WitnessInfo) -> String {
 pub(crate) fn witness(ctx: &Ctx, cmd: WitnessCommand) -> Result<i32> {
     match cmd {
         WitnessCommand::Add { url, key } => {
-            let added = match ctx.one(Request::WitnessAdd {
+            let added = ctx.one(api::WitnessAdd {
                 team: ctx.team.clone(),
                 url,
                 key,
-            })? {
-                Response::WitnessAdded(a) => a,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&added)?;
             } else {
@@ -41,12 +38,9 @@ pub(crate) fn witness(ctx: &Ctx, cmd: WitnessCommand) -> Result<i32> {
             }
         }
         WitnessCommand::List => {
-            let list = match ctx.one(Request::WitnessList {
+            let list = ctx.one(api::WitnessList {
                 team: ctx.team.clone(),
-            })? {
-                Response::Witnesses(l) => l,
-                other => return Err(unexpected(&other).into()),
-            };
+            })?;
             if ctx.json {
                 ctx.print_json(&list)?;
             } else if list.is_empty() {
@@ -58,13 +52,10 @@ pub(crate) fn witness(ctx: &Ctx, cmd: WitnessCommand) -> Result<i32> {
             }
         }
         WitnessCommand::Remove { url } => {
-            match ctx.one(Request::WitnessRemove {
+            ctx.one(api::WitnessRemove {
                 team: ctx.team.clone(),
                 witness: url.clone(),
-            })? {
-                Response::Ok => {}
-                other => return Err(unexpected(&other).into()),
-            }
+            })?;
             eprintln!("the team no longer requires witness {url}");
         }
     }

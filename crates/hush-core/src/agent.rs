@@ -15,7 +15,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Mutex;
 use zeroize::Zeroizing;
 
-use crate::api::{self, Request, Response};
+use crate::api::{Op, Reply, Request};
 use crate::error::{Error, Result};
 use crate::session::Session;
 
@@ -34,13 +34,18 @@ async fn write_frame(stream: &mut UnixStream, value: &impl serde::Serialize) -> 
         serde_json::to_vec(value)
             .map_err(|e| Error::Agent(format!("cannot encode message: {e}")))?,
     );
+    write_raw_frame(stream, &body).await
+}
+
+/// Writes one length-prefixed frame of already encoded JSON.
+async fn write_raw_frame(stream: &mut UnixStream, body: &[u8]) -> Result<()> {
     let len = u32::try_from(body.len()).map_err(|_| Error::Agent("message too large".into()))?;
     stream
         .write_all(&len.to_be_bytes())
         .await
         .map_err(|e| Error::io("agent socket", e))?;
     stream
-        .write_all(&body)
+        .write_all(body)
         .await
         .map_err(|e| Error::io("agent socket", e))
 }
@@ -88,10 +93,11 @@ impl AgentClient {
         }
     }
 
-    /// Sends a request and waits for the answer.
-    pub async fn call(&mut self, req: &Request) -> Result<Response> {
-        write_frame(&mut self.stream, req).await?;
-        read_frame::<Response>(&mut self.stream)
+    /// Sends an operation to the agent and waits for its typed answer.
+    pub async fn call<O: Op>(&mut self, op: O) -> Result<O::Output> {
+        let request: Request = op.into();
+        write_frame(&mut self.stream, &request).await?;
+        read_frame::<Reply<O::Output>>(&mut self.stream)
             .await?
             .ok_or_else(|| Error::Agent("the agent closed the connection".into()))?
             .into_result()
@@ -151,7 +157,7 @@ pub async fn serve(session: Session, idle: Duration, ready: impl FnOnce()) -> Re
 pub enum Stopped {
     /// The `stop` future completed (the owner locked).
     Stopped,
-    /// A client sent [`Request::Lock`] (`hush lock`): the owner should lock now.
+    /// A client sent [`crate::api::Lock`] (`hush lock`): the owner should lock now.
     LockRequested,
 }
 
@@ -220,30 +226,25 @@ async fn serve_connection(
     activity: tokio::sync::mpsc::UnboundedSender<bool>,
 ) -> Result<()> {
     while let Some(req) = read_frame::<Request>(&mut stream).await? {
-        let lock = matches!(req, Request::Lock);
+        let lock = req.is_lock();
         let _ = activity.send(false);
-        let response = {
+        let reply = {
             let mut guard = session.lock().await;
             match guard.as_mut() {
-                None => Response::Error {
-                    code: "agent".into(),
-                    message: "the agent is locked".into(),
-                },
+                None => error_reply(&Error::Agent("the agent is locked".into())),
                 Some(s) => match s.refresh().await {
-                    Err(e) => error_response(&e),
-                    Ok(()) => {
-                        let r = api::handle(s, req)
-                            .await
-                            .unwrap_or_else(|e| error_response(&e));
-                        match s.mark_seen().await {
-                            Ok(()) => r,
-                            Err(e) => error_response(&e),
-                        }
-                    }
+                    Err(e) => error_reply(&e),
+                    Ok(()) => match req.serve(s).await {
+                        Err(e) => error_reply(&e),
+                        Ok(answer) => match s.mark_seen().await {
+                            Ok(()) => answer,
+                            Err(e) => error_reply(&e),
+                        },
+                    },
                 },
             }
         };
-        write_frame(&mut stream, &response).await?;
+        write_raw_frame(&mut stream, &reply).await?;
         if lock {
             let _ = activity.send(true);
             break;
@@ -252,9 +253,7 @@ async fn serve_connection(
     Ok(())
 }
 
-fn error_response(e: &Error) -> Response {
-    Response::Error {
-        code: e.code().into(),
-        message: e.to_string(),
-    }
+/// An encoded error reply (encoding a code and a message cannot fail).
+fn error_reply(e: &Error) -> Zeroizing<Vec<u8>> {
+    crate::api::encode(&Reply::<()>::error(e)).unwrap_or_default()
 }
