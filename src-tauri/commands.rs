@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use hush_core::address::{Address, is_env_name};
+use hush_core::address::Address;
 use hush_core::api::{self, Op};
 use hush_core::crypto::KdfParams;
-use hush_core::event::{PutKind, TeamRole, UsageAction, VaultRole};
+use hush_core::event::{PutKind, TeamRole, VaultRole};
 use hush_core::secret::SecretString;
 use hush_core::session::{MetaUpdate, Session};
 use hush_core::store::Store;
@@ -23,7 +23,7 @@ use crate::dto::{
     JoinDto, LockReason, MemberDto, RemovedDto, SecretDetail, SecretRow, Settings, SyncStatus,
     TeamDto, VaultDto, VersionRow, WhoAmIDto,
 };
-use crate::error::{CmdError, CmdResult};
+use crate::error::CmdResult;
 use crate::sensitive::{Revealed, Sensitive};
 use crate::state::Desktop;
 
@@ -41,9 +41,6 @@ fn map<T, U: From<T>>(v: Vec<T>) -> Vec<U> {
     v.into_iter().map(U::from).collect()
 }
 
-/// Shortest master password accepted for a new store (as the CLI asks).
-const MIN_PASSWORD_CHARS: usize = 8;
-
 #[tauri::command]
 pub async fn app_state(d: D<'_>) -> CmdResult<AppStateDto> {
     Ok(AppStateDto {
@@ -56,11 +53,7 @@ pub async fn app_state(d: D<'_>) -> CmdResult<AppStateDto> {
 
 #[tauri::command]
 pub async fn init_identity(d: D<'_>, name: String, password: Sensitive) -> CmdResult<WhoAmIDto> {
-    if password.0.expose().chars().count() < MIN_PASSWORD_CHARS {
-        return Err(CmdError::invalid(format!(
-            "the master password must be at least {MIN_PASSWORD_CHARS} characters"
-        )));
-    }
+    hush_core::local::check_new_master_password(&password.0)?;
     let home = d.home().to_owned();
     d.unlock_with(Session::init(
         &home,
@@ -129,23 +122,13 @@ fn my_role(s: &Session, me: Uuid, team: &str, vault: &str) -> Option<VaultRole> 
         .map(|a| a.role)
 }
 
-/// Teams that have a name (those still waiting for admission have no vaults to show), as
-/// their UUIDs: the core takes them wherever it takes a team name, and they are never ambiguous.
-fn named_teams(s: &Session) -> Vec<String> {
-    s.team_list()
-        .into_iter()
-        .filter(|t| !t.name.is_empty())
-        .map(|t| t.id.to_string())
-        .collect()
-}
-
 #[tauri::command]
 pub async fn list_vaults(d: D<'_>, team: Option<String>) -> CmdResult<Vec<VaultDto>> {
     d.read(|s| {
         let me = s.whoami().device_id;
         let teams = match team {
             Some(t) => vec![t],
-            None => named_teams(s),
+            None => api::named_teams(s),
         };
         let mut out = Vec::new();
         for t in teams {
@@ -173,30 +156,22 @@ pub async fn create_vault(d: D<'_>, team: String, name: String) -> CmdResult<Vau
 
 #[tauri::command]
 pub async fn list_secrets(d: D<'_>) -> CmdResult<Vec<SecretRow>> {
-    let now = d.now_ms();
-    d.read(all_rows)
-        .await
-        .map(|rows| rows.into_iter().map(|r| SecretRow::new(r, now)).collect())
-}
-
-/// Every readable live secret of every team.
-fn all_rows(s: &mut Session) -> hush_core::Result<Vec<hush_core::session::SecretInfo>> {
-    let mut rows = Vec::new();
-    for t in named_teams(s) {
-        rows.extend(s.list(Some(&t), None)?);
-    }
-    Ok(rows)
+    rows(&d, api::ListAll {}).await
 }
 
 #[tauri::command]
 pub async fn attention(d: D<'_>) -> CmdResult<Vec<SecretRow>> {
+    rows(&d, api::Attention {}).await
+}
+
+/// A listing as rows, with each secret's rotation state now.
+async fn rows<O>(d: &Desktop, op: O) -> CmdResult<Vec<SecretRow>>
+where
+    O: Op<Output = Vec<hush_core::session::SecretInfo>> + 'static,
+{
     let now = d.now_ms();
-    d.read(all_rows).await.map(|rows| {
-        rows.into_iter()
-            .map(|r| SecretRow::new(r, now))
-            .filter(SecretRow::needs_attention)
-            .collect()
-    })
+    let rows = d.session_call(false, |s| Box::pin(op.run(s))).await?;
+    Ok(rows.into_iter().map(|r| SecretRow::new(r, now)).collect())
 }
 
 /// `hush status`'s alerts, every team: unusual reading, a service identity on a new address, a
@@ -270,41 +245,18 @@ pub async fn reveal_secret(
     name: String,
     version: Option<u32>,
 ) -> CmdResult<Revealed> {
-    let a = addr(vault, name);
-    let value = d
-        .read(|s| match version {
-            None => s.get(Some(&team), &a),
-            Some(v) => s
-                .history(Some(&team), &a, true)?
-                .into_iter()
-                .find(|h| h.version == v)
-                .and_then(|h| h.value)
-                .ok_or_else(|| hush_core::Error::NotFound(format!("version {v} of `{a}`"))),
-        })
-        .await?;
-    let action = if version.is_some() {
-        UsageAction::History
-    } else {
-        UsageAction::Reveal
-    };
-    record_usage(&d, team, a, action).await;
-    Ok(Revealed(value))
-}
-
-/// Records that this device read a value (for the team's usage log), best-effort: the value
-/// was already shown or copied, so a failure to record never fails the command.
-async fn record_usage(d: &Desktop, team: String, address: Address, action: UsageAction) {
-    let op = api::RecordUsage {
+    let op = api::Reveal {
         team: Some(team),
-        address,
-        action,
+        address: addr(vault, name),
+        version,
+        purpose: api::ReadFor::Reveal,
     };
-    if let Ok(n) = d.session_call(false, |s| Box::pin(op.run(s))).await
-        && n > 0
-    {
+    let read = d.session_call(false, |s| Box::pin(op.run(s))).await?;
+    if read.recorded {
         // A usage event was appended: send it with the next sync.
         d.wake_sync();
     }
+    Ok(Revealed(read.value))
 }
 
 /// What `copy_secret` puts on the clipboard.
@@ -328,40 +280,40 @@ pub async fn copy_secret(
     name: String,
     format: CopyFormat,
 ) -> CmdResult<CopyOut> {
-    let a = addr(vault, name);
-    let text = d
-        .read(|s| match format {
-            CopyFormat::Value => s.get(Some(&team), &a),
-            CopyFormat::Reference | CopyFormat::Env => {
-                s.history(Some(&team), &a, false)?; // it exists and is readable
-                let selected = s
-                    .team_list()
-                    .into_iter()
-                    .any(|t| t.selected && t.name == team);
-                let reference = Address {
-                    team: (!selected).then(|| team.clone()),
-                    ..a.clone()
-                }
-                .to_reference();
-                if format == CopyFormat::Reference {
-                    return Ok(SecretString::new(reference));
-                }
-                if !is_env_name(&a.name) {
-                    return Err(hush_core::Error::Invalid(format!(
-                        "`{}` is not a valid environment variable name",
-                        a.name
-                    )));
-                }
-                Ok(SecretString::new(format!("{}={reference}", a.name)))
-            }
-        })
-        .await?;
+    let address = addr(vault, name);
+    let team = Some(team);
+    let (text, recorded) = match format {
+        CopyFormat::Value => {
+            let op = api::Reveal {
+                team,
+                address,
+                version: None,
+                purpose: api::ReadFor::Copy,
+            };
+            let read = d.session_call(false, |s| Box::pin(op.run(s))).await?;
+            (read.value, read.recorded)
+        }
+        CopyFormat::Reference | CopyFormat::Env => {
+            let form = if format == CopyFormat::Reference {
+                api::NameForm::Reference
+            } else {
+                api::NameForm::EnvLine
+            };
+            let op = api::NameAs {
+                team,
+                address,
+                form,
+            };
+            let name = d.session_call(false, |s| Box::pin(op.run(s))).await?;
+            (SecretString::new(name), false)
+        }
+    };
     let secs = d.settings().clipboard_clear_secs;
     let clear_after = (format == CopyFormat::Value).then(|| Duration::from_secs(secs.into()));
     d.clipboard().copy(&text, clear_after)?;
     drop(text);
-    if format == CopyFormat::Value {
-        record_usage(&d, team, a, UsageAction::Copy).await;
+    if recorded {
+        d.wake_sync();
     }
     Ok(CopyOut {
         clear_after_secs: if clear_after.is_some() { secs } else { 0 },

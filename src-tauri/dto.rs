@@ -217,16 +217,6 @@ pub struct SecretRow {
 }
 
 impl SecretRow {
-    /// Exposed, in conflict, or due/overdue/expired: something a person should act on.
-    pub fn needs_attention(&self) -> bool {
-        self.exposed.is_some()
-            || self.conflict
-            || matches!(
-                self.rotation,
-                RotationState::Due | RotationState::Overdue | RotationState::Expired
-            )
-    }
-
     /// A row from the core's listing, with the rotation state at `now_ms`.
     pub fn new(s: SecretInfo, now_ms: i64) -> Self {
         let rotation = s.rotation_state(now_ms);

@@ -46,21 +46,8 @@ macro_rules! command_handler {
 
 /// The data directory: `HUSH_HOME` (as for the CLI), else the platform default.
 pub fn resolve_home() -> Result<PathBuf, String> {
-    match std::env::var_os("HUSH_HOME") {
-        Some(h) if h.is_empty() => Err("HUSH_HOME is empty".into()),
-        Some(h) => {
-            let h = PathBuf::from(h);
-            if h.is_absolute() {
-                Ok(h)
-            } else {
-                std::env::current_dir()
-                    .map(|d| d.join(h))
-                    .map_err(|e| format!("cannot read the current directory: {e}"))
-            }
-        }
-        None => hush_core::session::Session::default_home()
-            .ok_or_else(|| "cannot find a data directory: set HUSH_HOME".into()),
-    }
+    let explicit = std::env::var_os(hush_core::local::HOME_ENV).map(PathBuf::from);
+    hush_core::local::resolve_home(explicit).map_err(|e| e.to_string())
 }
 
 /// Adds the commands and the state to a builder (the real runtime's, or Tauri's mock

@@ -96,9 +96,7 @@ pub fn new_password(env: &str) -> Result<SecretString> {
         return Ok(SecretString::new(p));
     }
     let a = prompt_hidden("New master password: ")?;
-    if a.len() < 8 {
-        bail!("the master password must be at least 8 characters");
-    }
+    hush_core::local::check_new_master_password(&a)?;
     let b = prompt_hidden("Repeat the password: ")?;
     if a != b {
         bail!("the passwords do not match");
@@ -108,17 +106,5 @@ pub fn new_password(env: &str) -> Result<SecretString> {
 
 /// The data directory: --home / HUSH_HOME, else the platform default.
 pub fn resolve_home(home: Option<PathBuf>) -> Result<PathBuf> {
-    match home {
-        Some(h) if h.as_os_str().is_empty() => bail!("--home / HUSH_HOME is empty"),
-        Some(h) => Ok(if h.is_absolute() {
-            h
-        } else {
-            std::env::current_dir()
-                .context("cannot read the current directory")?
-                .join(h)
-        }),
-        None => Session::default_home().ok_or_else(|| {
-            anyhow::anyhow!("cannot find a data directory: set HUSH_HOME or pass --home")
-        }),
-    }
+    Ok(hush_core::local::resolve_home(home)?)
 }

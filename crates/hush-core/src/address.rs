@@ -64,6 +64,18 @@ impl Address {
     pub fn to_reference(&self) -> String {
         format!("{REF_PREFIX}{self}")
     }
+
+    /// A `NAME=hush://…` line for an env file, naming the secret by its own name (which must be
+    /// a valid environment variable name).
+    pub fn to_env_line(&self) -> Result<String> {
+        if !is_env_name(&self.name) {
+            return Err(Error::Invalid(format!(
+                "`{}` is not a valid environment variable name",
+                self.name
+            )));
+        }
+        Ok(format!("{}={}", self.name, self.to_reference()))
+    }
 }
 
 impl std::fmt::Display for Address {
@@ -85,6 +97,17 @@ pub fn is_env_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_lines_name_the_secret_and_refuse_names_a_shell_cannot_take() {
+        let a = Address::parse("prod/STRIPE_KEY").expect("address");
+        assert_eq!(
+            a.to_env_line().expect("env name"),
+            "STRIPE_KEY=hush://prod/STRIPE_KEY"
+        );
+        let bad = Address::parse("prod/stripe-key").expect("address");
+        assert!(matches!(bad.to_env_line(), Err(Error::Invalid(_))));
+    }
 
     #[test]
     fn parses_addresses_and_references() {

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod dotenv;
 pub mod known;
 pub mod lifecycle;
+pub mod local;
 pub mod membership;
 pub mod relay_client;
 pub mod relay_usage;

@@ -34,7 +34,9 @@ use crate::error::{Error, Result};
 use crate::event::{KeyScope, Payload, Public, PutKind, SignedEvent, UsageAction, VaultRole};
 use crate::item::{ItemSlot, civil_from_days, parse_date};
 use crate::secret::SecretString;
-use crate::session::{MetaUpdate, RotationState, SecretInfo, Session, Team};
+use crate::session::{
+    EXPIRY_DUE_DAYS, MetaUpdate, ROTATION_DUE_DAYS, RotationState, SecretInfo, Session, Team,
+};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -142,6 +144,19 @@ fn date_of_ms(ms: i64) -> String {
     date_of_day(ms.div_euclid(DAY_MS))
 }
 
+impl SecretInfo {
+    /// Exposed, in conflict, or due, overdue or expired at `now_ms`: something a person should
+    /// act on (the app's "Needs attention" list; `hush status` lists the same keys).
+    pub fn needs_attention(&self, now_ms: i64) -> bool {
+        self.exposed.is_some()
+            || !self.conflict.is_empty()
+            || matches!(
+                self.rotation_state(now_ms),
+                RotationState::Due | RotationState::Overdue | RotationState::Expired
+            )
+    }
+}
+
 /// Why `info` needs attention at `now_ms`: (state, reason, since when). Empty when it does not.
 pub fn key_states(info: &SecretInfo, now_ms: i64) -> Vec<(KeyState, String, i64)> {
     let mut out = Vec::new();
@@ -178,16 +193,16 @@ pub fn key_states(info: &SecretInfo, now_ms: i64) -> Vec<(KeyState, String, i64)
             let mut reasons = Vec::new();
             let mut since = i64::MAX;
             if let Some(dl) = deadline
-                && now_ms > dl - 7 * DAY_MS
+                && now_ms > dl - ROTATION_DUE_DAYS * DAY_MS
             {
                 reasons.push(format!("rotation due by {}", date_of_ms(dl)));
-                since = since.min(dl - 7 * DAY_MS);
+                since = since.min(dl - ROTATION_DUE_DAYS * DAY_MS);
             }
             if let Some(e) = expiry
-                && now_ms.div_euclid(DAY_MS) > e - 14
+                && now_ms.div_euclid(DAY_MS) > e - EXPIRY_DUE_DAYS
             {
                 reasons.push(format!("expires on {}", date_of_day(e)));
-                since = since.min((e - 13) * DAY_MS);
+                since = since.min((e - EXPIRY_DUE_DAYS + 1) * DAY_MS);
             }
             if !reasons.is_empty() {
                 out.push((KeyState::Due, reasons.join("; "), since));

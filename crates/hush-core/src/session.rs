@@ -115,6 +115,11 @@ pub struct SecretInfo {
     pub conflict: Vec<u32>,
 }
 
+/// A secret with a rotation period is due this many days before its deadline.
+pub const ROTATION_DUE_DAYS: i64 = 7;
+/// A secret with an expiry date is due this many days before it.
+pub const EXPIRY_DUE_DAYS: i64 = 14;
+
 /// Where a secret stands against its rotation period and expiry date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,7 +128,7 @@ pub enum RotationState {
     None,
     /// Within its period and far from expiry.
     Ok,
-    /// Within 7 days of its rotation deadline or 14 days of its expiry.
+    /// Within [`ROTATION_DUE_DAYS`] of its rotation deadline or [`EXPIRY_DUE_DAYS`] of its expiry.
     Due,
     /// Past its rotation period.
     Overdue,
@@ -155,8 +160,8 @@ impl SecretInfo {
         {
             return RotationState::Overdue;
         }
-        let due_rotation = deadline.is_some_and(|dl| now_ms > dl - 7 * DAY);
-        let due_expiry = expiry.is_some_and(|e| today > e - 14);
+        let due_rotation = deadline.is_some_and(|dl| now_ms > dl - ROTATION_DUE_DAYS * DAY);
+        let due_expiry = expiry.is_some_and(|e| today > e - EXPIRY_DUE_DAYS);
         match (deadline, expiry) {
             (None, None) => RotationState::None,
             _ if due_rotation || due_expiry => RotationState::Due,
@@ -1331,16 +1336,8 @@ impl Session {
 
     /// The home directory of a session-less caller (for messages).
     pub fn default_home() -> Option<PathBuf> {
-        dirs_home()
+        crate::local::default_home()
     }
-}
-
-fn dirs_home() -> Option<PathBuf> {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .map(|d| d.join("hush"))
 }
 
 /// Zeroizing helper for reading a password-like line.

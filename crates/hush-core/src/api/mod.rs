@@ -35,8 +35,9 @@ pub use oversight::{
     ServiceRevoke, WitnessAdd, WitnessList, WitnessRemove,
 };
 pub use secrets::{
-    Conflicts, Exposed, Get, History, KeyStatus, Leaked, List, RecordUsage, Remove, Resolve,
-    ResolveConflict, Rotate, Search, Set, VaultValues,
+    Attention, Conflicts, Exposed, Get, History, KeyStatus, Leaked, List, ListAll, NameAs,
+    NameForm, ReadFor, RecordUsage, Remove, Resolve, ResolveConflict, Reveal, RevealedValue,
+    Rotate, Search, Set, VaultValues, named_teams,
 };
 pub use store::{
     Lock, Ping, Sync, TeamCompared, TeamCreate, TeamList, TeamStatus, TeamUse, VaultCreate,
@@ -138,6 +139,10 @@ operations!(
     WitnessAdd,
     WitnessList,
     WitnessRemove,
+    ListAll,
+    Attention,
+    Reveal,
+    NameAs,
 );
 
 impl Request {

@@ -348,3 +348,152 @@ impl Op for KeyStatus {
         Ok(report)
     }
 }
+
+/// Every readable live secret of every team this device belongs to (teams still waiting for
+/// admission have none), never with values: the app's list.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ListAll {}
+
+impl Op for ListAll {
+    type Output = Vec<SecretInfo>;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        let mut rows = Vec::new();
+        for t in named_teams(s) {
+            rows.extend(s.list(Some(&t), None)?);
+        }
+        Ok(rows)
+    }
+}
+
+/// The secrets of every team that need a person: exposed, in conflict, or due, overdue or
+/// expired now ([`SecretInfo::needs_attention`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Attention {}
+
+impl Op for Attention {
+    type Output = Vec<SecretInfo>;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        let now = (s.clock)();
+        let mut rows = ListAll {}.run(s).await?;
+        rows.retain(|r| r.needs_attention(now));
+        Ok(rows)
+    }
+}
+
+/// Teams that have a name, as their ids (a team still waiting for admission has no name and
+/// nothing to list; an id is never ambiguous where a team name is taken).
+pub fn named_teams(s: &Session) -> Vec<String> {
+    s.team_list()
+        .into_iter()
+        .filter(|t| !t.name.is_empty())
+        .map(|t| t.id.to_string())
+        .collect()
+}
+
+/// Why a person reads a value in a front end (recorded in the team's usage log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadFor {
+    /// Shown on screen.
+    Reveal,
+    /// Put on the clipboard.
+    Copy,
+}
+
+/// A person reads a value — the current one, or the value at `version` — on screen or onto the
+/// clipboard. The read leaves a usage record (`reveal`, `copy`, or `history` for an older
+/// version), best-effort: the value is returned even if recording fails.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Reveal {
+    /// Team override.
+    pub team: Option<String>,
+    /// Address.
+    pub address: Address,
+    /// A version other than the current one.
+    #[serde(default)]
+    pub version: Option<u32>,
+    /// What the person does with it.
+    pub purpose: ReadFor,
+}
+
+/// A value read by a person, and whether that read was recorded (then there is an event to push).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RevealedValue {
+    /// The value.
+    #[serde(with = "expose_serde")]
+    pub value: SecretString,
+    /// A usage event was appended.
+    pub recorded: bool,
+}
+
+impl Op for Reveal {
+    type Output = RevealedValue;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        let team = self.team.as_deref();
+        let value = match self.version {
+            None => s.get(team, &self.address)?,
+            Some(v) => s
+                .history(team, &self.address, true)?
+                .into_iter()
+                .find(|h| h.version == v)
+                .and_then(|h| h.value)
+                .ok_or_else(|| Error::NotFound(format!("version {v} of `{}`", self.address)))?,
+        };
+        let action = match (self.version, self.purpose) {
+            (Some(_), _) => UsageAction::History,
+            (None, ReadFor::Reveal) => UsageAction::Reveal,
+            (None, ReadFor::Copy) => UsageAction::Copy,
+        };
+        let n = s
+            .record_reads(team, std::slice::from_ref(&self.address), action, false)
+            .await;
+        Ok(RevealedValue {
+            value,
+            recorded: n > 0,
+        })
+    }
+}
+
+/// How to name a secret without its value: a `hush://` reference or a `NAME=hush://…` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameForm {
+    /// `hush://[team/]vault/NAME`.
+    Reference,
+    /// `NAME=hush://[team/]vault/NAME`.
+    EnvLine,
+}
+
+/// A secret's name as a reference or an env-file line, for copying. The secret must exist and
+/// be readable; the team is named only when it is not the selected one.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NameAs {
+    /// Team (name or id); the selected team when absent.
+    pub team: Option<String>,
+    /// Address.
+    pub address: Address,
+    /// The form.
+    pub form: NameForm,
+}
+
+impl Op for NameAs {
+    type Output = String;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        let team = self.team.as_deref();
+        s.history(team, &self.address, false)?; // it exists and is readable
+        let tid = s.active_team(team)?;
+        let selected = s.team_list().into_iter().any(|t| t.selected && t.id == tid);
+        let address = Address {
+            team: (!selected).then(|| s.team_label(tid)),
+            ..self.address
+        };
+        match self.form {
+            NameForm::Reference => Ok(address.to_reference()),
+            NameForm::EnvLine => address.to_env_line(),
+        }
+    }
+}
