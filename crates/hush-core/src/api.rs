@@ -750,11 +750,7 @@ pub async fn handle(s: &mut Session, req: Request) -> Result<Response> {
                 .await;
             Response::Exported(exported)
         }
-        Request::ExportAll => {
-            let exported = s.export_all()?;
-            s.record_all_reads(UsageAction::Backup).await;
-            Response::Exported(exported)
-        }
+        Request::ExportAll => Response::Exported(s.backup_export().await?),
         Request::KnownValues => Response::KnownValues(s.known_values()),
         Request::WitnessAdd { team, url, key } => {
             Response::WitnessAdded(s.witness_add(team.as_deref(), &url, key.as_deref()).await?)
