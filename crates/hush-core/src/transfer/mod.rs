@@ -10,7 +10,8 @@
 //! # Importing
 //!
 //! [`parse`] turns an export file into [`ImportItem`]s (and [`Skipped`] entries with a reason);
-//! [`Session::import_items`] writes them. Four formats, each read from its documented layout:
+//! [`crate::session::Session::import_items`] writes them. Four formats, each read from its
+//! documented layout:
 //!
 //! - **dotenv**: the [`crate::dotenv`] syntax. The key is the secret name, as written.
 //! - **1Password CSV** (1Password 8: `Title,Url,Username,Password,OTPAuth,Favorite,Archived,
