@@ -1023,6 +1023,8 @@ async function main() {
     assert(!(await pageHtml(a1)).includes(passphrase), 'the passphrase fields were cleared');
     await shot(a1, '34-backup-written');
 
+    // The restore form is below the fold of the dialog's scrolling body.
+    await (await el(a1, '#rs-path')).scrollIntoView();
     await fill(a1, '#rs-path', file);
     await fill(a1, '#rs-pass', passphrase);
     await click(a1, `${d}//label[contains(normalize-space(.), "Replace the current store")]/input`);
