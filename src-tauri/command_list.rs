@@ -38,7 +38,9 @@ macro_rules! with_commands {
             sync_status,
             mark_state_compared,
             update_settings,
-            note_activity
+            note_activity,
+            create_backup,
+            restore_backup
         )
     };
 }

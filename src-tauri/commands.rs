@@ -29,6 +29,9 @@ use crate::state::Desktop;
 
 type D<'a> = State<'a, Desktop>;
 
+// The backup commands live in `backup.rs`; the invoke handler finds every command here.
+pub use crate::backup::*;
+
 fn addr(vault: String, name: String) -> Address {
     Address {
         team: None,

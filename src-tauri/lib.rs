@@ -4,9 +4,11 @@
 //! ([`commands`]), each one call into the core. The shell adds what only a desktop app needs:
 //! copying to the clipboard without the value passing through JavaScript ([`clipboard`]),
 //! locking on idle, sleep and screen lock ([`lock`]), background sync ([`sync`]) and serving
-//! the CLI's agent socket while unlocked ([`agent`]).
+//! the CLI's agent socket while unlocked ([`agent`]); backups are made and restored in
+//! [`backup`].
 
 mod agent;
+mod backup;
 mod clipboard;
 mod commands;
 mod dto;

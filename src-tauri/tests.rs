@@ -15,6 +15,7 @@ use tauri::webview::InvokeRequest;
 use crate::COMMANDS;
 
 const MARKER: &str = "sk_live_MARKER_4f1d9c0b7e";
+const BACKUP_PASSPHRASE: &str = "a long backup passphrase 7f3a";
 
 /// Command names in the contract's table.
 fn contract_commands() -> BTreeSet<String> {
@@ -97,6 +98,7 @@ fn the_contract_lists_every_error_code() {
         include_str!("clipboard.rs"),
         include_str!("commands.rs"),
         include_str!("sync.rs"),
+        include_str!("backup.rs"),
     ] {
         codes.extend(literals_after(shell, "CmdError::new("));
         codes.extend(literals_after(shell, "Self::new("));
@@ -107,6 +109,120 @@ fn the_contract_lists_every_error_code() {
         "{codes:?}"
     );
     assert_eq!(documented, codes, "docs/DESKTOP-IPC.md's code list");
+}
+
+#[test]
+fn the_app_makes_and_restores_a_backup() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path().join("hush");
+    let app = App::new(&home);
+    let password = json!({"password": "correct horse battery"});
+    app.ok(
+        "init_identity",
+        json!({"name": "alice", "password": "correct horse battery"}),
+    );
+    app.ok(
+        "create_vault",
+        json!({"team": "personal", "name": "payments"}),
+    );
+    let kept = json!({"team": "personal", "vault": "payments", "name": "KEPT"});
+    app.ok(
+        "set_secret",
+        json!({"team": "personal", "vault": "payments", "name": "KEPT", "value": MARKER}),
+    );
+
+    let file = dir.path().join("b.age");
+    let backup = |path: Value, passphrase: &str, overwrite: bool| {
+        app.call(
+            "create_backup",
+            json!({"path": path, "passphrase": passphrase, "overwrite": overwrite}),
+        )
+    };
+    for (path, passphrase) in [
+        (json!(file), "too short"),
+        (json!("b.age"), BACKUP_PASSPHRASE),
+        (json!(""), BACKUP_PASSPHRASE),
+    ] {
+        let e = backup(path, passphrase, false).expect_err("refused");
+        assert_eq!(e["code"], json!("invalid"), "{e}");
+    }
+    assert!(!file.exists());
+    let made = backup(json!(file), BACKUP_PASSPHRASE, false).expect("backup");
+    assert_eq!(made["secrets"], json!(1), "{made}");
+    assert_eq!(made["file"], json!(file.display().to_string()), "{made}");
+    assert!(made["createdMs"].is_i64(), "{made}");
+    assert!(!made.to_string().contains(BACKUP_PASSPHRASE));
+    assert!(!made.to_string().contains(MARKER));
+    // The CLI's file: the core opens it with the passphrase, and nothing in it is plaintext.
+    let opened = hush_core::backup::open(
+        &file,
+        &hush_core::secret::SecretString::new(BACKUP_PASSPHRASE.into()),
+    )
+    .expect("the backup opens");
+    assert_eq!(opened.manifest.secrets, 1);
+    let bytes = std::fs::read(&file).expect("read");
+    assert!(!bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()));
+    let e = backup(json!(file), BACKUP_PASSPHRASE, false).expect_err("exists");
+    assert_eq!(e["code"], json!("exists"), "{e}");
+    backup(json!(file), BACKUP_PASSPHRASE, true).expect("overwrite");
+    // Its usage record (action `backup`) comes from `Session::backup_export`, as the CLI's: it
+    // is kept only in teams with a relay and teammates, which `tests/lifecycle.rs` checks.
+    // A change after the backup, which the restore takes back.
+    app.ok(
+        "set_secret",
+        json!({"team": "personal", "vault": "payments", "name": "AFTER", "value": "after-the-backup"}),
+    );
+    let restore = |passphrase: &str, replace: bool| {
+        app.call(
+            "restore_backup",
+            json!({"path": file, "passphrase": passphrase, "replace": replace}),
+        )
+    };
+    let e = restore(BACKUP_PASSPHRASE, false).expect_err("a store exists");
+    assert_eq!(e["code"], json!("already_initialized"), "{e}");
+    let e = restore("not the passphrase", true).expect_err("wrong passphrase");
+    assert_eq!(e["code"], json!("invalid"), "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("wrong backup passphrase")),
+        "{e}"
+    );
+    let e = app
+        .call(
+            "restore_backup",
+            json!({"path": dir.path().join("missing.age"), "passphrase": BACKUP_PASSPHRASE, "replace": true}),
+        )
+        .expect_err("no such file");
+    assert_eq!(e["code"], json!("io"), "{e}");
+    app.ok("whoami", json!({}));
+
+    let restored = restore(BACKUP_PASSPHRASE, true).expect("restore");
+    assert_eq!(restored["secrets"], json!(1), "{restored}");
+    let previous = restored["previousStore"]
+        .as_str()
+        .expect("the previous store was kept");
+    assert!(std::path::Path::new(previous).exists(), "{previous}");
+    assert_eq!(
+        app.call("whoami", json!({})).expect_err("locked")["code"],
+        json!("locked")
+    );
+    let events = app.events.lock().expect("events").clone();
+    assert!(
+        events
+            .iter()
+            .any(|(n, p)| n == "hush://locked" && p.contains("\"user\"")),
+        "{events:?}"
+    );
+    app.ok("unlock", password);
+    assert_eq!(app.ok("reveal_secret", kept), json!(MARKER));
+    let e = app
+        .call(
+            "secret_detail",
+            json!({"team": "personal", "vault": "payments", "name": "AFTER"}),
+        )
+        .expect_err("written after the backup");
+    assert_eq!(e["code"], json!("not_found"), "{e}");
 }
 
 struct App {
@@ -276,6 +392,14 @@ fn only_reveal_secret_returns_a_value() {
             json!({"settings": {"clipboardClearSecs": 20, "autoLockMins": 5}}),
         ),
         ("note_activity", json!({})),
+        (
+            "create_backup",
+            json!({"path": dir.path().join("b.age"), "passphrase": BACKUP_PASSPHRASE, "overwrite": false}),
+        ),
+        (
+            "restore_backup",
+            json!({"path": dir.path().join("b.age"), "passphrase": "not the passphrase", "replace": true}),
+        ),
         ("reveal_secret", s.clone()),
         ("reveal_secret", with(json!({"version": 1}))),
         ("delete_secret", s.clone()),
@@ -316,6 +440,10 @@ fn only_reveal_secret_returns_a_value() {
             | "remove_member" | "resolve_conflict" => {
                 let e = answer.expect_err(cmd);
                 assert!(e["code"].is_string() && e["message"].is_string(), "{e}");
+            }
+            // A wrong passphrase: refused before anything changes (the app stays unlocked).
+            "restore_backup" => {
+                assert_eq!(answer.expect_err(cmd)["code"], json!("invalid"));
             }
             "unlock" if args["password"] == json!("wrong password") => {
                 assert_eq!(answer.expect_err(cmd)["code"], json!("wrong_password"));

@@ -160,6 +160,8 @@ export class FakeBackend {
 
   identity: { name: string; deviceId: string; fingerprint: string } | null = null;
   unlocked = false;
+  /** Backup files written by `create_backup`, by full path: what `restore_backup` puts back. */
+  backups = new Map<string, { passphrase: string; createdMs: number; secrets: Secret[] }>();
   settings = { clipboardClearSecs: 30, autoLockMins: 10 };
   teams: Team[] = [];
   vaults: { team: string; id: string; name: string }[] = [];
@@ -454,6 +456,9 @@ export class FakeBackend {
       for (const v of this.allValues()) {
         if (v.length >= 6 && text.includes(v)) throw new Error(`fake backend: ${cmd} would leak a secret value`);
       }
+      for (const b of this.backups.values()) {
+        if (text.includes(b.passphrase)) throw new Error(`fake backend: ${cmd} would leak a backup passphrase`);
+      }
     }
     return out === undefined ? null : JSON.parse(JSON.stringify(out));
   }
@@ -486,6 +491,8 @@ export class FakeBackend {
         return null;
       case 'note_activity':
         return null;
+      case 'restore_backup':
+        return this.restoreBackup(a);
     }
     this.needUnlocked();
     const me = this.identity?.name ?? 'me';
@@ -730,9 +737,33 @@ export class FakeBackend {
         this.settings = { clipboardClearSecs: c, autoLockMins: l };
         return this.settings;
       }
+      case 'create_backup': {
+        const file = backupPath(a);
+        const passphrase = str(a, 'passphrase');
+        if ([...passphrase].length < 12) fail('invalid', 'the backup passphrase must be at least 12 characters: it is all that protects the plaintext copy of your secrets inside the backup');
+        if (this.backups.has(file) && a.overwrite !== true) fail('exists', `${file} already exists`);
+        const secrets = this.live();
+        this.backups.set(file, { passphrase, createdMs: this.now(), secrets: JSON.parse(JSON.stringify(this.secrets)) as Secret[] });
+        for (const t of new Set(secrets.map((x) => x.team))) this.log(t, 'used', `${secrets.filter((x) => x.team === t).length} secrets`, 'backup');
+        return { file, secrets: secrets.length, createdMs: this.now() };
+      }
       default:
         fail('invalid', `Unknown command ${cmd}.`);
     }
+  }
+
+  private restoreBackup(a: Json): unknown {
+    const file = backupPath(a);
+    const passphrase = str(a, 'passphrase');
+    const home = '/home/ada/.hush';
+    if (this.identity && a.replace !== true) fail('already_initialized', `a Hush store already exists at ${home}`);
+    const b = this.backups.get(file);
+    if (!b) fail('io', `cannot read ${file}: No such file or directory (os error 2)`);
+    if (b.passphrase !== passphrase) fail('invalid', `wrong backup passphrase for ${file} (or the file is damaged)`);
+    const previous = this.identity ? `${home}/hush.db.before-restore-${this.now()}` : null;
+    if (this.unlocked) this.fireLocked('user');
+    this.secrets = JSON.parse(JSON.stringify(b.secrets)) as Secret[];
+    return { secrets: b.secrets.filter((x) => !x.deleted).length, backupCreatedMs: b.createdMs, previousStore: previous };
   }
 
   private syncStatus(): SyncStatus {
@@ -885,9 +916,18 @@ function subsequence(q: string, s: string): boolean {
   return i === q.length;
 }
 
+/** The full path of a backup file (`path`: absolute, or `~/…` under the home directory). */
+function backupPath(a: Json): string {
+  const p = str(a, 'path').trim();
+  const full = p.startsWith('~/') ? `/home/ada/${p.slice(2)}` : p;
+  if (!full.startsWith('/') || full.endsWith('/')) fail('invalid', "give the backup file's full path, such as /home/you/hush-backup.age or ~/hush-backup.age");
+  return full;
+}
+
 function redact(a: Json): Json {
   const out: Json = { ...a };
   if ('password' in out) out.password = '<redacted>';
+  if ('passphrase' in out) out.passphrase = '<redacted>';
   if ('value' in out) out.value = '<redacted>';
   return out;
 }

@@ -1022,6 +1022,42 @@ async function main() {
     await shot(a1, '33-idle-locked');
   });
 
+  await step('Settings → Backup: app 1 writes a backup file (age, no plaintext outside it), then restores it: locked, kept aside, unlocks with its password', async () => {
+    await fill(a1, '#unlock-pw', PASSWORD_1);
+    await a1.browser.keys('Enter');
+    await el(a1, row(SECRET_NAME), 30000);
+    const file = join(tmp, 'hush-backup.age');
+    const passphrase = 'webkit backup passphrase 2b9c';
+    await click(a1, labelled('Settings'));
+    const d = dialog('Settings');
+    await el(a1, d);
+    await fill(a1, '#bk-path', file);
+    await fill(a1, '#bk-pass', passphrase);
+    await fill(a1, '#bk-confirm', passphrase);
+    await click(a1, button('Make backup', d));
+    await hasText(a1, `${d}//*[@role="status"]`, `in ${file}`, 60000);
+    const bytes = readFileSync(file);
+    assert(bytes.subarray(0, 22).toString() === 'age-encryption.org/v1\n', 'the backup is an age file');
+    for (const v of [SECRET_VALUE, OFFLINE_VALUE_1, SENTRY_VALUE]) assert(!bytes.includes(v), 'no value in plaintext in the backup file');
+    assert(!(await pageHtml(a1)).includes(passphrase), 'the passphrase fields were cleared');
+    await shot(a1, '34-backup-written');
+
+    // The restore form is below the fold of the dialog's scrolling body.
+    await (await el(a1, '#rs-path')).scrollIntoView();
+    await fill(a1, '#rs-path', file);
+    await fill(a1, '#rs-pass', passphrase);
+    await click(a1, `${d}//label[contains(normalize-space(.), "Replace the current store")]/input`);
+    await click(a1, button('Restore backup', d));
+    await hasText(a1, '//main', 'Backup restored.', 60000);
+    const kept = readdirSync(a1.home).filter((n) => n.startsWith('hush.db.before-restore-'));
+    assert(kept.length > 0, `the previous store was kept aside: ${readdirSync(a1.home).join(' ')}`);
+    assert(!(await pageHtml(a1)).includes(SECRET_NAME), 'nothing decrypted in the DOM after the restore');
+    await shot(a1, '35-backup-restored');
+    await fill(a1, '#unlock-pw', PASSWORD_1);
+    await a1.browser.keys('Enter');
+    await el(a1, row(SECRET_NAME), 30000);
+  });
+
   await step('closing both apps', async () => {
     await closeApp(a2);
     await closeApp(a1);

@@ -8,6 +8,7 @@ pub mod agent;
 pub mod anomaly;
 pub mod api;
 pub mod audit;
+pub mod backup;
 pub mod dotenv;
 pub mod known;
 pub mod lifecycle;

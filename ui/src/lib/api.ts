@@ -9,6 +9,7 @@ import type {
   ActivityEntry,
   AlertInfo,
   AppState,
+  BackupResult,
   ChangedEvent,
   ConflictInfo,
   CopyFormat,
@@ -20,6 +21,7 @@ import type {
   LockedEvent,
   MemberInfo,
   RemoveResult,
+  RestoreResult,
   SecretDetail,
   SecretRow,
   SetSecretArgs,
@@ -224,6 +226,12 @@ export const api = {
   markStateCompared: (team: string) => call<SyncStatus>('mark_state_compared', { team }),
   updateSettings: (settings: Settings) => call<Settings>('update_settings', { settings }),
   noteActivity: () => call<null>('note_activity'),
+  /** Writes a backup file (`path`: absolute or `~/…`); the passphrase goes to Rust and is never returned. */
+  createBackup: (path: string, passphrase: string, overwrite: boolean) =>
+    call<BackupResult>('create_backup', { path, passphrase, overwrite }),
+  /** Puts a backup's store in place; the app locks first. `replace`: a store exists and may be moved aside. */
+  restoreBackup: (path: string, passphrase: string, replace: boolean) =>
+    call<RestoreResult>('restore_backup', { path, passphrase, replace }),
 };
 
 export type Api = typeof api;

@@ -3,14 +3,16 @@
 // `revealed`, and is dropped on hide, on selection change, on lock and on `hush://locked`.
 import { alertsDue, sortAlerts } from './alerts';
 import { api, errorTitle, handlingFor, HushError, subscribe, toHushError, type SecretAddress } from './api';
-import { parseAddress, plural, secretKey } from './format';
+import { dateTime, parseAddress, plural, secretKey } from './format';
 import type {
   AccessRole,
   AlertInfo,
+  BackupResult,
   ConflictInfo,
   CopyFormat,
   JoinResult,
   LockReason,
+  RestoreResult,
   SecretDetail,
   SecretRow,
   Settings,
@@ -119,6 +121,8 @@ export class HushStore {
   changeTick = $state(0);
 
   toasts = $state<Toast[]>([]);
+  /** A backup was just restored: the unlock screen says which master password opens it. */
+  restored = $state<RestoreResult | null>(null);
   paletteOpen = $state(false);
   dialog = $state<Dialog | null>(null);
   now = $state(0);
@@ -209,6 +213,7 @@ export class HushStore {
   async enterMain(me: WhoAmI): Promise<void> {
     this.me = me;
     this.lockReason = null;
+    this.restored = null;
     this.phase = 'main';
     await Promise.all([this.loadTree(), this.runSearch(), this.loadSync(), this.loadAttention(), this.loadAlerts()]);
   }
@@ -232,6 +237,8 @@ export class HushStore {
 
   private onLocked(reason: LockReason): void {
     if (this.phase === 'onboarding') return;
+    // Already wiped (the lock button, or a restored backup): keep what the unlock screen says.
+    if (this.phase === 'locked') return;
     this.wipe();
     this.phase = 'locked';
     this.lockReason = reason;
@@ -604,6 +611,34 @@ export class HushStore {
       this.fail(e);
       return false;
     }
+  }
+
+  // ---- backups ---------------------------------------------------------------------------
+
+  /** Writes a backup file. Throws a `HushError` so the form can show it in place. */
+  async createBackup(path: string, passphrase: string, overwrite: boolean): Promise<BackupResult> {
+    const r = await this.deps.api.createBackup(path, passphrase, overwrite);
+    this.toast('success', 'Backup written', `${plural(r.secrets, 'secret')} in ${r.file}`);
+    return r;
+  }
+
+  /**
+   * Restores a backup: the shell locks first, so on success everything decrypted is wiped and
+   * the unlock screen asks for the master password of the backup's day. Throws a `HushError`
+   * (nothing changed) so the form can show it in place.
+   */
+  async restoreBackup(path: string, passphrase: string, replace: boolean): Promise<RestoreResult> {
+    const r = await this.deps.api.restoreBackup(path, passphrase, replace);
+    this.wipe();
+    this.restored = r;
+    this.lockReason = null;
+    this.phase = 'locked';
+    this.toast(
+      'success',
+      'Backup restored',
+      r.previousStore ? `The previous store was kept as ${r.previousStore}.` : `Made ${dateTime(r.backupCreatedMs)}.`,
+    );
+    return r;
   }
 
   // ---- activity & toasts -------------------------------------------------------------------

@@ -216,3 +216,18 @@ export type LockReason = 'idle' | 'sleep' | 'user';
 export interface LockedEvent {
   reason: LockReason;
 }
+
+/** `create_backup`: the file written (every readable value, encrypted to the backup passphrase). */
+export interface BackupResult {
+  file: string;
+  secrets: number;
+  createdMs: number;
+}
+
+/** `restore_backup`: the app is locked afterwards; the store's master password of `backupCreatedMs` unlocks it. */
+export interface RestoreResult {
+  secrets: number;
+  backupCreatedMs: number;
+  /** Where the store that was there before was moved (renamed aside, never deleted). */
+  previousStore?: string | null;
+}
