@@ -9,6 +9,7 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 mod ctx;
+mod hint;
 pub mod lifecycle;
 pub mod run;
 pub mod scan;
@@ -38,6 +39,9 @@ fn one_line(e: &anyhow::Error) -> String {
             s.push_str(": ");
             s.push_str(&c);
         }
+    }
+    if let Some(h) = hint::of(e) {
+        s.push_str(hint::words(h));
     }
     s.replace('\n', " ")
 }

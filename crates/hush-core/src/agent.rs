@@ -226,8 +226,9 @@ async fn serve_connection(
             let mut guard = session.lock().await;
             match guard.as_mut() {
                 None => Response::Error {
-                    code: "agent".into(),
+                    code: crate::error::ErrorCode::Agent.into(),
                     message: "the agent is locked".into(),
+                    hint: None,
                 },
                 Some(s) => match s.refresh().await {
                     Err(e) => error_response(&e),
@@ -256,5 +257,6 @@ fn error_response(e: &Error) -> Response {
     Response::Error {
         code: e.code().into(),
         message: e.to_string(),
+        hint: e.hint(),
     }
 }

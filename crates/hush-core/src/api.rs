@@ -470,6 +470,9 @@ pub enum Response {
         code: String,
         /// Human-readable message.
         message: String,
+        /// What the person can do next (each front end words it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hint: Option<crate::error::Hint>,
     },
     /// What an import wrote and skipped.
     Imported(crate::transfer::ImportReport),
@@ -487,7 +490,11 @@ impl Response {
     /// Turns an error response back into an error.
     pub fn into_result(self) -> Result<Response> {
         match self {
-            Response::Error { code, message } => Err(Error::from_code(&code, message)),
+            Response::Error {
+                code,
+                message,
+                hint,
+            } => Err(Error::from_code(&code, message, hint)),
             other => Ok(other),
         }
     }

@@ -31,4 +31,4 @@ pub use hush_proto::{
     codec, crypto, error, event, identity, invite, item, relay_proto, secret, witness_proto,
 };
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Hint, Result};

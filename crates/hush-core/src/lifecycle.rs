@@ -30,7 +30,7 @@ use uuid::Uuid;
 use crate::address::Address;
 use crate::anomaly::{Alert, usage_spikes};
 use crate::crypto;
-use crate::error::{Error, Result};
+use crate::error::{Error, Hint, Result};
 use crate::event::{KeyScope, Payload, Public, PutKind, SignedEvent, UsageAction, VaultRole};
 use crate::item::{ItemSlot, civil_from_days, parse_date};
 use crate::secret::SecretString;
@@ -328,8 +328,9 @@ impl Session {
         let (tid, vid, item) = self.lookup(team, addr)?;
         let item_id = item.ok_or_else(|| {
             Error::NotFound(format!(
-                "secret `{addr}` (rotate records a new value of an existing secret; create it with `hush set`)"
+                "secret `{addr}` (rotate records a new value of an existing secret)"
             ))
+            .with_hint(Hint::CreateSecret)
         })?;
         {
             let (st, v) = self.vault_ref(tid, vid);
@@ -943,11 +944,14 @@ mod tests {
             .expect_err("same value");
         assert!(e.to_string().contains("same as the current one"), "{e}");
         let missing = Address::parse("prod/NOPE").expect("addr");
-        assert!(matches!(
-            s.rotate(None, &missing, &SecretString::new("x".into()), None)
-                .await,
-            Err(Error::NotFound(_))
-        ));
+        let e = s
+            .rotate(None, &missing, &SecretString::new("x".into()), None)
+            .await
+            .expect_err("missing");
+        assert_eq!(
+            (e.code(), e.hint()),
+            (crate::ErrorCode::NotFound, Some(Hint::CreateSecret))
+        );
         let v = s
             .rotate(None, &addr, &SecretString::new("v2".into()), None)
             .await

@@ -498,7 +498,9 @@ mod tests {
         let body =
             br#"{"error":"forbidden","message":"this device is not an active member of the team"}"#;
         let code = |status: u16| {
-            RelayClient::error(reqwest::StatusCode::from_u16(status).expect("status"), body).code()
+            RelayClient::error(reqwest::StatusCode::from_u16(status).expect("status"), body)
+                .code()
+                .as_str()
         };
         // Refused: the app says so (removed, expired, clock skew); not worth retrying soon.
         assert_eq!(

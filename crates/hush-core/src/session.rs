@@ -24,7 +24,7 @@ use zeroize::Zeroizing;
 use crate::address::Address;
 use crate::codec::Writer;
 use crate::crypto::{self, KdfParams};
-use crate::error::{Error, Result};
+use crate::error::{Error, Hint, Result};
 use crate::event::{
     AclChange, Body, Envelope, GrantedKey, KeyBundle, KeyScope, Payload, Public, PutKind,
     SignedEvent,
@@ -117,6 +117,7 @@ pub struct SecretInfo {
 
 /// Where a secret stands against its rotation period and expiry date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RotationState {
     /// No period and no expiry set.
@@ -677,7 +678,7 @@ impl Session {
             None => self
                 .selected
                 .filter(|id| self.teams.contains_key(id))
-                .ok_or_else(|| Error::NotFound("selected team (run `hush team use TEAM`)".into())),
+                .ok_or_else(|| Error::NotFound("selected team".into()).with_hint(Hint::SelectTeam)),
         }
     }
 
@@ -915,9 +916,7 @@ impl Session {
             .collect();
         match hits.as_slice() {
             [one] => Ok(*one),
-            [] => Err(Error::NotFound(format!(
-                "vault `{vault}` (see `hush vault list`)"
-            ))),
+            [] => Err(Error::NotFound(format!("vault `{vault}`")).with_hint(Hint::Vaults)),
             many => Err(Error::Ambiguous(format!(
                 "vault `{vault}` exists in teams {}; use TEAM/{vault}/NAME",
                 many.iter()

@@ -204,6 +204,7 @@ impl KeyBundle {
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum TeamRole {
     /// Created the team; cannot be removed by admins.
@@ -257,6 +258,7 @@ impl TeamRole {
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum VaultRole {
     /// Can decrypt the vault's secrets.
@@ -465,6 +467,7 @@ impl Public {
 
 /// What kind of new value a [`Payload::SecretPut`] records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PutKind {
     /// An ordinary create or edit.

@@ -13,7 +13,9 @@ import type {
   ConflictInfo,
   CopyFormat,
   CopyResult,
+  ErrorCode,
   ExposedInfo,
+  Hint,
   Invite,
   InviteRole,
   JoinResult,
@@ -30,31 +32,64 @@ import type {
   WhoAmI,
 } from './types';
 
-/** Stable error codes of `hush_core::Error::code()` the UI knows about. */
-export type KnownCode =
-  | 'wrong_password'
-  | 'not_found'
-  | 'forbidden'
-  | 'invalid'
-  | 'integrity'
-  | 'offline'
-  | 'relay'
-  | 'witness_unavailable'
-  | 'locked'
-  | 'conflict'
-  | 'exists'
-  | 'expired'
-  | 'clipboard'
-  | 'internal';
-
-/** An error returned by a command: a stable `code` to branch on and a `message` for people. */
+/**
+ * An error returned by a command: a stable `code` to branch on (`ErrorCode`, generated from the
+ * Rust enum; a newer shell may send a code this UI does not know) and a `message` for people, with
+ * the core's `hint` (what to do next) already put into words.
+ */
 export class HushError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  readonly hint: Hint | undefined;
+  constructor(code: string, message: string, hint?: Hint) {
     super(message);
     this.name = 'HushError';
     this.code = code;
+    this.hint = hint;
   }
+}
+
+/** The app's words for the core's hints: never a CLI command (people here may have no terminal). */
+export function hintText(hint: Hint): string {
+  switch (hint) {
+    case 'init':
+      return 'Create your identity first.';
+    case 'unlock':
+      return 'Unlock Hush with your master password.';
+    case 'sync':
+      return 'Sync with the relay, then try again.';
+    case 'members':
+      return "Check the name against the team's member list.";
+    case 'select_team':
+      return 'Choose a team first.';
+    case 'vaults':
+      return "Check the name against the team's vaults.";
+    case 'witnesses':
+      return "Check the team's witness list.";
+    case 'create_secret':
+      return 'Add it as a new secret instead.';
+  }
+}
+
+const HINTS: readonly string[] = [
+  'init',
+  'unlock',
+  'sync',
+  'members',
+  'select_team',
+  'vaults',
+  'witnesses',
+  'create_secret',
+] satisfies Hint[];
+
+function isHint(v: unknown): v is Hint {
+  return typeof v === 'string' && HINTS.includes(v);
+}
+
+/** A core message followed by the hint in the app's words. */
+function withHint(message: string, hint: Hint | undefined): string {
+  if (hint === undefined) return message;
+  const end = /[.!?]$/.test(message) ? '' : '.';
+  return `${message}${end} ${hintText(hint)}`;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -66,7 +101,8 @@ export function toHushError(e: unknown): HushError {
   if (e instanceof HushError) return e;
   if (isRecord(e) && typeof e.code === 'string') {
     const message = typeof e.message === 'string' && e.message !== '' ? e.message : fallbackMessage(e.code);
-    return new HushError(e.code, message);
+    const hint = isHint(e.hint) ? e.hint : undefined;
+    return new HushError(e.code, withHint(message, hint), hint);
   }
   if (typeof e === 'string') return new HushError('internal', e === '' ? fallbackMessage('internal') : e);
   if (e instanceof Error) return new HushError('internal', e.message);
@@ -85,7 +121,7 @@ export type ErrorHandling =
   | 'generic';
 
 export function handlingFor(code: string): ErrorHandling {
-  switch (code) {
+  switch (code as ErrorCode) {
     case 'wrong_password':
       return 'retry-password';
     case 'locked':
@@ -98,8 +134,6 @@ export function handlingFor(code: string): ErrorHandling {
       return 'missing';
     case 'invalid':
     case 'exists':
-    case 'expired':
-    case 'conflict':
       return 'fix-input';
     case 'integrity':
     case 'relay':
@@ -112,7 +146,7 @@ export function handlingFor(code: string): ErrorHandling {
 
 /** A short heading for an error, by code; the core's `message` is shown beneath it. */
 export function errorTitle(code: string): string {
-  switch (code) {
+  switch (code as ErrorCode) {
     case 'wrong_password':
       return 'Wrong password';
     case 'locked':
@@ -127,8 +161,6 @@ export function errorTitle(code: string): string {
       return 'Check the input';
     case 'exists':
       return 'Already exists';
-    case 'expired':
-      return 'Expired';
     case 'integrity':
       return 'Integrity check failed';
     case 'relay':
@@ -143,7 +175,7 @@ export function errorTitle(code: string): string {
 }
 
 function fallbackMessage(code: string): string {
-  switch (code) {
+  switch (code as ErrorCode) {
     case 'wrong_password':
       return 'That password does not unlock this device.';
     case 'locked':
