@@ -9,8 +9,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use hush_core::address::{Address, is_env_name};
 use hush_core::api::{Request, Response, unexpected};
 use hush_core::crypto::KdfParams;
+use hush_core::duration::{parse_days, parse_duration};
 use hush_core::event::{PutKind, TeamRole, VaultRole};
-use hush_core::item::{format_time_ms, parse_date, parse_period_days};
+use hush_core::item::{format_time_ms, parse_date};
 use hush_core::secret::SecretString;
 use hush_core::session::{MetaUpdate, Session, system_clock};
 use zeroize::Zeroizing;
@@ -18,7 +19,7 @@ use zeroize::Zeroizing;
 use crate::backend::{self, Backend};
 use crate::cli::{Cli, Command, RunArgs, SetArgs, TeamCommand, VaultCommand};
 
-use crate::ctx::{Ctx, parse_duration, read_value_from_stdin};
+use crate::ctx::{Ctx, read_value_from_stdin};
 
 /// Runs a parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -716,11 +717,7 @@ fn set(ctx: &Ctx, args: SetArgs) -> Result<i32> {
     if let Some(d) = &args.expires {
         parse_date(d)?;
     }
-    let rotate_every_days = args
-        .rotate_every
-        .as_deref()
-        .map(parse_period_days)
-        .transpose()?;
+    let rotate_every_days = args.rotate_every.as_deref().map(parse_days).transpose()?;
     let update = MetaUpdate {
         note: args.note,
         tags: if args.tags.is_empty() {

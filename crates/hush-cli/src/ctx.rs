@@ -3,7 +3,6 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use hush_core::address::Address;
@@ -59,20 +58,4 @@ pub(crate) fn read_value_from_stdin(address: &Address) -> Result<SecretString> {
         }
     }
     SecretString::from_utf8(buf).ok_or_else(|| anyhow!("the value on stdin is not valid UTF-8"))
-}
-
-/// Parses a duration such as `30s`, `10m`, `2h` or a number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration> {
-    let bad = || anyhow!("invalid duration {s:?}: use e.g. 30s, 10m or 2h");
-    let (num, mult) = match s.chars().last() {
-        Some('s') => (&s[..s.len() - 1], 1),
-        Some('m') => (&s[..s.len() - 1], 60),
-        Some('h') => (&s[..s.len() - 1], 3600),
-        Some('d') => (&s[..s.len() - 1], 86_400),
-        Some(c) if c.is_ascii_digit() => (s, 1),
-        _ => return Err(bad()),
-    };
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let secs = n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(bad)?;
-    Ok(Duration::from_secs(secs))
 }

@@ -9,6 +9,7 @@ pub mod anomaly;
 pub mod api;
 pub mod audit;
 pub mod dotenv;
+pub mod duration;
 pub mod known;
 pub mod lifecycle;
 pub mod membership;
