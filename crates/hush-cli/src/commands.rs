@@ -1014,7 +1014,8 @@ fn data_encoding_hex(bytes: &[u8]) -> String {
 }
 
 fn agent(ctx: &Ctx, idle_secs: u64) -> Result<i32> {
-    let mut line = Zeroizing::new(String::new());
+    // Room for the key's 64 hex digits and a newline up front: growing would leave copies.
+    let mut line = Zeroizing::new(String::with_capacity(128));
     std::io::stdin()
         .read_line(&mut line)
         .context("cannot read the key")?;

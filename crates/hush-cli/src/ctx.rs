@@ -1,14 +1,13 @@
 //! What every command shares: the context (runtime, data directory, team, output mode), reading
 //! a value from stdin, and the duration syntax of the CLI's flags.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 use hush_core::address::Address;
 use hush_core::api::{Request, Response};
-use hush_core::secret::SecretString;
-use zeroize::Zeroizing;
+use hush_core::secret::{SecretBuf, SecretString};
 
 use crate::backend::{self, Backend};
 
@@ -46,16 +45,16 @@ pub(crate) fn read_value_from_stdin(address: &Address) -> Result<SecretString> {
     if stdin.is_terminal() {
         return backend::prompt_hidden(&format!("Value for {address}: "));
     }
-    let mut buf = Zeroizing::new(Vec::new());
-    stdin
-        .lock()
-        .read_to_end(&mut buf)
+    // A buffer that leaves no copy of the value behind when it grows.
+    let mut buf = SecretBuf::new();
+    buf.read_to_end(stdin.lock())
         .context("cannot read the value from stdin")?;
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
+    if buf.last() == Some(b'\n') {
+        buf.truncate(buf.len() - 1);
+        if buf.last() == Some(b'\r') {
+            buf.truncate(buf.len() - 1);
         }
     }
-    SecretString::from_utf8(buf).ok_or_else(|| anyhow!("the value on stdin is not valid UTF-8"))
+    SecretString::from_utf8(buf.into_zeroizing())
+        .ok_or_else(|| anyhow!("the value on stdin is not valid UTF-8"))
 }

@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::api::{self, Request, Response};
 use crate::error::{Error, Result};
+use crate::secret::SecretBuf;
 use crate::session::Session;
 
 /// Socket file name inside the data directory.
@@ -30,17 +31,17 @@ pub fn socket_path(home: &Path) -> PathBuf {
 }
 
 async fn write_frame(stream: &mut UnixStream, value: &impl serde::Serialize) -> Result<()> {
-    let body = Zeroizing::new(
-        serde_json::to_vec(value)
-            .map_err(|e| Error::Agent(format!("cannot encode message: {e}")))?,
-    );
+    // Frames carry values and keys: encode into a buffer that leaves no copy when it grows.
+    let mut body = SecretBuf::new();
+    serde_json::to_writer(&mut body, value)
+        .map_err(|e| Error::Agent(format!("cannot encode message: {e}")))?;
     let len = u32::try_from(body.len()).map_err(|_| Error::Agent("message too large".into()))?;
     stream
         .write_all(&len.to_be_bytes())
         .await
         .map_err(|e| Error::io("agent socket", e))?;
     stream
-        .write_all(&body)
+        .write_all(body.as_slice())
         .await
         .map_err(|e| Error::io("agent socket", e))
 }

@@ -184,7 +184,7 @@ impl KeyBundle {
             };
             w.u32(k.epoch).raw(k.key.expose_bytes());
         }
-        let plain = Zeroizing::new(w.into_vec());
+        let plain = w.into_zeroizing();
         let aad = bundle_aad(at, &recipient.device_id);
         let (enc, ct) = crypto::hpke_seal(&recipient.enc_pk, BUNDLE_INFO, &aad, &plain)?;
         Ok(Self {
@@ -911,7 +911,7 @@ impl Body {
                 w.u8(14).i64(self.time_ms).raw(key);
             }
         }
-        Zeroizing::new(w.into_vec())
+        w.into_zeroizing()
     }
 
     /// Decodes a body, refusing unknown tags and trailing bytes.

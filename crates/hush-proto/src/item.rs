@@ -60,7 +60,7 @@ impl ItemMeta {
         .opt(self.rotate_every_days, |w, v| {
             w.u32(v);
         });
-        Zeroizing::new(w.into_vec())
+        w.into_zeroizing()
     }
 
     fn decode(bytes: &[u8]) -> Result<Self> {
