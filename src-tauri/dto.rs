@@ -438,6 +438,10 @@ pub struct AlertDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub since_ms: Option<i64>,
+    /// The next step about `subject` (the UI words it; `detail` names no command).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub hint: Option<hush_core::Hint>,
 }
 
 impl From<Alert> for AlertDto {
@@ -448,6 +452,7 @@ impl From<Alert> for AlertDto {
             subject: a.subject,
             detail: a.detail,
             since_ms: a.since_ms,
+            hint: a.hint,
         }
     }
 }

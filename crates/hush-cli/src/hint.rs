@@ -18,6 +18,17 @@ pub fn words(hint: Hint) -> &'static str {
         Hint::Vaults => " (see `hush vault list`)",
         Hint::Witnesses => " (see `hush team witness list`)",
         Hint::CreateSecret => "; create it with `hush set`",
+        Hint::RevokeService => " with `hush service revoke NAME`",
+        Hint::RemoveMember => " with `hush remove NAME`",
+    }
+}
+
+/// What to append to an alert's detail for `hint`, naming the alert's `subject` in the command.
+pub fn for_subject(hint: Hint, subject: &str) -> String {
+    match hint {
+        Hint::RevokeService => format!(": hush service revoke {subject}"),
+        Hint::RemoveMember => format!(": hush remove {subject}"),
+        other => words(other).to_owned(),
     }
 }
 
@@ -44,5 +55,10 @@ mod tests {
         for h in [Hint::Sync, Hint::Members, Hint::Vaults, Hint::Unlock] {
             assert!(words(h).contains("`hush "), "{h:?}");
         }
+        assert_eq!(
+            for_subject(Hint::RevokeService, "ci"),
+            ": hush service revoke ci"
+        );
+        assert_eq!(for_subject(Hint::RemoveMember, "old"), ": hush remove old");
     }
 }

@@ -50,7 +50,11 @@ pub(crate) fn status(ctx: &Ctx) -> Result<i32> {
             .since_ms
             .map(|t| format!(" (since {} UTC)", format_time_ms(t)))
             .unwrap_or_default();
-        println!("ALERT: {}: {}{since}", a.team, a.detail);
+        let next = a
+            .hint
+            .map(|h| crate::hint::for_subject(h, &a.subject))
+            .unwrap_or_default();
+        println!("ALERT: {}: {}{next}{since}", a.team, a.detail);
     }
     if r.keys.iter().any(|k| k.state == KeyState::Exposed) {
         eprintln!(

@@ -273,6 +273,7 @@ impl Session {
                 subject: "relay".into(),
                 detail: a.clone(),
                 since_ms: None,
+                hint: None,
             });
         }
         // Signed events that broke a rule: they changed nothing, but a person should know who
@@ -293,6 +294,7 @@ impl Session {
                         format!("event {} by {name}: {}", f.seq, f.reason)
                     },
                     since_ms: None,
+                    hint: None,
                 });
             }
         }
@@ -311,6 +313,7 @@ impl Session {
                     s.keys
                 ),
                 since_ms: Some(s.since_ms),
+                hint: None,
             });
         }
         out

@@ -238,6 +238,10 @@ pub enum Hint {
     Witnesses,
     /// The secret does not exist yet: create it (set a value) instead.
     CreateSecret,
+    /// An alert about a service identity: revoke it (its subject) if the use was not yours.
+    RevokeService,
+    /// An alert about a device: remove it (its subject) from the team if it is gone.
+    RemoveMember,
 }
 
 impl Error {

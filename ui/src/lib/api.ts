@@ -3,6 +3,7 @@
 // `invoke` or `listen` themselves.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { isHint, withHint } from './hints';
 import type {
   AccessRole,
   AccessRow,
@@ -46,50 +47,6 @@ export class HushError extends Error {
     this.code = code;
     this.hint = hint;
   }
-}
-
-/** The app's words for the core's hints: never a CLI command (people here may have no terminal). */
-export function hintText(hint: Hint): string {
-  switch (hint) {
-    case 'init':
-      return 'Create your identity first.';
-    case 'unlock':
-      return 'Unlock Hush with your master password.';
-    case 'sync':
-      return 'Sync with the relay, then try again.';
-    case 'members':
-      return "Check the name against the team's member list.";
-    case 'select_team':
-      return 'Choose a team first.';
-    case 'vaults':
-      return "Check the name against the team's vaults.";
-    case 'witnesses':
-      return "Check the team's witness list.";
-    case 'create_secret':
-      return 'Add it as a new secret instead.';
-  }
-}
-
-const HINTS: readonly string[] = [
-  'init',
-  'unlock',
-  'sync',
-  'members',
-  'select_team',
-  'vaults',
-  'witnesses',
-  'create_secret',
-] satisfies Hint[];
-
-function isHint(v: unknown): v is Hint {
-  return typeof v === 'string' && HINTS.includes(v);
-}
-
-/** A core message followed by the hint in the app's words. */
-function withHint(message: string, hint: Hint | undefined): string {
-  if (hint === undefined) return message;
-  const end = /[.!?]$/.test(message) ? '' : '.';
-  return `${message}${end} ${hintText(hint)}`;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

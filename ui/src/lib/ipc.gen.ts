@@ -15,7 +15,7 @@ export type ErrorCode = "wrong_password" | "password_required" | "integrity" | "
  * end renders it its own way (the CLI as the `hush` command to run, the app in words for people
  * without a terminal). Serialized in `snake_case` (the agent protocol and the desktop IPC).
  */
-export type Hint = "init" | "unlock" | "sync" | "members" | "select_team" | "vaults" | "witnesses" | "create_secret";
+export type Hint = "init" | "unlock" | "sync" | "members" | "select_team" | "vaults" | "witnesses" | "create_secret" | "revoke_service" | "remove_member";
 
 /**
  * A command's error, serialized as `{ code, message, hint? }`.
@@ -419,7 +419,11 @@ detail: string,
 /**
  * Since when, when known.
  */
-sinceMs?: number, };
+sinceMs?: number, 
+/**
+ * The next step about `subject` (the UI words it; `detail` names no command).
+ */
+hint?: Hint, };
 
 /**
  * `invite`'s answer.
