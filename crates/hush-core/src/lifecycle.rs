@@ -955,6 +955,17 @@ mod tests {
             (e.code(), e.hint()),
             (crate::ErrorCode::NotFound, Some(Hint::CreateSecret))
         );
+        // A missing vault says where to look; through a reference, the reference is named.
+        let no_vault = Address::parse("nope/K").expect("addr");
+        let e = s.get(None, &no_vault).expect_err("no vault");
+        assert_eq!(
+            (e.to_string().as_str(), e.hint()),
+            ("vault `nope` not found", Some(Hint::Vaults))
+        );
+        let e = s
+            .resolve_reference(None, "hush://nope/K")
+            .expect_err("no vault");
+        assert_eq!(e.to_string(), "reference `hush://nope/K` not found");
         let v = s
             .rotate(None, &addr, &SecretString::new("v2".into()), None)
             .await

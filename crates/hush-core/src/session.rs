@@ -1074,7 +1074,10 @@ impl Session {
     pub fn resolve_reference(&self, team: Option<&str>, reference: &str) -> Result<SecretString> {
         let addr = Address::parse_reference(reference)?;
         self.get(team, &addr).map_err(|e| match e {
-            Error::NotFound(_) => Error::NotFound(format!("reference `{reference}`")),
+            // Hinted or not (a missing vault carries one): the reference is what was not found.
+            e if e.code() == crate::error::ErrorCode::NotFound => {
+                Error::NotFound(format!("reference `{reference}`"))
+            }
             other => other,
         })
     }
