@@ -20,7 +20,7 @@ use crate::sensitive::Sensitive;
 use crate::state::Desktop;
 
 /// What `create_backup` wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupDto {
     /// The backup file.
@@ -32,7 +32,7 @@ pub struct BackupDto {
 }
 
 /// What `restore_backup` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreDto {
     /// How many secrets the backup listed.
@@ -70,7 +70,12 @@ async fn blocking<T: Send + 'static>(
 ) -> CmdResult<T> {
     tauri::async_runtime::spawn_blocking(f)
         .await
-        .map_err(|_| CmdError::new("io", "the backup was interrupted; try again"))?
+        .map_err(|_| {
+            CmdError::new(
+                hush_core::ErrorCode::Io,
+                "the backup was interrupted; try again",
+            )
+        })?
         .map_err(backup_error)
 }
 
@@ -153,7 +158,7 @@ mod tests {
         for bad in ["b.age", "", "./b.age", "~", "/"] {
             assert_eq!(
                 backup_path(bad).expect_err(bad).code,
-                "invalid",
+                hush_core::ErrorCode::Invalid,
                 "{bad:?} was accepted"
             );
         }

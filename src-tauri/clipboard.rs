@@ -17,6 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hush_core::ErrorCode;
 use hush_core::secret::SecretString;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -47,7 +48,10 @@ fn digest(text: &str) -> [u8; 32] {
 }
 
 fn err(e: arboard::Error) -> CmdError {
-    CmdError::new("clipboard", format!("the clipboard is not available: {e}"))
+    CmdError::new(
+        ErrorCode::Clipboard,
+        format!("the clipboard is not available: {e}"),
+    )
 }
 
 impl State {
@@ -57,7 +61,7 @@ impl State {
         }
         self.board
             .as_mut()
-            .ok_or_else(|| CmdError::new("clipboard", "the clipboard is not available"))
+            .ok_or_else(|| CmdError::new(ErrorCode::Clipboard, "the clipboard is not available"))
     }
 
     /// Clears the clipboard if it still holds the pending value; true when a copy was pending.

@@ -263,7 +263,7 @@ pub async fn reveal_secret(
 }
 
 /// What `copy_secret` puts on the clipboard.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CopyFormat {
     /// The value (a secret: marked for clipboard managers and cleared).

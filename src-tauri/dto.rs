@@ -3,6 +3,9 @@
 //! The core's types serialize with snake_case fields for the agent protocol; the web view gets
 //! these instead, so a change inside the core cannot silently change the contract. None of
 //! them can hold a secret value (`reveal_secret` returns [`crate::sensitive::Revealed`]).
+//!
+//! The web view's TypeScript types are generated from these (`ts_rs::TS`) into
+//! `ui/src/lib/ipc.gen.ts`; a test fails when that file is out of date (see `ipc_types.rs`).
 
 use hush_core::anomaly::Alert;
 use hush_core::audit::ActivityEntry;
@@ -15,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// `app_state`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppStateDto {
     /// A store exists in the data directory.
@@ -30,7 +33,7 @@ pub struct AppStateDto {
 
 /// Desktop settings (stored unencrypted in `desktop.json` in the data directory: they hold no
 /// secret).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// Seconds before a copied value is cleared from the clipboard.
@@ -62,7 +65,7 @@ impl Settings {
 }
 
 /// `WhoAmI`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct WhoAmIDto {
     /// Display name.
@@ -84,7 +87,7 @@ impl From<WhoAmI> for WhoAmIDto {
 }
 
 /// `TeamInfo`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamDto {
     /// The team's handle in this contract: its name (unique on a device), which is also what
@@ -105,6 +108,7 @@ pub struct TeamDto {
     pub joining: bool,
     /// While joining: the safety code the inviter must hear before admitting this device.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub safety_code: Option<String>,
 }
 
@@ -139,7 +143,7 @@ impl From<TeamInfo> for TeamDto {
 }
 
 /// `VaultInfo`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct VaultDto {
     /// Team name.
@@ -168,7 +172,7 @@ impl VaultDto {
 }
 
 /// Why and since when a secret must be rotated.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ExposureDto {
     /// Why.
@@ -178,7 +182,7 @@ pub struct ExposureDto {
 }
 
 /// `SecretRow` (never a value).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretRow {
     /// Team.
@@ -197,18 +201,23 @@ pub struct SecretRow {
     pub tags: Vec<String>,
     /// Provider URL.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub url: Option<String>,
     /// Scope note.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub scope: Option<String>,
     /// Expiry date.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub expires: Option<String>,
     /// Rotation period.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub rotate_every_days: Option<u32>,
     /// Set when it must be rotated.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub exposed: Option<ExposureDto>,
     /// Concurrent versions to resolve.
     pub conflict: bool,
@@ -243,7 +252,7 @@ impl SecretRow {
 }
 
 /// `VersionRow` (never a value).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionRow {
     /// Version.
@@ -269,7 +278,7 @@ impl From<VersionInfo> for VersionRow {
 }
 
 /// `AccessRow`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessRow {
     /// Member name.
@@ -291,7 +300,7 @@ impl From<AccessInfo> for AccessRow {
 }
 
 /// `SecretDetail`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretDetail {
     /// The row.
@@ -303,7 +312,7 @@ pub struct SecretDetail {
 }
 
 /// `copy_secret`'s answer: no value, only how long it stays on the clipboard.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CopyOut {
     /// Seconds until cleared; 0 for formats that hold no secret (`reference`), which are not
@@ -312,7 +321,7 @@ pub struct CopyOut {
 }
 
 /// `MemberInfo`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberDto {
     /// Name.
@@ -327,6 +336,7 @@ pub struct MemberDto {
     pub fingerprint: String,
     /// For pending joins.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub safety_code: Option<String>,
 }
 
@@ -344,7 +354,7 @@ impl From<MemberInfo> for MemberDto {
 }
 
 /// `ExposedInfo`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ExposedDto {
     /// Team.
@@ -369,7 +379,7 @@ impl From<ExposedInfo> for ExposedDto {
 }
 
 /// `remove_member`'s answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RemovedDto {
     /// The removed member.
@@ -379,7 +389,7 @@ pub struct RemovedDto {
 }
 
 /// `ConflictInfo`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConflictDto {
     /// Team.
@@ -402,7 +412,7 @@ impl From<ConflictInfo> for ConflictDto {
 
 /// `security_alerts`: something a person should look at. Names, addresses and counts only,
 /// never a value.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertDto {
     /// `service_new_ip`, `usage_spike`, `device_unseen` or `relay` (the UI shows others as
@@ -416,7 +426,12 @@ pub struct AlertDto {
     pub detail: String,
     /// Since when, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub since_ms: Option<i64>,
+    /// The next step about `subject` (the UI words it; `detail` names no command).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub hint: Option<hush_core::Hint>,
 }
 
 impl From<Alert> for AlertDto {
@@ -427,12 +442,13 @@ impl From<Alert> for AlertDto {
             subject: a.subject,
             detail: a.detail,
             since_ms: a.since_ms,
+            hint: a.hint,
         }
     }
 }
 
 /// `invite`'s answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct InviteDto {
     /// The one-line code to send.
@@ -451,7 +467,7 @@ impl From<InviteOut> for InviteDto {
 }
 
 /// `join_team`'s answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinDto {
     /// Team id.
@@ -470,7 +486,7 @@ impl From<JoinOut> for JoinDto {
 }
 
 /// `ActivityEntry`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityDto {
     /// Log position.
@@ -485,9 +501,11 @@ pub struct ActivityDto {
     pub target: String,
     /// The vault it concerns, when readable.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub vault: Option<String>,
     /// For `used`: how (get, run, inject, reveal, copy, history); for `leaked`: the note.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub detail: Option<String>,
 }
 
@@ -506,7 +524,7 @@ impl From<ActivityEntry> for ActivityDto {
 }
 
 /// One team's sync state (`TeamStatus`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamStatusDto {
     /// Team.
@@ -555,7 +573,7 @@ impl From<TeamStatus> for TeamStatusDto {
 }
 
 /// The sync indicator's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
     /// Every team with a relay synced.
@@ -575,13 +593,14 @@ pub enum SyncState {
 }
 
 /// `SyncStatus`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncStatus {
     /// Overall state.
     pub state: SyncState,
     /// Most recent successful sync of any team.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub last_sync_ms: Option<i64>,
     /// Secrets in conflict, all teams.
     pub conflicts: usize,
@@ -589,13 +608,14 @@ pub struct SyncStatus {
     pub outbox: u64,
     /// What a person should know (relay misbehaviour, refusal).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub alert: Option<String>,
     /// Per team.
     pub teams: Vec<TeamStatusDto>,
 }
 
 /// `hush://locked`'s reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum LockReason {
     /// No input for the auto-lock period.

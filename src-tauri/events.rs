@@ -2,9 +2,24 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::json;
 
 use crate::dto::{LockReason, SyncStatus};
+
+/// `hush://changed`'s payload.
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+pub struct ChangedEvent {
+    /// Teams that changed (their names; a team just admitted under its real name).
+    pub teams: Vec<String>,
+}
+
+/// `hush://locked`'s payload.
+#[derive(Clone, Copy, Debug, Serialize, ts_rs::TS)]
+pub struct LockedEvent {
+    /// Why the app locked.
+    pub reason: LockReason,
+}
 
 /// An event for the web view.
 #[derive(Clone, Debug)]
@@ -36,9 +51,14 @@ impl Event {
     /// The event's payload.
     pub fn payload(&self) -> serde_json::Value {
         match self {
-            Event::Changed { teams } => json!({ "teams": teams }),
+            Event::Changed { teams } => serde_json::to_value(ChangedEvent {
+                teams: teams.clone(),
+            })
+            .unwrap_or_default(),
             Event::Sync(s) => serde_json::to_value(s).unwrap_or_default(),
-            Event::Locked(reason) => json!({ "reason": reason }),
+            Event::Locked(reason) => {
+                serde_json::to_value(LockedEvent { reason: *reason }).unwrap_or_default()
+            }
             Event::ClipboardCleared => json!({}),
         }
     }

@@ -14,6 +14,8 @@ mod commands;
 mod dto;
 mod error;
 mod events;
+#[cfg(test)]
+mod ipc_types;
 mod lock;
 mod sensitive;
 mod state;

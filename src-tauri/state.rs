@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use hush_core::ErrorCode;
 use hush_core::session::{Clock, Session, WhoAmI};
 use tauri::async_runtime::JoinHandle;
 use tokio::sync::{Mutex, Notify};
@@ -283,7 +284,7 @@ fn load_settings(home: &Path) -> Settings {
 }
 
 fn save_settings(home: &Path, s: &Settings) -> CmdResult<()> {
-    let io = |e: std::io::Error| CmdError::new("io", format!("cannot save settings: {e}"));
+    let io = |e: std::io::Error| CmdError::new(ErrorCode::Io, format!("cannot save settings: {e}"));
     {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
@@ -293,7 +294,7 @@ fn save_settings(home: &Path, s: &Settings) -> CmdResult<()> {
             .map_err(io)?;
     }
     let body = serde_json::to_vec_pretty(s)
-        .map_err(|e| CmdError::new("io", format!("cannot encode settings: {e}")))?;
+        .map_err(|e| CmdError::new(ErrorCode::Io, format!("cannot encode settings: {e}")))?;
     let tmp = home.join(format!("{SETTINGS_FILE}.tmp"));
     std::fs::write(&tmp, body).map_err(io)?;
     std::fs::rename(&tmp, home.join(SETTINGS_FILE)).map_err(io)

@@ -23,6 +23,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use hush_core::ErrorCode;
 use hush_core::session::Session;
 use hush_core::sync::SyncReport;
 use tauri::async_runtime::JoinHandle;
@@ -53,7 +54,7 @@ pub struct Tracker {
     /// A sync started by `sync_now` is running.
     pub syncing: bool,
     /// Each team's last failure: (code, message); absent after a success.
-    pub errors: BTreeMap<String, (String, String)>,
+    pub errors: BTreeMap<String, (ErrorCode, String)>,
     /// The status last sent to the web view.
     pub last_emitted: Option<SyncStatus>,
     /// Each team's join requests waiting for admission, at its last sync.
@@ -65,7 +66,7 @@ pub struct Tracker {
 /// The overall state from the teams' statuses and their last sync errors.
 pub fn summarize(
     teams: Vec<TeamStatusDto>,
-    errors: &BTreeMap<String, (String, String)>,
+    errors: &BTreeMap<String, (ErrorCode, String)>,
     syncing: bool,
 ) -> SyncStatus {
     let synced: Vec<&TeamStatusDto> = teams.iter().filter(|t| t.relay.is_some()).collect();
@@ -76,17 +77,17 @@ pub fn summarize(
         .or_else(|| {
             errors
                 .iter()
-                .find(|(_, (code, _))| code != "offline")
+                .find(|(_, (code, _))| *code != ErrorCode::Offline)
                 .map(|(team, (_, m))| format!("{team}: {m}"))
         });
-    let code = |c: &str| errors.values().any(|(code, _)| code == c);
+    let code = |c: ErrorCode| errors.values().any(|(code, _)| *code == c);
     let state = if syncing {
         SyncState::Syncing
     } else if synced.is_empty() {
         SyncState::Local
-    } else if teams.iter().any(|t| t.relay_alert.is_some()) || code("integrity") {
+    } else if teams.iter().any(|t| t.relay_alert.is_some()) || code(ErrorCode::Integrity) {
         SyncState::Misbehaving
-    } else if errors.values().any(|(code, _)| code != "offline") {
+    } else if errors.values().any(|(code, _)| *code != ErrorCode::Offline) {
         // The relay answered, so "offline" would be wrong: it refused this device or request.
         SyncState::Refused
     } else if !errors.is_empty() {
@@ -152,7 +153,7 @@ fn record(d: &Desktop, results: Vec<(String, hush_core::Result<SyncReport>)>) ->
                     hush_core::Error::Relay(m) => m.clone(),
                     e => e.to_string(),
                 };
-                t.errors.insert(team, (e.code().into(), why));
+                t.errors.insert(team, (e.code(), why));
             }
         }
     }
@@ -328,7 +329,7 @@ pub async fn run(d: Desktop) {
             .tracker()
             .errors
             .values()
-            .any(|(code, _)| code == "offline");
+            .any(|(code, _)| *code == ErrorCode::Offline);
         retry = offline.then(|| next_retry(retry));
         if let Some(wait) = retry {
             full_due = full_due.min(Instant::now() + wait);
@@ -394,10 +395,10 @@ mod tests {
             summarize(vec![team(true, None)], &none, true).state,
             SyncState::Syncing
         );
-        let offline = BTreeMap::from([("t".into(), ("offline".into(), "down".into()))]);
+        let offline = BTreeMap::from([("t".into(), (ErrorCode::Offline, "down".into()))]);
         let s = summarize(vec![team(true, None)], &offline, false);
         assert_eq!((s.state, s.alert), (SyncState::Offline, None));
-        let lied = BTreeMap::from([("t".into(), ("integrity".into(), "fork".into()))]);
+        let lied = BTreeMap::from([("t".into(), (ErrorCode::Integrity, "fork".into()))]);
         let s = summarize(vec![team(true, None)], &lied, false);
         assert_eq!(
             (s.state, s.alert.as_deref()),
@@ -405,7 +406,7 @@ mod tests {
         );
         let refused = BTreeMap::from([(
             "t".into(),
-            ("relay".into(), "the relay refused this device".into()),
+            (ErrorCode::Relay, "the relay refused this device".into()),
         )]);
         let s = summarize(vec![team(true, None)], &refused, false);
         assert_eq!(

@@ -68,17 +68,6 @@ fn the_capability_grants_our_commands_and_event_listening_only() {
     assert!(!csp.contains("unsafe-"), "CSP allows unsafe sources");
 }
 
-/// The first string literal after each occurrence of `marker` in `src`.
-fn literals_after(src: &str, marker: &str) -> BTreeSet<String> {
-    src.match_indices(marker)
-        .filter_map(|(i, _)| {
-            let rest = src[i + marker.len()..].trim_start();
-            let rest = rest.strip_prefix('"')?;
-            Some(rest[..rest.find('"')?].to_owned())
-        })
-        .collect()
-}
-
 #[test]
 fn the_contract_lists_every_error_code() {
     let doc = include_str!("../docs/DESKTOP-IPC.md");
@@ -91,21 +80,13 @@ fn the_contract_lists_every_error_code() {
         .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         .map(str::to_owned)
         .collect();
-    let mut codes = literals_after(include_str!("../crates/hush-proto/src/error.rs"), "=>");
-    for shell in [
-        include_str!("error.rs"),
-        include_str!("state.rs"),
-        include_str!("clipboard.rs"),
-        include_str!("commands.rs"),
-        include_str!("sync.rs"),
-        include_str!("backup.rs"),
-    ] {
-        codes.extend(literals_after(shell, "CmdError::new("));
-        codes.extend(literals_after(shell, "Self::new("));
-    }
-    codes.retain(|c| !c.is_empty() && c.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+    // The one list: `hush_core::ErrorCode` (the shell's own codes included).
+    let codes: BTreeSet<String> = hush_core::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
     assert!(
-        codes.contains("clipboard") && codes.contains("not_found"),
+        codes.contains("clipboard") && codes.contains("not_found") && codes.contains("locked"),
         "{codes:?}"
     );
     assert_eq!(documented, codes, "docs/DESKTOP-IPC.md's code list");

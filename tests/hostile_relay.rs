@@ -24,7 +24,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hush_core::event::{Body, Envelope, KeyScope, Payload, Public, SignedEvent};
+use hush_core::event::{
+    Body, Envelope, HEADER_LEN, KeyScope, Payload, Public, SignedEvent, header,
+};
 use hush_core::identity::{DeviceCert, DeviceIdentity};
 use hush_core::relay_proto::{self, Head};
 use hush_core::secret::Key32;
@@ -39,15 +41,13 @@ use modified_client::{block_on, identity_of, now_ms, relay_devices, relay_events
 // The tampering proxy
 // ---------------------------------------------------------------------------------------------
 
-/// Length of an event's fixed header: version, team, seq, prev, epoch, author.
-const HEADER_LEN: usize = 77;
-// Offsets in the header of the (last) byte of each field.
-const VERSION_BYTE: usize = 0;
-const TEAM_LAST: usize = 16;
-const SEQ_LAST: usize = 24;
-const PREV_LAST: usize = 56;
-const EPOCH_LAST: usize = 60;
-const AUTHOR_LAST: usize = 76;
+// Offsets in the header of the (last) byte of each field, from the wire format's own table.
+const VERSION_BYTE: usize = header::VERSION;
+const TEAM_LAST: usize = header::TEAM.end - 1;
+const SEQ_LAST: usize = header::SEQ.end - 1;
+const PREV_LAST: usize = header::PREV.end - 1;
+const EPOCH_LAST: usize = header::EPOCH.end - 1;
+const AUTHOR_LAST: usize = header::AUTHOR.end - 1;
 
 /// Where in an event a [`Mode::Flip`] flips a bit.
 #[derive(Clone, Copy, Debug)]

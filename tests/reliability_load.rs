@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use common::{Rng, figure, quantile_ms};
 use hush_core::event::SignedEvent;
 use hush_core::identity::DeviceIdentity;
-use hush_core::relay_proto;
+use hush_core::relay_proto::{self, paths};
 use hush_core::secret::SecretString;
 use hush_core::sync::RelayClient;
 use hush_tests::Relay;
@@ -145,11 +145,7 @@ async fn client(
     let mut last = team.raw.genesis;
     let long_poll = m % 4 == 3;
     while !stop.load(Ordering::Relaxed) {
-        let path = format!(
-            "/v1/teams/{}/events?after={cursor}&limit={}",
-            team.raw.id,
-            relay_proto::MAX_PULL
-        );
+        let path = paths::pull(&team.raw.id, Some(cursor), relay_proto::MAX_PULL.into());
         let r = request(
             &http,
             &base,
@@ -183,7 +179,7 @@ async fn client(
             Err(e) => s.errors.push(format!("pull: {e}")),
         }
         let ev = team.put(m, cursor + 1, last);
-        let path = format!("/v1/teams/{}/events", team.raw.id);
+        let path = paths::events(&team.raw.id);
         let r = request(
             &http,
             &base,
@@ -205,10 +201,7 @@ async fn client(
         }
         if long_poll {
             // A desktop app waits for the next change instead of polling.
-            let path = format!(
-                "/v1/teams/{}/wait?after={cursor}&timeout_ms=500",
-                team.raw.id
-            );
+            let path = paths::wait(&team.raw.id, Some(cursor), 500);
             let r = request(
                 &http,
                 &base,
@@ -243,7 +236,7 @@ async fn noisy(
 ) -> (usize, usize, Vec<String>) {
     let http = reqwest::Client::new();
     let (mut ok, mut limited, mut errors) = (0, 0, Vec::new());
-    let path = format!("/v1/teams/{}/head", team.raw.id);
+    let path = paths::head(&team.raw.id);
     while !stop.load(Ordering::Relaxed) {
         let mut burst = tokio::task::JoinSet::new();
         for _ in 0..64 {

@@ -56,6 +56,8 @@ export interface FakeAlert {
   subject: string;
   detail: string;
   sinceMs?: number;
+  /** The next step about `subject` (`revoke_service`, `remove_member`), which the UI words. */
+  hint?: string;
 }
 
 interface SyncStatus {
@@ -319,16 +321,18 @@ export class FakeBackend {
         kind: 'device_unseen',
         team: 'acme',
         subject: 'Dennis Ritchie',
-        detail: '`Dennis Ritchie` has not contacted the relay for more than 30 days; if the device is gone, remove it: hush remove Dennis Ritchie',
+        detail: '`Dennis Ritchie` has not contacted the relay for more than 30 days; if the device is gone, remove it',
         sinceMs: now - 41 * DAY,
+        hint: 'remove_member',
       },
       {
         kind: 'service_new_ip',
         team: 'acme',
         subject: 'ci-deploy',
         detail:
-          'service identity `ci-deploy` was used from a new address 203.0.113.9 (14 requests; first address 10.0.4.21). If that is not one of your CI runners, revoke it: hush service revoke ci-deploy',
+          'service identity `ci-deploy` was used from a new address 203.0.113.9 (14 requests; first address 10.0.4.21). If that is not one of your CI runners, revoke it',
         sinceMs: now - 3 * 3_600_000,
+        hint: 'revoke_service',
       },
     ];
     const log = (team: string, ago: number, actor: string, action: string, target: string, detail?: string): void => {

@@ -9,8 +9,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use hush_core::address::{Address, is_env_name};
 use hush_core::api;
 use hush_core::crypto::KdfParams;
+use hush_core::duration::{parse_days, parse_duration};
 use hush_core::event::{PutKind, TeamRole, VaultRole};
-use hush_core::item::{format_time_ms, parse_date, parse_period_days};
+use hush_core::item::{format_time_ms, parse_date};
 use hush_core::secret::SecretString;
 use hush_core::session::{MetaUpdate, Session, system_clock};
 use zeroize::Zeroizing;
@@ -18,7 +19,7 @@ use zeroize::Zeroizing;
 use crate::backend::{self, Backend};
 use crate::cli::{Cli, Command, RunArgs, SetArgs, TeamCommand, VaultCommand};
 
-use crate::ctx::{Ctx, parse_duration, read_value_from_stdin};
+use crate::ctx::{Ctx, read_value_from_stdin};
 
 /// Runs a parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -655,11 +656,7 @@ fn set(ctx: &Ctx, args: SetArgs) -> Result<i32> {
     if let Some(d) = &args.expires {
         parse_date(d)?;
     }
-    let rotate_every_days = args
-        .rotate_every
-        .as_deref()
-        .map(parse_period_days)
-        .transpose()?;
+    let rotate_every_days = args.rotate_every.as_deref().map(parse_days).transpose()?;
     let update = MetaUpdate {
         note: args.note,
         tags: if args.tags.is_empty() {
@@ -949,7 +946,8 @@ fn data_encoding_hex(bytes: &[u8]) -> String {
 }
 
 fn agent(ctx: &Ctx, idle_secs: u64) -> Result<i32> {
-    let mut line = Zeroizing::new(String::new());
+    // Room for the key's 64 hex digits and a newline up front: growing would leave copies.
+    let mut line = Zeroizing::new(String::with_capacity(128));
     std::io::stdin()
         .read_line(&mut line)
         .context("cannot read the key")?;

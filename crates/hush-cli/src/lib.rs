@@ -9,6 +9,7 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 mod ctx;
+mod hint;
 pub mod lifecycle;
 pub mod run;
 pub mod scan;
@@ -29,7 +30,8 @@ pub fn main() -> i32 {
     }
 }
 
-fn one_line(e: &anyhow::Error) -> String {
+/// An error and its causes on one line, with the CLI's words for the core's hint.
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
     let mut s = e.to_string();
     // anyhow's chain adds causes; the first cause usually says it best, keep both on one line.
     for cause in e.chain().skip(1) {
@@ -38,6 +40,9 @@ fn one_line(e: &anyhow::Error) -> String {
             s.push_str(": ");
             s.push_str(&c);
         }
+    }
+    if let Some(h) = hint::of(e) {
+        s.push_str(hint::words(h));
     }
     s.replace('\n', " ")
 }

@@ -1,6 +1,6 @@
 //! `hush status`, `hush rotate`, `hush leaked` and `hush audit [verify]`: the key lifecycle.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use hush_core::address::Address;
 use hush_core::api;
 use hush_core::audit::{ActivityFilter, VerifyReport};
@@ -10,9 +10,7 @@ use hush_core::secret::SecretString;
 
 use crate::backend;
 use crate::cli::{AuditArgs, AuditCommand, RotateArgs};
-use crate::ctx::{Ctx, parse_duration, read_value_from_stdin};
-
-const DAY_MS: i64 = 86_400_000;
+use crate::ctx::{Ctx, read_value_from_stdin};
 
 /// `hush status`: exit 0 whatever it finds (it is a report).
 pub(crate) fn status(ctx: &Ctx) -> Result<i32> {
@@ -49,7 +47,11 @@ pub(crate) fn status(ctx: &Ctx) -> Result<i32> {
             .since_ms
             .map(|t| format!(" (since {} UTC)", format_time_ms(t)))
             .unwrap_or_default();
-        println!("ALERT: {}: {}{since}", a.team, a.detail);
+        let next = a
+            .hint
+            .map(|h| crate::hint::for_subject(h, &a.subject))
+            .unwrap_or_default();
+        println!("ALERT: {}: {}{next}{since}", a.team, a.detail);
     }
     if r.keys.iter().any(|k| k.state == KeyState::Exposed) {
         eprintln!(
@@ -137,16 +139,6 @@ pub(crate) fn audit(ctx: &Ctx, args: AuditArgs) -> Result<i32> {
     }
 }
 
-fn parse_since(s: &str, now_ms: i64) -> Result<i64> {
-    if let Ok(day) = parse_date(s) {
-        return Ok(day * DAY_MS);
-    }
-    let d = parse_duration(s).map_err(|_| {
-        anyhow!("invalid --since {s:?}: use a date (YYYY-MM-DD) or a duration such as 24h or 7d")
-    })?;
-    Ok(now_ms.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
-}
-
 fn now_ms() -> i64 {
     (hush_core::session::system_clock())()
 }
@@ -155,7 +147,7 @@ fn timeline(ctx: &Ctx, args: AuditArgs) -> Result<i32> {
     let since_ms = args
         .since
         .as_deref()
-        .map(|s| parse_since(s, now_ms()))
+        .map(|s| hush_core::duration::parse_since(s, now_ms()))
         .transpose()?;
     if args.limit == Some(0) {
         bail!("--limit must be at least 1");
@@ -241,19 +233,4 @@ fn verify(ctx: &Ctx) -> Result<i32> {
         }
     }
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn since_takes_a_date_or_a_duration() {
-        let now = 20_000 * DAY_MS + 5;
-        assert_eq!(parse_since("1970-01-02", now).ok(), Some(DAY_MS));
-        assert_eq!(parse_since("24h", now).ok(), Some(now - DAY_MS));
-        assert_eq!(parse_since("7d", now).ok(), Some(now - 7 * DAY_MS));
-        let e = parse_since("last tuesday", now).expect_err("bad");
-        assert!(e.to_string().contains("YYYY-MM-DD"), "{e}");
-    }
 }

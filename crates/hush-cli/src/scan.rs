@@ -124,7 +124,7 @@ pub fn scan(rt: &tokio::runtime::Runtime, home: &Path, json: bool, args: ScanArg
     match scan_inner(rt, home, json, &args) {
         Ok(code) => Ok(code),
         Err(e) => {
-            eprintln!("hush: error: {}", one_line(&e));
+            eprintln!("hush: error: {}", crate::one_line(&e));
             Ok(EXIT_ERROR)
         }
     }
@@ -342,18 +342,6 @@ fn parse_size(s: &str) -> Result<u64> {
     n.checked_mul(mul)
         .filter(|n| *n > 0)
         .ok_or_else(|| anyhow::anyhow!("--max-size {s:?} is out of range"))
-}
-
-fn one_line(e: &anyhow::Error) -> String {
-    let mut s = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(": ");
-            s.push_str(&c);
-        }
-    }
-    s.replace('\n', " ")
 }
 
 /// `hush hook ...`.

@@ -10,7 +10,7 @@ use hush_core::api;
 use hush_core::item::format_time_ms;
 
 use crate::cli::{Command, ServiceCommand, VaultCommand};
-use crate::ctx::{Ctx, parse_duration};
+use crate::ctx::Ctx;
 
 /// Refuses commands a service identity cannot run, before anything touches the disk.
 pub fn allowed_with_token(cmd: &Command) -> Result<()> {
@@ -36,20 +36,6 @@ pub fn allowed_with_token(cmd: &Command) -> Result<()> {
     }
 }
 
-/// Parses a service lifetime: `90d`, `12w`, `1y`, or a shorter `30m` / `2h`.
-fn parse_lifetime_ms(s: &str) -> Result<i64> {
-    let ms = match hush_core::item::parse_period_days(s) {
-        Ok(days) => i64::from(days) * 86_400_000,
-        Err(_) => {
-            let d = parse_duration(s).map_err(|_| {
-                anyhow!("invalid lifetime {s:?}: use e.g. 30d, 12w, 1y (or 2h for a trial)")
-            })?;
-            i64::try_from(d.as_millis()).map_err(|_| anyhow!("lifetime {s:?} is too long"))?
-        }
-    };
-    Ok(ms)
-}
-
 /// `hush service ...`
 pub(crate) fn service(ctx: &Ctx, cmd: ServiceCommand) -> Result<i32> {
     match cmd {
@@ -58,7 +44,9 @@ pub(crate) fn service(ctx: &Ctx, cmd: ServiceCommand) -> Result<i32> {
             vaults,
             expires,
         } => {
-            let lifetime = parse_lifetime_ms(&expires)?;
+            let lifetime = hush_core::duration::parse_duration_ms(&expires).map_err(|_| {
+                anyhow!("invalid lifetime {expires:?}: use e.g. 30d, 12w, 1y (or 2h for a trial)")
+            })?;
             let now = hush_core::session::system_clock()();
             let expires_ms = now
                 .checked_add(lifetime)

@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::api::{Op, Reply, Request};
 use crate::error::{Error, Result};
+use crate::secret::SecretBuf;
 use crate::session::Session;
 
 /// Socket file name inside the data directory.
@@ -30,11 +31,11 @@ pub fn socket_path(home: &Path) -> PathBuf {
 }
 
 async fn write_frame(stream: &mut UnixStream, value: &impl serde::Serialize) -> Result<()> {
-    let body = Zeroizing::new(
-        serde_json::to_vec(value)
-            .map_err(|e| Error::Agent(format!("cannot encode message: {e}")))?,
-    );
-    write_raw_frame(stream, &body).await
+    // Frames carry values and keys: encode into a buffer that leaves no copy when it grows.
+    let mut body = SecretBuf::new();
+    serde_json::to_writer(&mut body, value)
+        .map_err(|e| Error::Agent(format!("cannot encode message: {e}")))?;
+    write_raw_frame(stream, body.as_slice()).await
 }
 
 /// Writes one length-prefixed frame of already encoded JSON.
@@ -244,7 +245,7 @@ async fn serve_connection(
                 },
             }
         };
-        write_raw_frame(&mut stream, &reply).await?;
+        write_raw_frame(&mut stream, reply.as_slice()).await?;
         if lock {
             let _ = activity.send(true);
             break;
@@ -254,6 +255,6 @@ async fn serve_connection(
 }
 
 /// An encoded error reply (encoding a code and a message cannot fail).
-fn error_reply(e: &Error) -> Zeroizing<Vec<u8>> {
+fn error_reply(e: &Error) -> SecretBuf {
     crate::api::encode(&Reply::<()>::error(e)).unwrap_or_default()
 }

@@ -56,6 +56,9 @@ pub struct Alert {
     pub detail: String,
     /// Since when, when known.
     pub since_ms: Option<i64>,
+    /// The next step about `subject`, which each front end words (never a command in `detail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<crate::error::Hint>,
 }
 
 const HOUR_MS: i64 = 3_600_000;

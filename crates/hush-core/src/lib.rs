@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit;
 pub mod backup;
 pub mod dotenv;
+pub mod duration;
 pub mod known;
 pub mod lifecycle;
 pub mod local;
@@ -33,4 +34,4 @@ pub use hush_proto::{
     codec, crypto, error, event, identity, invite, item, relay_proto, secret, witness_proto,
 };
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Hint, Result};

@@ -30,7 +30,7 @@ use uuid::Uuid;
 use crate::address::Address;
 use crate::anomaly::{Alert, usage_spikes};
 use crate::crypto;
-use crate::error::{Error, Result};
+use crate::error::{Error, Hint, Result};
 use crate::event::{KeyScope, Payload, Public, PutKind, SignedEvent, UsageAction, VaultRole};
 use crate::item::{ItemSlot, civil_from_days, parse_date};
 use crate::secret::SecretString;
@@ -288,6 +288,7 @@ impl Session {
                 subject: "relay".into(),
                 detail: a.clone(),
                 since_ms: None,
+                hint: None,
             });
         }
         // Signed events that broke a rule: they changed nothing, but a person should know who
@@ -308,6 +309,7 @@ impl Session {
                         format!("event {} by {name}: {}", f.seq, f.reason)
                     },
                     since_ms: None,
+                    hint: None,
                 });
             }
         }
@@ -326,6 +328,7 @@ impl Session {
                     s.keys
                 ),
                 since_ms: Some(s.since_ms),
+                hint: None,
             });
         }
         out
@@ -343,8 +346,9 @@ impl Session {
         let (tid, vid, item) = self.lookup(team, addr)?;
         let item_id = item.ok_or_else(|| {
             Error::NotFound(format!(
-                "secret `{addr}` (rotate records a new value of an existing secret; create it with `hush set`)"
+                "secret `{addr}` (rotate records a new value of an existing secret)"
             ))
+            .with_hint(Hint::CreateSecret)
         })?;
         {
             let (st, v) = self.vault_ref(tid, vid);
@@ -958,11 +962,25 @@ mod tests {
             .expect_err("same value");
         assert!(e.to_string().contains("same as the current one"), "{e}");
         let missing = Address::parse("prod/NOPE").expect("addr");
-        assert!(matches!(
-            s.rotate(None, &missing, &SecretString::new("x".into()), None)
-                .await,
-            Err(Error::NotFound(_))
-        ));
+        let e = s
+            .rotate(None, &missing, &SecretString::new("x".into()), None)
+            .await
+            .expect_err("missing");
+        assert_eq!(
+            (e.code(), e.hint()),
+            (crate::ErrorCode::NotFound, Some(Hint::CreateSecret))
+        );
+        // A missing vault says where to look; through a reference, the reference is named.
+        let no_vault = Address::parse("nope/K").expect("addr");
+        let e = s.get(None, &no_vault).expect_err("no vault");
+        assert_eq!(
+            (e.to_string().as_str(), e.hint()),
+            ("vault `nope` not found", Some(Hint::Vaults))
+        );
+        let e = s
+            .resolve_reference(None, "hush://nope/K")
+            .expect_err("no vault");
+        assert_eq!(e.to_string(), "reference `hush://nope/K` not found");
         let v = s
             .rotate(None, &addr, &SecretString::new("v2".into()), None)
             .await

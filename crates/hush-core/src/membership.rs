@@ -9,7 +9,7 @@
 use uuid::Uuid;
 
 use crate::address::Address;
-use crate::error::{Error, Result};
+use crate::error::{Error, Hint, Result};
 use crate::event::{
     AclChange, GrantedKey, KeyBundle, KeyScope, Payload, Public, PutKind, TeamRole, VaultRole,
 };
@@ -144,12 +144,11 @@ pub(crate) fn find_member(st: &TeamState, query: &str, active_only: bool) -> Res
         .collect();
     match (by_name.len(), by_id.as_slice()) {
         (_, [one]) => Ok(*one),
-        (0, []) => Err(Error::NotFound(format!(
-            "member `{query}` (see `hush members`)"
-        ))),
+        (0, []) => Err(Error::NotFound(format!("member `{query}`")).with_hint(Hint::Members)),
         _ => Err(Error::Ambiguous(format!(
-            "`{query}` matches several members; use a device id prefix from `hush members`"
-        ))),
+            "`{query}` matches several members; use a device id prefix instead of the name"
+        ))
+        .with_hint(Hint::Members)),
     }
 }
 
@@ -249,8 +248,9 @@ impl Session {
         // The code pins a head the relay has confirmed, so push now.
         self.sync_team(tid).await.map_err(|e| {
             Error::Invalid(format!(
-                "the invite was recorded but could not reach the relay ({e}); run `hush sync` and invite again"
+                "the invite was recorded but could not reach the relay ({e})"
             ))
+            .with_hint(Hint::Sync)
         })?;
         let (pinned_seq, pinned_hash) =
             self.store.confirmed_head(tid).await?.ok_or_else(|| {
@@ -430,9 +430,9 @@ impl Session {
         let idx = match matches.as_slice() {
             [i] => *i,
             [] => {
-                return Err(Error::NotFound(format!(
-                    "pending member `{query}` (run `hush sync`, then `hush members`)"
-                )));
+                return Err(
+                    Error::NotFound(format!("pending member `{query}`")).with_hint(Hint::Sync)
+                );
             }
             _ => {
                 return Err(Error::Ambiguous(format!(

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::identity::DeviceIdentity;
-use crate::relay_proto::{self, AppendOk, ErrorBody, Head, JoinRequest};
+use crate::relay_proto::{self, AppendOk, ErrorBody, Head, JoinRequest, paths};
 
 /// An HTTP client for one relay.
 pub struct RelayClient {
@@ -183,7 +183,7 @@ impl RelayClient {
         event: &[u8],
         now_ms: i64,
     ) -> Result<()> {
-        let path = format!("/v1/teams/{team}");
+        let path = paths::team(team);
         let (s, b) = self
             .signed(
                 me,
@@ -211,7 +211,7 @@ impl RelayClient {
         event: &[u8],
         now_ms: i64,
     ) -> Result<Appended> {
-        let path = format!("/v1/teams/{team}/events");
+        let path = paths::events(team);
         let (s, b) = self
             .signed(
                 me,
@@ -235,7 +235,7 @@ impl RelayClient {
 
     /// The relay's head.
     pub async fn head(&self, me: &DeviceIdentity, team: &Uuid, now_ms: i64) -> Result<Head> {
-        let path = format!("/v1/teams/{team}/head");
+        let path = paths::head(team);
         let (s, b) = self
             .signed(me, reqwest::Method::GET, &path, team, Vec::new(), now_ms)
             .await?;
@@ -278,10 +278,7 @@ impl RelayClient {
             // Ask for no more than what is left up to the announced head: others may append
             // meanwhile, and those events belong to the next round.
             let limit = (expected - out.len() as u64).min(u64::from(relay_proto::MAX_PULL));
-            let path = match cursor {
-                Some(a) => format!("/v1/teams/{team}/events?after={a}&limit={limit}"),
-                None => format!("/v1/teams/{team}/events?limit={limit}"),
-            };
+            let path = paths::pull(team, cursor, limit);
             let (s, b) = self
                 .signed(me, reqwest::Method::GET, &path, team, Vec::new(), now_ms)
                 .await?;
@@ -307,10 +304,7 @@ impl RelayClient {
     }
 
     pub(crate) fn wait_path(team: &Uuid, after: Option<u64>, timeout_ms: u64) -> String {
-        match after {
-            Some(a) => format!("/v1/teams/{team}/wait?after={a}&timeout_ms={timeout_ms}"),
-            None => format!("/v1/teams/{team}/wait?timeout_ms={timeout_ms}"),
-        }
+        paths::wait(team, after, timeout_ms)
     }
 
     /// Waits (long-poll) until the head passes `after`; `None` on timeout.
@@ -347,7 +341,7 @@ impl RelayClient {
         token: &[u8],
         blob: &[u8],
     ) -> Result<()> {
-        let path = format!("/v1/teams/{team}/joins/{invite_id}");
+        let path = paths::join(team, invite_id);
         let (s, b) = self
             .send(
                 None,
@@ -375,7 +369,7 @@ impl RelayClient {
         team: &Uuid,
         now_ms: i64,
     ) -> Result<Vec<JoinRequest>> {
-        let path = format!("/v1/teams/{team}/joins");
+        let path = paths::joins(team);
         let (s, b) = self
             .signed(me, reqwest::Method::GET, &path, team, Vec::new(), now_ms)
             .await?;
@@ -392,7 +386,7 @@ impl RelayClient {
         team: &Uuid,
         now_ms: i64,
     ) -> Result<Vec<relay_proto::DeviceUsage>> {
-        let path = format!("/v1/teams/{team}/devices");
+        let path = paths::devices(team);
         let (s, b) = self
             .signed(me, reqwest::Method::GET, &path, team, Vec::new(), now_ms)
             .await?;
@@ -498,7 +492,9 @@ mod tests {
         let body =
             br#"{"error":"forbidden","message":"this device is not an active member of the team"}"#;
         let code = |status: u16| {
-            RelayClient::error(reqwest::StatusCode::from_u16(status).expect("status"), body).code()
+            RelayClient::error(reqwest::StatusCode::from_u16(status).expect("status"), body)
+                .code()
+                .as_str()
         };
         // Refused: the app says so (removed, expired, clock skew); not worth retrying soon.
         assert_eq!(

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{Hint, Result};
 use crate::relay_proto::DeviceUsage;
 use crate::session::Session;
 use crate::state::TeamState;
@@ -35,10 +35,13 @@ pub struct DeviceAlert {
     pub kind: String,
     /// The member or service name.
     pub subject: String,
-    /// What happened and what to do.
+    /// What happened and what to do, in words (no command).
     pub detail: String,
     /// Since when.
     pub since_ms: i64,
+    /// The next step about `subject`, which each front end words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Hint>,
 }
 
 /// One device's usage as the relay reports it.
@@ -79,11 +82,11 @@ pub fn device_alerts(st: &TeamState, usage: &[DeviceUsage], now_ms: i64) -> Vec<
                     subject: m.cert.name.clone(),
                     detail: format!(
                         "service identity `{}` was used from a new address {} ({} requests; first \
-                         address {}). If that is not one of your CI runners, revoke it: \
-                         hush service revoke {}",
-                        m.cert.name, r.ip, r.requests, rows[0].ip, m.cert.name
+                         address {}). If that is not one of your CI runners, revoke it",
+                        m.cert.name, r.ip, r.requests, rows[0].ip
                     ),
                     since_ms: r.first_ms,
+                    hint: Some(Hint::RevokeService),
                 });
             }
         }
@@ -99,11 +102,11 @@ pub fn device_alerts(st: &TeamState, usage: &[DeviceUsage], now_ms: i64) -> Vec<
                 kind: "device_unseen".into(),
                 subject: m.cert.name.clone(),
                 detail: format!(
-                    "`{}` {what} for more than {UNSEEN_AFTER}; if the device is gone, remove it: \
-                     hush remove {}",
-                    m.cert.name, m.cert.name
+                    "`{}` {what} for more than {UNSEEN_AFTER}; if the device is gone, remove it",
+                    m.cert.name
                 ),
                 since_ms: quiet_since,
+                hint: Some(Hint::RemoveMember),
             });
         }
     }
@@ -179,6 +182,7 @@ impl Session {
                 subject: a.subject,
                 detail: a.detail,
                 since_ms: Some(a.since_ms),
+                hint: a.hint,
             }));
         }
         out
@@ -255,6 +259,12 @@ mod tests {
         );
         assert!(alerts[1].detail.contains("203.0.113.9"));
         assert_eq!(alerts[0].since_ms, 60 * DAY);
+        // The next step is a hint each front end words; the detail names no command.
+        assert_eq!(
+            (alerts[0].hint, alerts[1].hint),
+            (Some(Hint::RemoveMember), Some(Hint::RevokeService))
+        );
+        assert!(alerts.iter().all(|a| !a.detail.contains("hush ")));
     }
 
     #[test]

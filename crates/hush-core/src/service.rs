@@ -73,7 +73,7 @@ impl ServiceToken {
             .raw(&self.genesis)
             .i64(self.expires_ms)
             .bytes(&self.identity.to_secret_bytes());
-        let mut bytes = Zeroizing::new(w.into_vec());
+        let mut bytes = w.into_zeroizing();
         let sum = crypto::hash(CHECKSUM_LABEL, &[&bytes]);
         bytes.extend_from_slice(&sum[..4]);
         let body = Zeroizing::new(data_encoding::BASE64URL_NOPAD.encode(&bytes));

@@ -200,7 +200,7 @@ impl RelayClient {
 }
 
 fn note_path(team: &Uuid) -> String {
-    format!("/v1/teams/{team}/devices/me/note")
+    crate::relay_proto::paths::note(team)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use zeroize::Zeroizing;
 use crate::address::Address;
 use crate::codec::Writer;
 use crate::crypto::{self, KdfParams};
-use crate::error::{Error, Result};
+use crate::error::{Error, Hint, Result};
 use crate::event::{
     AclChange, Body, Envelope, GrantedKey, KeyBundle, KeyScope, Payload, Public, PutKind,
     SignedEvent,
@@ -122,6 +122,7 @@ pub const EXPIRY_DUE_DAYS: i64 = 14;
 
 /// Where a secret stands against its rotation period and expiry date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RotationState {
     /// No period and no expiry set.
@@ -682,7 +683,7 @@ impl Session {
             None => self
                 .selected
                 .filter(|id| self.teams.contains_key(id))
-                .ok_or_else(|| Error::NotFound("selected team (run `hush team use TEAM`)".into())),
+                .ok_or_else(|| Error::NotFound("selected team".into()).with_hint(Hint::SelectTeam)),
         }
     }
 
@@ -920,9 +921,7 @@ impl Session {
             .collect();
         match hits.as_slice() {
             [one] => Ok(*one),
-            [] => Err(Error::NotFound(format!(
-                "vault `{vault}` (see `hush vault list`)"
-            ))),
+            [] => Err(Error::NotFound(format!("vault `{vault}`")).with_hint(Hint::Vaults)),
             many => Err(Error::Ambiguous(format!(
                 "vault `{vault}` exists in teams {}; use TEAM/{vault}/NAME",
                 many.iter()
@@ -1080,7 +1079,10 @@ impl Session {
     pub fn resolve_reference(&self, team: Option<&str>, reference: &str) -> Result<SecretString> {
         let addr = Address::parse_reference(reference)?;
         self.get(team, &addr).map_err(|e| match e {
-            Error::NotFound(_) => Error::NotFound(format!("reference `{reference}`")),
+            // Hinted or not (a missing vault carries one): the reference is what was not found.
+            e if e.code() == crate::error::ErrorCode::NotFound => {
+                Error::NotFound(format!("reference `{reference}`"))
+            }
             other => other,
         })
     }

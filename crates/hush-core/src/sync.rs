@@ -816,7 +816,9 @@ impl Session {
     }
 
     /// Every secret value this device's keys can open in a list of raw events (for example a
-    /// copy of a relay's database). Used to show what a removed member can still read.
+    /// copy of a relay's database). Used to show what a removed member can still read. Returns
+    /// plaintext as plain strings: a test-only API (`test-support` feature).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn decryptable_values(&self, tid: Uuid, events: &[Vec<u8>]) -> Vec<String> {
         let Ok(t) = self.team_ref(tid) else {
             return Vec::new();

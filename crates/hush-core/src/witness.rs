@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Hint, Result};
 use crate::event::{Payload, Public, SignedEvent};
 use crate::identity::DeviceIdentity;
 use crate::relay_client::RelayClient;
@@ -621,7 +621,7 @@ impl Session {
             })
             .map(|(k, _)| *k)
             .ok_or_else(|| {
-                Error::NotFound(format!("witness {which} (see `hush team witness list`)"))
+                Error::NotFound(format!("witness {which}")).with_hint(Hint::Witnesses)
             })?;
         self.append(tid, Payload::WitnessRemove { key }, Public::default())
             .await?;

@@ -6,11 +6,14 @@
 //! input, over-long length prefixes and trailing bytes ("parse, don't validate").
 
 use crate::error::{Error, Result};
+use crate::secret::SecretBuf;
 
-/// Appends canonical encodings to a buffer.
+/// Appends canonical encodings to a buffer. Encodings hold keys and values (key bundles, item
+/// metadata, settings), so the buffer is a [`SecretBuf`]: growing it leaves no copy behind, and
+/// a writer dropped unfinished is wiped.
 #[derive(Default)]
 pub struct Writer {
-    buf: Vec<u8>,
+    buf: SecretBuf,
 }
 
 impl Writer {
@@ -92,12 +95,18 @@ impl Writer {
 
     /// The bytes written so far.
     pub fn as_slice(&self) -> &[u8] {
-        &self.buf
+        self.buf.as_slice()
     }
 
-    /// Finishes and returns the buffer.
+    /// Finishes and returns the buffer, moved (not copied). For encodings that hold a key or a
+    /// value, prefer [`Writer::into_zeroizing`].
     pub fn into_vec(self) -> Vec<u8> {
-        self.buf
+        self.buf.into_vec()
+    }
+
+    /// Finishes and returns the buffer as a zeroizing vector, moved (not copied).
+    pub fn into_zeroizing(self) -> zeroize::Zeroizing<Vec<u8>> {
+        self.buf.into_zeroizing()
     }
 }
 

@@ -33,7 +33,26 @@ pub const EVENT_VERSION: u8 = 2;
 /// Largest event accepted, in bytes.
 pub const MAX_EVENT_LEN: usize = 4 * 1024 * 1024;
 /// Length of the fixed header: version, team, seq, prev, epoch, author.
-pub const HEADER_LEN: usize = 1 + 16 + 8 + 32 + 4 + 16;
+pub const HEADER_LEN: usize = header::AUTHOR.end;
+
+/// Where each field of the fixed header lies in an event's bytes (the envelope is encoded first,
+/// in this order). Tools and tests that look into raw events use these, never their own numbers.
+pub mod header {
+    use std::ops::Range;
+
+    /// The wire format version byte.
+    pub const VERSION: usize = 0;
+    /// Team id.
+    pub const TEAM: Range<usize> = 1..17;
+    /// Position in the log (big-endian u64).
+    pub const SEQ: Range<usize> = 17..25;
+    /// Hash of the previous event.
+    pub const PREV: Range<usize> = 25..57;
+    /// Log-key epoch (big-endian u32).
+    pub const EPOCH: Range<usize> = 57..61;
+    /// The signing device.
+    pub const AUTHOR: Range<usize> = 61..77;
+}
 /// Largest number of key bundles in one event.
 pub const MAX_BUNDLES: usize = 4096;
 
@@ -165,7 +184,7 @@ impl KeyBundle {
             };
             w.u32(k.epoch).raw(k.key.expose_bytes());
         }
-        let plain = Zeroizing::new(w.into_vec());
+        let plain = w.into_zeroizing();
         let aad = bundle_aad(at, &recipient.device_id);
         let (enc, ct) = crypto::hpke_seal(&recipient.enc_pk, BUNDLE_INFO, &aad, &plain)?;
         Ok(Self {
@@ -204,6 +223,7 @@ impl KeyBundle {
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum TeamRole {
     /// Created the team; cannot be removed by admins.
@@ -257,6 +277,7 @@ impl TeamRole {
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum VaultRole {
     /// Can decrypt the vault's secrets.
@@ -465,6 +486,7 @@ impl Public {
 
 /// What kind of new value a [`Payload::SecretPut`] records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PutKind {
     /// An ordinary create or edit.
@@ -889,7 +911,7 @@ impl Body {
                 w.u8(14).i64(self.time_ms).raw(key);
             }
         }
-        Zeroizing::new(w.into_vec())
+        w.into_zeroizing()
     }
 
     /// Decodes a body, refusing unknown tags and trailing bytes.
@@ -1169,6 +1191,27 @@ impl SignedEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_offsets_are_where_the_envelope_is_encoded() {
+        let env = Envelope {
+            team_id: Uuid::from_u128(0x0102),
+            seq: 0x0a0b,
+            prev: [7; 32],
+            epoch: 0x0c0d,
+            author: Uuid::from_u128(0x0304),
+        };
+        let mut w = Writer::new();
+        env.encode(&mut w);
+        let b = w.into_vec();
+        assert_eq!(b.len(), HEADER_LEN);
+        assert_eq!(b[header::VERSION], EVENT_VERSION);
+        assert_eq!(&b[header::TEAM], env.team_id.as_bytes());
+        assert_eq!(b[header::SEQ], env.seq.to_be_bytes());
+        assert_eq!(b[header::PREV], env.prev);
+        assert_eq!(b[header::EPOCH], env.epoch.to_be_bytes());
+        assert_eq!(&b[header::AUTHOR], env.author.as_bytes());
+    }
 
     fn sample(id: &DeviceIdentity, key: &Key32) -> SignedEvent {
         let env = Envelope {

@@ -82,7 +82,7 @@ impl DeviceIdentity {
             .raw(&self.signing.to_bytes())
             .raw(self.encryption.expose_bytes())
             .raw(&self.relay_auth.to_bytes());
-        Zeroizing::new(w.into_vec())
+        w.into_zeroizing()
     }
 
     /// Decodes [`DeviceIdentity::to_secret_bytes`].

@@ -60,7 +60,7 @@ impl ItemMeta {
         .opt(self.rotate_every_days, |w, v| {
             w.u32(v);
         });
-        Zeroizing::new(w.into_vec())
+        w.into_zeroizing()
     }
 
     fn decode(bytes: &[u8]) -> Result<Self> {
@@ -196,24 +196,6 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Parses a period such as `90d`, `12w` or `1y` into days.
-pub fn parse_period_days(s: &str) -> Result<u32> {
-    let bad = || Error::Invalid(format!("invalid period {s:?}: use e.g. 90d, 12w or 1y"));
-    let (num, unit) = s.split_at(s.len().saturating_sub(1));
-    let n: u32 = num.parse().map_err(|_| bad())?;
-    let days = match unit {
-        "d" => Some(n),
-        "w" => n.checked_mul(7),
-        "y" => n.checked_mul(365),
-        _ => None,
-    }
-    .ok_or_else(bad)?;
-    if days == 0 {
-        return Err(bad());
-    }
-    Ok(days)
 }
 
 /// The slot a ciphertext belongs to; bound as associated data.
@@ -378,12 +360,6 @@ mod tests {
             format_time_ms(86_400_000 + 3_723_000),
             "1970-01-02 01:02:03"
         );
-        assert_eq!(parse_period_days("90d").ok(), Some(90));
-        assert_eq!(parse_period_days("2w").ok(), Some(14));
-        assert_eq!(parse_period_days("1y").ok(), Some(365));
-        for bad in ["", "d", "0d", "10x", "-1d", "99999999999d"] {
-            assert!(parse_period_days(bad).is_err(), "{bad}");
-        }
         assert!(validate_name("a/b", "secret").is_err());
         assert!(validate_name(" a", "secret").is_err());
         assert!(validate_name("STRIPE_KEY", "secret").is_ok());

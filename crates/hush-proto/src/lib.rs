@@ -21,4 +21,4 @@ pub mod relay_proto;
 pub mod secret;
 pub mod witness_proto;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Hint, Result};

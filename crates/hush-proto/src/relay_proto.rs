@@ -12,6 +12,9 @@
 //! GET  /v1/teams/{team}/joins                        -> 200 [JoinRequest]        (managers only)
 //! ```
 //!
+//! The routes above are [`paths`]' constants (the relay's router uses them) and its builders (the
+//! client's requests); neither side spells a path itself.
+//!
 //! Every other request is signed with the device's relay-auth key (Ed25519) over
 //! [`auth_message`]: method, path and query, team id, SHA-256 of the body, timestamp and a random
 //! nonce. Headers: `x-hush-device` (uuid), `x-hush-timestamp` (ms), `x-hush-nonce` (32 hex),
@@ -38,6 +41,127 @@ pub const MAX_BODY: usize = MAX_EVENT_LEN + 1024;
 pub const MAX_JOIN_BLOB: usize = 16 * 1024;
 /// Most events returned by one pull.
 pub const MAX_PULL: u32 = 1000;
+
+/// The relay's routes (axum syntax, `{team}` and `{invite}` are path parameters) and the paths
+/// the client builds for them: one list both sides use.
+pub mod paths {
+    use uuid::Uuid;
+
+    /// Liveness (no auth); the witness serves it too.
+    pub const HEALTH: &str = "/v1/health";
+    /// Create a team with its genesis event.
+    pub const TEAM_ROUTE: &str = "/v1/teams/{team}";
+    /// Append (POST) and pull (GET) events.
+    pub const EVENTS_ROUTE: &str = "/v1/teams/{team}/events";
+    /// The head the relay stores.
+    pub const HEAD_ROUTE: &str = "/v1/teams/{team}/head";
+    /// Long-poll for a newer head.
+    pub const WAIT_ROUTE: &str = "/v1/teams/{team}/wait";
+    /// Join requests waiting for admission (managers).
+    pub const JOINS_ROUTE: &str = "/v1/teams/{team}/joins";
+    /// Submit a join request for an invite.
+    pub const JOIN_ROUTE: &str = "/v1/teams/{team}/joins/{invite}";
+    /// Per-device usage (managers).
+    pub const DEVICES_ROUTE: &str = "/v1/teams/{team}/devices";
+    /// The calling device's head note (service identities).
+    pub const NOTE_ROUTE: &str = "/v1/teams/{team}/devices/me/note";
+
+    /// [`TEAM_ROUTE`] for `team`.
+    pub fn team(team: &Uuid) -> String {
+        format!("/v1/teams/{team}")
+    }
+
+    /// [`EVENTS_ROUTE`] for `team`, for an append.
+    pub fn events(team: &Uuid) -> String {
+        format!("{}/events", self::team(team))
+    }
+
+    /// [`EVENTS_ROUTE`] for `team`, for a pull of at most `limit` events after `after`.
+    pub fn pull(team: &Uuid, after: Option<u64>, limit: u64) -> String {
+        match after {
+            Some(a) => format!("{}?after={a}&limit={limit}", events(team)),
+            None => format!("{}?limit={limit}", events(team)),
+        }
+    }
+
+    /// [`HEAD_ROUTE`] for `team`.
+    pub fn head(team: &Uuid) -> String {
+        format!("{}/head", self::team(team))
+    }
+
+    /// [`WAIT_ROUTE`] for `team`: a head newer than `after`, waiting up to `timeout_ms`.
+    pub fn wait(team: &Uuid, after: Option<u64>, timeout_ms: u64) -> String {
+        match after {
+            Some(a) => format!(
+                "{}/wait?after={a}&timeout_ms={timeout_ms}",
+                self::team(team)
+            ),
+            None => format!("{}/wait?timeout_ms={timeout_ms}", self::team(team)),
+        }
+    }
+
+    /// [`JOINS_ROUTE`] for `team`.
+    pub fn joins(team: &Uuid) -> String {
+        format!("{}/joins", self::team(team))
+    }
+
+    /// [`JOIN_ROUTE`] for `team` and an invite id.
+    pub fn join(team: &Uuid, invite: &Uuid) -> String {
+        format!("{}/{invite}", joins(team))
+    }
+
+    /// [`DEVICES_ROUTE`] for `team`.
+    pub fn devices(team: &Uuid) -> String {
+        format!("{}/devices", self::team(team))
+    }
+
+    /// [`NOTE_ROUTE`] for `team`.
+    pub fn note(team: &Uuid) -> String {
+        format!("{}/me/note", devices(team))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// Each builder fills its route's parameters (and adds only a query).
+        #[test]
+        fn every_path_is_its_route_with_the_parameters_filled_in() {
+            let t = Uuid::from_u128(7);
+            let i = Uuid::from_u128(9);
+            let fill = |route: &str| {
+                route
+                    .replace("{team}", &t.to_string())
+                    .replace("{invite}", &i.to_string())
+            };
+            let table = [
+                (team(&t), TEAM_ROUTE),
+                (events(&t), EVENTS_ROUTE),
+                (pull(&t, Some(3), 10), EVENTS_ROUTE),
+                (pull(&t, None, 10), EVENTS_ROUTE),
+                (head(&t), HEAD_ROUTE),
+                (wait(&t, Some(3), 500), WAIT_ROUTE),
+                (wait(&t, None, 500), WAIT_ROUTE),
+                (joins(&t), JOINS_ROUTE),
+                (join(&t, &i), JOIN_ROUTE),
+                (devices(&t), DEVICES_ROUTE),
+                (note(&t), NOTE_ROUTE),
+            ];
+            for (path, route) in table {
+                let bare = path.split('?').next().unwrap_or_default();
+                assert_eq!(bare, fill(route), "{path}");
+            }
+            assert_eq!(
+                pull(&t, Some(3), 10),
+                format!("{}?after=3&limit=10", fill(EVENTS_ROUTE))
+            );
+            assert_eq!(
+                wait(&t, None, 500),
+                format!("{}?timeout_ms=500", fill(WAIT_ROUTE))
+            );
+        }
+    }
+}
 /// Largest device note the relay stores (`PUT /v1/teams/{team}/devices/me/note`).
 pub const MAX_NOTE: usize = 1024;
 

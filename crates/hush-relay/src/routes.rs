@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use hush_proto::event::{AclChange, SignedEvent};
-use hush_proto::relay_proto::{self, MAX_BODY, MAX_JOIN_BLOB, MAX_NOTE, MAX_PULL};
+use hush_proto::relay_proto::{self, MAX_BODY, MAX_JOIN_BLOB, MAX_NOTE, MAX_PULL, paths};
 use serde::Deserialize;
 
 use crate::auth::{RawRequest, Signed, check_signature, parse_headers};
@@ -37,18 +37,15 @@ pub const MAX_PULL_BYTES: i64 = 16 * 1024 * 1024;
 /// The relay's router over `state`.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/v1/health", get(health))
-        .route("/v1/teams/{team}", put(create_team))
-        .route("/v1/teams/{team}/events", post(append).get(pull))
-        .route("/v1/teams/{team}/head", get(head))
-        .route("/v1/teams/{team}/wait", get(wait))
-        .route("/v1/teams/{team}/joins", get(list_joins))
-        .route("/v1/teams/{team}/devices", get(list_usage))
-        .route(
-            "/v1/teams/{team}/devices/me/note",
-            put(put_note).get(get_note),
-        )
-        .route("/v1/teams/{team}/joins/{invite}", post(submit_join))
+        .route(paths::HEALTH, get(health))
+        .route(paths::TEAM_ROUTE, put(create_team))
+        .route(paths::EVENTS_ROUTE, post(append).get(pull))
+        .route(paths::HEAD_ROUTE, get(head))
+        .route(paths::WAIT_ROUTE, get(wait))
+        .route(paths::JOINS_ROUTE, get(list_joins))
+        .route(paths::DEVICES_ROUTE, get(list_usage))
+        .route(paths::NOTE_ROUTE, put(put_note).get(get_note))
+        .route(paths::JOIN_ROUTE, post(submit_join))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), limit_by_ip))

@@ -296,7 +296,7 @@ impl Db {
 /// The witness's router over `state` (built with [`AppState::witness`]).
 pub fn witness_app(state: AppState) -> Router {
     Router::new()
-        .route("/v1/health", get(health))
+        .route(hush_proto::relay_proto::paths::HEALTH, get(health))
         .route(KEY_PATH, get(key))
         .route(HEAD_ROUTE, get(head))
         .route(EXTEND_ROUTE, post(extend))

@@ -160,7 +160,11 @@ async fn sqlite_restart_keeps_everything() {
 async fn rate_flags_lower_the_limits() {
     let db = TestDb::sqlite();
     let relay = Process::start(&db.url, &["--rate-per-ip", "0.2", "--burst", "2"]).await;
-    let health = || Request::get("/v1/health").body(Body::empty()).expect("req");
+    let health = || {
+        Request::get(hush_proto::relay_proto::paths::HEALTH)
+            .body(Body::empty())
+            .expect("req")
+    };
     assert_eq!(relay.send(health()).await.status, StatusCode::OK);
     assert_eq!(relay.send(health()).await.status, StatusCode::OK);
     let r = relay.send(health()).await;

@@ -40,7 +40,11 @@ both_backends!(
 async fn health_answers_without_auth(db: &TestDb) {
     let relay = Relay::new(db).await;
     let r = relay
-        .send(Request::get("/v1/health").body(Body::empty()).expect("req"))
+        .send(
+            Request::get(hush_proto::relay_proto::paths::HEALTH)
+                .body(Body::empty())
+                .expect("req"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(&r.body[..], b"ok");
@@ -291,7 +295,11 @@ async fn rate_limit_answers_429_with_retry_after(db: &TestDb) {
         },
     )
     .await;
-    let health = || Request::get("/v1/health").body(Body::empty()).expect("req");
+    let health = || {
+        Request::get(hush_proto::relay_proto::paths::HEALTH)
+            .body(Body::empty())
+            .expect("req")
+    };
     for _ in 0..3 {
         assert_eq!(relay.send(health()).await.status, StatusCode::OK);
     }
@@ -473,7 +481,7 @@ async fn genesis_rules(db: &TestDb) {
         signed_request(
             id,
             Method::PUT,
-            &format!("/v1/teams/{team_id}"),
+            &hush_proto::relay_proto::paths::team(team_id),
             team_id,
             bytes,
             now_ms(),

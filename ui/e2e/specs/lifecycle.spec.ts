@@ -53,6 +53,9 @@ test('needs attention: security alerts above the secrets, a way to Members, and 
   await hasText(items.nth(2), 'Device not seen for 30 days — consider removing it');
   await hasText(items.nth(2), 'Dennis Ritchie');
   await hasText(items.nth(2), 'since ');
+  // The next step in words, never a CLI command (people here may have no terminal).
+  await hasText(items.nth(2), 'Remove it from the Members page.');
+  assert(!(await pane.innerText()).includes('hush '), 'no alert names a CLI command');
   await visible(items.nth(2).locator('time[datetime]'));
   await visible(page.getByRole('heading', { name: 'Secrets', exact: true }));
   await count(page.getByTestId('secret-row'), 5);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALERTS_REFRESH_MS, alertKey, alertsDue, describeAlert, sortAlerts } from './alerts';
+import { ALERTS_REFRESH_MS, alertDetail, alertKey, alertsDue, describeAlert, sortAlerts } from './alerts';
 import type { AlertInfo, SyncStatus } from './types';
 
 const alert = (kind: string, sinceMs?: number, subject = 'ken'): AlertInfo => ({
@@ -26,6 +26,13 @@ describe('describeAlert', () => {
     expect(describeAlert(alert('relay'))).toEqual({ title: 'Relay misbehaving', tone: 'danger' });
     expect(describeAlert(alert('rejected_event'))).toMatchObject({ tone: 'danger', action: { page: 'activity' } });
     expect(describeAlert(alert('rejected_event')).title).toContain('no effect');
+  });
+
+  it("adds the next step in the app's words, never as a CLI command", () => {
+    const a: AlertInfo = { ...alert('service_new_ip', 1, 'ci'), detail: 'ci was used from a new address', hint: 'revoke_service' };
+    expect(alertDetail(a)).toBe('ci was used from a new address. Revoke it from the Members page.');
+    expect(alertDetail(a)).not.toMatch(/hush /);
+    expect(alertDetail(alert('relay'))).toBe('ken: relay');
   });
 
   it('still reads well for a kind added to the core later', () => {

@@ -1,5 +1,6 @@
 // Security alerts (`security_alerts`, the alerts of `hush status`): how each kind reads, where a
 // person goes to act on it, and when a sync calls for reloading them. Pure: time is passed in.
+import { withHint } from './hints';
 import type { AlertInfo, SyncStatus } from './types';
 
 /** Where the app can take a person to act on an alert. */
@@ -48,6 +49,11 @@ export function sortAlerts(alerts: AlertInfo[]): AlertInfo[] {
     .map((a, i) => ({ a, i }))
     .sort((x, y) => rank(x.a) - rank(y.a) || (y.a.sinceMs ?? 0) - (x.a.sinceMs ?? 0) || x.i - y.i)
     .map((x) => x.a);
+}
+
+/** The core's line on an alert, with its next step in the app's words (never a CLI command). */
+export function alertDetail(a: AlertInfo): string {
+  return withHint(a.detail, a.hint);
 }
 
 /** A stable key for a keyed `{#each}` (the core sends no id). */

@@ -1,6 +1,8 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, errorTitle, handlingFor, HushError, toHushError } from './api';
+import { hintText } from './hints';
+import type { Hint } from './types';
 
 afterEach(() => clearMocks());
 
@@ -10,6 +12,27 @@ describe('toHushError', () => {
     expect(e).toBeInstanceOf(HushError);
     expect(e.code).toBe('wrong_password');
     expect(e.message).toBe('Nope.');
+  });
+
+  it("words the core's hint for people without a terminal, never as a command", () => {
+    const e = toHushError({ code: 'not_found', message: 'vault `prod` not found', hint: 'vaults' });
+    expect(e.hint).toBe('vaults');
+    expect(e.message).toBe("vault `prod` not found. Check the name against the team's vaults.");
+    const all: Hint[] = [
+      'init',
+      'unlock',
+      'sync',
+      'members',
+      'select_team',
+      'vaults',
+      'witnesses',
+      'create_secret',
+      'revoke_service',
+      'remove_member',
+    ];
+    for (const h of all) expect(hintText(h)).not.toMatch(/hush |`/);
+    const odd = toHushError({ code: 'not_found', message: 'm', hint: 'from_the_future' });
+    expect([odd.hint, odd.message]).toEqual([undefined, 'm']);
   });
 
   it('fills in a message when the core sent none', () => {

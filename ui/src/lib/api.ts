@@ -3,6 +3,7 @@
 // `invoke` or `listen` themselves.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { isHint, withHint } from './hints';
 import type {
   AccessRole,
   AccessRow,
@@ -14,7 +15,9 @@ import type {
   ConflictInfo,
   CopyFormat,
   CopyResult,
+  ErrorCode,
   ExposedInfo,
+  Hint,
   Invite,
   InviteRole,
   JoinResult,
@@ -32,30 +35,19 @@ import type {
   WhoAmI,
 } from './types';
 
-/** Stable error codes of `hush_core::Error::code()` the UI knows about. */
-export type KnownCode =
-  | 'wrong_password'
-  | 'not_found'
-  | 'forbidden'
-  | 'invalid'
-  | 'integrity'
-  | 'offline'
-  | 'relay'
-  | 'witness_unavailable'
-  | 'locked'
-  | 'conflict'
-  | 'exists'
-  | 'expired'
-  | 'clipboard'
-  | 'internal';
-
-/** An error returned by a command: a stable `code` to branch on and a `message` for people. */
+/**
+ * An error returned by a command: a stable `code` to branch on (`ErrorCode`, generated from the
+ * Rust enum; a newer shell may send a code this UI does not know) and a `message` for people, with
+ * the core's `hint` (what to do next) already put into words.
+ */
 export class HushError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  readonly hint: Hint | undefined;
+  constructor(code: string, message: string, hint?: Hint) {
     super(message);
     this.name = 'HushError';
     this.code = code;
+    this.hint = hint;
   }
 }
 
@@ -68,7 +60,8 @@ export function toHushError(e: unknown): HushError {
   if (e instanceof HushError) return e;
   if (isRecord(e) && typeof e.code === 'string') {
     const message = typeof e.message === 'string' && e.message !== '' ? e.message : fallbackMessage(e.code);
-    return new HushError(e.code, message);
+    const hint = isHint(e.hint) ? e.hint : undefined;
+    return new HushError(e.code, withHint(message, hint), hint);
   }
   if (typeof e === 'string') return new HushError('internal', e === '' ? fallbackMessage('internal') : e);
   if (e instanceof Error) return new HushError('internal', e.message);
@@ -87,7 +80,7 @@ export type ErrorHandling =
   | 'generic';
 
 export function handlingFor(code: string): ErrorHandling {
-  switch (code) {
+  switch (code as ErrorCode) {
     case 'wrong_password':
       return 'retry-password';
     case 'locked':
@@ -100,8 +93,6 @@ export function handlingFor(code: string): ErrorHandling {
       return 'missing';
     case 'invalid':
     case 'exists':
-    case 'expired':
-    case 'conflict':
       return 'fix-input';
     case 'integrity':
     case 'relay':
@@ -114,7 +105,7 @@ export function handlingFor(code: string): ErrorHandling {
 
 /** A short heading for an error, by code; the core's `message` is shown beneath it. */
 export function errorTitle(code: string): string {
-  switch (code) {
+  switch (code as ErrorCode) {
     case 'wrong_password':
       return 'Wrong password';
     case 'locked':
@@ -129,8 +120,6 @@ export function errorTitle(code: string): string {
       return 'Check the input';
     case 'exists':
       return 'Already exists';
-    case 'expired':
-      return 'Expired';
     case 'integrity':
       return 'Integrity check failed';
     case 'relay':
@@ -145,7 +134,7 @@ export function errorTitle(code: string): string {
 }
 
 function fallbackMessage(code: string): string {
-  switch (code) {
+  switch (code as ErrorCode) {
     case 'wrong_password':
       return 'That password does not unlock this device.';
     case 'locked':

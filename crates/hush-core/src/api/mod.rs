@@ -19,15 +19,13 @@ mod transfer;
 
 use std::future::Future;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
-
-use crate::error::{Error, Result};
+use crate::error::{Error, Hint, Result};
 use crate::membership::ExposedInfo;
-use crate::secret::{SecretString, expose_serde};
+use crate::secret::{SecretBuf, SecretString, expose_serde};
 use crate::session::Session;
 use crate::sync::SyncReport;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 pub use members::{Access, Admit, Grant, Invite, Join, Members, RemoveMember, Revoke};
 pub use oversight::{
@@ -80,7 +78,7 @@ macro_rules! operations {
         impl Request {
             /// Runs the operation and encodes its answer as an `ok` [`Reply`] (into a buffer
             /// that is wiped when dropped: answers carry values).
-            pub async fn serve(self, s: &mut Session) -> Result<Zeroizing<Vec<u8>>> {
+            pub async fn serve(self, s: &mut Session) -> Result<SecretBuf> {
                 match self {
                     $(Request::$name(op) => encode(&Reply::Ok(op.run(s).await?)),)*
                 }
@@ -164,6 +162,9 @@ pub enum Reply<T> {
         code: String,
         /// Human-readable message.
         message: String,
+        /// What the person can do next (each front end words it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hint: Option<Hint>,
     },
 }
 
@@ -173,6 +174,7 @@ impl<T> Reply<T> {
         Reply::Error {
             code: e.code().into(),
             message: e.to_string(),
+            hint: e.hint(),
         }
     }
 
@@ -180,16 +182,22 @@ impl<T> Reply<T> {
     pub fn into_result(self) -> Result<T> {
         match self {
             Reply::Ok(v) => Ok(v),
-            Reply::Error { code, message } => Err(Error::from_code(&code, message)),
+            Reply::Error {
+                code,
+                message,
+                hint,
+            } => Err(Error::from_code(&code, message, hint)),
         }
     }
 }
 
-/// Encodes a reply as JSON into a buffer that is wiped when dropped.
-pub fn encode<T: Serialize>(reply: &Reply<T>) -> Result<Zeroizing<Vec<u8>>> {
-    serde_json::to_vec(reply)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::Agent(format!("cannot encode message: {e}")))
+/// Encodes a reply as JSON into a buffer that leaves no copy when it grows and is wiped when
+/// dropped (answers carry values).
+pub fn encode<T: Serialize>(reply: &Reply<T>) -> Result<SecretBuf> {
+    let mut body = SecretBuf::new();
+    serde_json::to_writer(&mut body, reply)
+        .map_err(|e| Error::Agent(format!("cannot encode message: {e}")))?;
+    Ok(body)
 }
 
 /// A secret's value (the answer to [`Get`]).
@@ -260,7 +268,7 @@ mod tests {
     fn an_error_reply_becomes_the_same_error() {
         let e = Error::NotFound("secret `a/B`".into());
         let bytes = encode(&Reply::<u32>::error(&e)).unwrap();
-        let back: Reply<u32> = serde_json::from_slice(&bytes).unwrap();
+        let back: Reply<u32> = serde_json::from_slice(bytes.as_slice()).unwrap();
         let err = back.into_result().unwrap_err();
         assert_eq!(err.code(), e.code());
         assert_eq!(err.to_string(), e.to_string());
@@ -272,7 +280,7 @@ mod tests {
             value: SecretString::new("s3cret".into()),
         }))
         .unwrap();
-        let back: Reply<Revealed> = serde_json::from_slice(&bytes).unwrap();
+        let back: Reply<Revealed> = serde_json::from_slice(bytes.as_slice()).unwrap();
         assert_eq!(back.into_result().unwrap().value.expose(), "s3cret");
     }
 }

@@ -256,14 +256,14 @@ mod tests {
         let p = PathBuf::from("/x/b.age");
         assert_eq!(
             Error::from(BackupError::FileExists(p.clone())).code(),
-            "exists"
+            crate::ErrorCode::Exists
         );
         assert_eq!(
             Error::from(BackupError::StoreExists(p.clone())).code(),
-            "already_initialized"
+            crate::ErrorCode::AlreadyInitialized
         );
         let e = Error::from(BackupError::NotABackup(p));
-        assert_eq!(e.code(), "invalid");
+        assert_eq!(e.code(), crate::ErrorCode::Invalid);
         assert!(!e.to_string().contains("hush "), "{e}");
     }
 }

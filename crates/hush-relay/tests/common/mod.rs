@@ -190,7 +190,7 @@ impl Team {
     }
 
     pub fn path(&self, rest: &str) -> String {
-        format!("/v1/teams/{}{rest}", self.id)
+        format!("{}{rest}", hush_proto::relay_proto::paths::team(&self.id))
     }
 }
 
