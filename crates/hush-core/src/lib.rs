@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod membership;
 pub mod relay_client;
 pub mod relay_usage;
+pub mod replay;
 pub mod search;
 pub mod service;
 pub mod service_note;

@@ -32,7 +32,7 @@ use crate::anomaly::{Alert, usage_spikes};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::event::{KeyScope, Payload, Public, PutKind, SignedEvent, UsageAction, VaultRole};
-use crate::item::{ItemSlot, civil_from_days, parse_date};
+use crate::item::{civil_from_days, parse_date};
 use crate::secret::SecretString;
 use crate::session::{MetaUpdate, RotationState, SecretInfo, Session, Team};
 
@@ -382,13 +382,7 @@ impl Session {
         let key = st
             .key(KeyScope::Vault(vid), key_epoch)
             .ok_or_else(|| Error::Forbidden("this device holds no key for the vault".into()))?;
-        let slot = ItemSlot {
-            team_id: tid,
-            vault_id: vid,
-            item_id,
-            version,
-            key_epoch,
-        };
+        let slot = st.item_slot(vid, item_id, version, key_epoch);
         Ok(Payload::Leaked {
             vault_id: vid,
             item_id,
@@ -740,19 +734,19 @@ impl Session {
 mod tests {
     use super::*;
     use crate::event::Body;
-    use crate::item::ItemMeta;
+    use crate::item::{ItemMeta, ItemSlot};
     use crate::secret::Key32;
     use crate::session::tests::info;
     use std::sync::atomic::{AtomicI64, Ordering};
 
     fn slot() -> ItemSlot {
-        ItemSlot {
-            team_id: Uuid::from_bytes([1; 16]),
-            vault_id: Uuid::from_bytes([2; 16]),
-            item_id: Uuid::from_bytes([3; 16]),
-            version: 4,
-            key_epoch: 5,
-        }
+        ItemSlot::new(
+            Uuid::from_bytes([1; 16]),
+            Uuid::from_bytes([2; 16]),
+            Uuid::from_bytes([3; 16]),
+            4,
+            5,
+        )
     }
 
     #[test]

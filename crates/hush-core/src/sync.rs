@@ -18,8 +18,8 @@ use crate::error::{Error, Result};
 use crate::event::{KeyScope, Payload, Public, SignedEvent};
 use crate::identity::DeviceIdentity;
 use crate::invite;
-use crate::item::ItemSlot;
 use crate::relay_proto;
+use crate::replay::{Replay, replay};
 use crate::session::Session;
 use crate::state::TeamState;
 
@@ -85,20 +85,10 @@ impl PendingChange {
     fn open(st: &TeamState, payload: Payload, public: Public) -> Result<Self> {
         // The slot of a sealed item version and the key that opens it.
         let sealed = |vault_id: Uuid, item_id: Uuid, version: u32, key_epoch: u32| {
-            let key = st
-                .key(KeyScope::Vault(vault_id), key_epoch)
-                .ok_or_else(|| {
-                    Error::Forbidden(
-                        "a pending change: this device holds no key for its vault".into(),
-                    )
-                })?;
-            let slot = ItemSlot {
-                team_id: st.team_id,
-                vault_id,
-                item_id,
-                version,
-                key_epoch,
-            };
+            let slot = st.item_slot(vault_id, item_id, version, key_epoch);
+            let key = st.slot_key(&slot).ok_or_else(|| {
+                Error::Forbidden("a pending change: this device holds no key for its vault".into())
+            })?;
             Ok::<_, Error>((slot, key))
         };
         Ok(match payload {
@@ -313,18 +303,12 @@ impl Session {
 
     /// Rebuilds a team's state from stored events (all, or only those the relay confirmed).
     async fn rebuild(&self, tid: Uuid, confirmed_only: bool) -> Result<TeamState> {
-        let mut st = TeamState::new(tid);
-        let rows = self.store.events(tid, None).await?;
-        let events: Vec<SignedEvent> = rows
-            .iter()
-            .filter(|r| !(confirmed_only && r.pending))
-            .map(|r| SignedEvent::decode(&r.bytes))
-            .collect::<Result<_>>()?;
-        st.preload_keys(crate::session::bundled_keys(&events, &self.identity));
-        for ev in &events {
-            st.apply(ev, &self.identity, false)?;
-        }
-        Ok(st)
+        let how = if confirmed_only {
+            Replay::CONFIRMED
+        } else {
+            Replay::STORED
+        };
+        Ok(replay(&self.store, tid, &self.identity, how).await?)
     }
 
     /// Verifies pulled events on top of the confirmed state, stores them, and rebases the outbox.
@@ -724,7 +708,7 @@ impl Session {
             return Ok(report);
         }
         let mut st = TeamState::new(tid);
-        st.preload_keys(crate::session::bundled_keys(&events, &self.identity));
+        st.preload_keys(crate::state::bundled_keys(&events, &self.identity));
         let mut proven = false;
         let mut pinned_ok = false;
         let mut rows = Vec::with_capacity(events.len());
@@ -842,17 +826,11 @@ impl Session {
                 ..
             } = body.payload
                 && let Some(k) = st.key(KeyScope::Vault(vault_id), key_epoch)
+                && let Ok(v) = st
+                    .item_slot(vault_id, item_id, version, key_epoch)
+                    .open_value(k, &value_ct)
             {
-                let slot = ItemSlot {
-                    team_id: tid,
-                    vault_id,
-                    item_id,
-                    version,
-                    key_epoch,
-                };
-                if let Ok(v) = slot.open_value(k, &value_ct) {
-                    out.push(v.expose().to_owned());
-                }
+                out.push(v.expose().to_owned());
             }
         }
         out
