@@ -4,9 +4,9 @@
 
 use uuid::Uuid;
 
-use super::TeamState;
 use super::keys::Commit;
 use super::rules::{At, Effect};
+use super::{Flagged, TeamState};
 use crate::error::{Error, Result};
 use crate::event::{Body, GrantedKey, KeyScope, SignedEvent, TeamRole};
 use crate::identity::DeviceIdentity;
@@ -25,17 +25,6 @@ pub struct Checked {
     /// Something wrong that only this device can see (a bad key bundle addressed to it).
     pub(super) problem: Option<String>,
     pub(super) effect: Effect,
-}
-
-/// An event that was flagged: rejected (no effect) or carrying something damaged.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Flagged {
-    /// Its position in the log.
-    pub seq: u64,
-    /// Its author device (the signature was verified).
-    pub author: Uuid,
-    /// Why.
-    pub reason: String,
 }
 
 impl Checked {
@@ -96,7 +85,17 @@ impl TeamState {
             return Err(at("does not extend the previous event (hash chain broken)"));
         }
         if env.seq == 0 {
-            return self.check_genesis(ev, me);
+            let (body, key, judged) = self.judge_genesis(ev, me)?;
+            return Ok(Checked {
+                seq: 0,
+                hash: ev.hash(),
+                author: env.author,
+                body: Some(body),
+                keys: vec![key],
+                commits: judged.commits,
+                problem: None,
+                effect: judged.effect,
+            });
         }
         let author = self
             .members

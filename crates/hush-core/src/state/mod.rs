@@ -35,10 +35,21 @@ use crate::event::{BundlePlace, KeyScope, SignedEvent};
 use crate::identity::DeviceIdentity;
 use crate::secret::Key32;
 
-pub use check::{Checked, Flagged};
+pub use check::Checked;
 pub use keys::bundled_keys;
 pub use member::{Invite, Member};
 pub use vault::{Exposure, Item, VaultState, Version};
+
+/// An event that was flagged: rejected (no effect) or carrying something damaged.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Flagged {
+    /// Its position in the log.
+    pub seq: u64,
+    /// Its author device (the signature was verified).
+    pub author: Uuid,
+    /// Why.
+    pub reason: String,
+}
 
 /// A team's state as of its head.
 pub struct TeamState {

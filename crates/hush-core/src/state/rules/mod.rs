@@ -27,7 +27,7 @@ mod testkit;
 use uuid::Uuid;
 
 use super::keys::Commit;
-use super::{Member, TeamState, VaultState};
+use super::{Flagged, Member, TeamState, VaultState};
 use crate::error::{Error, Result};
 use crate::event::{AclChange, Body, Payload, SignedEvent, TeamRole, VaultRole};
 
@@ -252,7 +252,7 @@ impl TeamState {
     /// Applies an effect: a rejected change is only recorded.
     pub(super) fn commit_effect(&mut self, at: &At, effect: Effect) {
         match effect {
-            Effect::Rejected { reason } => self.rejected.push(super::Flagged {
+            Effect::Rejected { reason } => self.rejected.push(Flagged {
                 seq: at.seq,
                 author: at.author,
                 reason,

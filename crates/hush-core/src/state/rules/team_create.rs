@@ -2,15 +2,14 @@
 //! becomes the owner; it commits to the log key of epoch 0. A bad first event is a broken team,
 //! not a no-op: [`TeamState::check`] refuses it.
 
-use super::{At, Effect};
+use super::{At, Effect, Judged};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::event::{
-    AclChange, BundlePlace, GrantedKey, KeyScope, Payload, SignedEvent, TeamRole, key_commit,
+    AclChange, Body, BundlePlace, GrantedKey, KeyScope, Payload, SignedEvent, TeamRole, key_commit,
 };
 use crate::identity::{DeviceCert, DeviceIdentity};
 use crate::secret::Key32;
-use crate::state::check::Checked;
 use crate::state::{Member, TeamState};
 
 /// The team's name and its creator.
@@ -21,12 +20,12 @@ pub(in crate::state) struct Created {
 
 impl TeamState {
     /// The first event: `TeamCreate` by its author, opened with the log key of epoch 0 that
-    /// matches the commitment inside it.
-    pub(in crate::state) fn check_genesis(
+    /// matches the commitment inside it. Returns its body, that key and the change.
+    pub(in crate::state) fn judge_genesis(
         &self,
         ev: &SignedEvent,
         me: &DeviceIdentity,
-    ) -> Result<Checked> {
+    ) -> Result<(Body, GrantedKey, Judged)> {
         let env = &ev.envelope;
         let at =
             |what: &str| Error::Integrity(format!("event {} of the team log: {what}", env.seq));
@@ -91,25 +90,19 @@ impl TeamState {
         }
         let handover = self.handovers(env.author, &body);
         handover.matches(&ev.public).map_err(|e| at(&e))?;
-        let effect = Effect::Team(Created {
-            name: name.clone(),
-            creator: creator.clone(),
-        });
-        let commits = vec![((KeyScope::Log, 0), *log_commit)];
-        Ok(Checked {
-            seq: 0,
-            hash: ev.hash(),
-            author: env.author,
-            body: Some(body),
-            keys: vec![GrantedKey {
-                scope: KeyScope::Log,
-                epoch: 0,
-                key,
-            }],
-            commits,
-            problem: None,
-            effect,
-        })
+        let judged = Judged {
+            effect: Effect::Team(Created {
+                name: name.clone(),
+                creator: creator.clone(),
+            }),
+            commits: vec![((KeyScope::Log, 0), *log_commit)],
+        };
+        let key = GrantedKey {
+            scope: KeyScope::Log,
+            epoch: 0,
+            key,
+        };
+        Ok((body, key, judged))
     }
 }
 
