@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::event::TeamRole;
-use crate::invite::{self};
+use crate::invite;
 use crate::session::{Session, Team};
 use crate::state::TeamState;
 

@@ -11,10 +11,8 @@ use crate::relay_proto;
 use crate::session::Session;
 use crate::state::TeamState;
 
-pub use crate::relay_client::RelayClient;
-use crate::relay_client::relay_lied;
-
 use super::SyncReport;
+use crate::relay_client::{RelayClient, relay_lied};
 
 impl Session {
     /// Collects join requests for the invites this device issued.

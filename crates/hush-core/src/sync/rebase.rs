@@ -6,10 +6,9 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::event::{Payload, Public};
+use crate::relay_client::relay_lied;
 use crate::session::Session;
 use crate::state::TeamState;
-
-use crate::relay_client::relay_lied;
 
 /// A change waiting in the outbox, with what was sealed in it already opened.
 pub(super) enum PendingChange {
