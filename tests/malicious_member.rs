@@ -299,13 +299,7 @@ fn a_planted_key_is_never_taken() {
         panic!("the last event is alice's write");
     };
     assert_eq!(vault_id, prod);
-    let slot = ItemSlot {
-        team_id,
-        vault_id,
-        item_id,
-        version,
-        key_epoch,
-    };
+    let slot = ItemSlot::new(team_id, vault_id, item_id, version, key_epoch);
     assert!(
         slot.open_value(&evil, &value_ct).is_err(),
         "the attacker's key must not open the new value"

@@ -171,13 +171,7 @@ pub fn put_payload(
     value: &str,
 ) -> Payload {
     let item_id = Uuid::new_v4();
-    let slot = ItemSlot {
-        team_id,
-        vault_id,
-        item_id,
-        version: 1,
-        key_epoch,
-    };
+    let slot = ItemSlot::new(team_id, vault_id, item_id, 1, key_epoch);
     let meta = ItemMeta {
         name: name.to_owned(),
         ..ItemMeta::default()

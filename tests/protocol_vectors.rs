@@ -88,13 +88,13 @@ fn computed() -> BTreeMap<String, String> {
     m.insert("kdf.kek".into(), hex(kek.expose_bytes()));
 
     let vault_key = Key32::from_bytes(seq_bytes(0x00));
-    let slot = ItemSlot {
-        team_id: Uuid::from_bytes([0x11; 16]),
-        vault_id: Uuid::from_bytes([0x22; 16]),
-        item_id: Uuid::from_bytes([0x33; 16]),
-        version: 1,
-        key_epoch: 0,
-    };
+    let slot = ItemSlot::new(
+        Uuid::from_bytes([0x11; 16]),
+        Uuid::from_bytes([0x22; 16]),
+        Uuid::from_bytes([0x33; 16]),
+        1,
+        0,
+    );
     let mut w = Writer::new();
     w.raw(b"hush/v1/item-value")
         .raw(slot.team_id.as_bytes())

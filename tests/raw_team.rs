@@ -95,13 +95,7 @@ impl RawTeam {
         value: &SecretString,
     ) -> SignedEvent {
         let item_id = Uuid::new_v4();
-        let slot = ItemSlot {
-            team_id: self.id,
-            vault_id: self.vault_id,
-            item_id,
-            version: 1,
-            key_epoch: 0,
-        };
+        let slot = ItemSlot::new(self.id, self.vault_id, item_id, 1, 0);
         let meta = ItemMeta {
             name,
             ..ItemMeta::default()

@@ -758,13 +758,7 @@ fn write_fuzz_seeds() {
     let item = Uuid::from_bytes([5; 16]);
     let log_key = Key32::from_bytes([7; 32]);
     let vault_key = Key32::from_bytes([8; 32]);
-    let slot = ItemSlot {
-        team_id: team,
-        vault_id: vault,
-        item_id: item,
-        version: 1,
-        key_epoch: 0,
-    };
+    let slot = ItemSlot::new(team, vault, item, 1, 0);
     let bodies = [
         (
             "body-team-create",

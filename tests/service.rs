@@ -195,7 +195,7 @@ fn a_forged_write_signed_by_a_service_is_refused_by_relay_and_clients() {
         .map(|b| SignedEvent::decode(b).expect("event"))
         .collect();
     let mut st = TeamState::new(svc.team_id);
-    st.preload_keys(hush_core::session::bundled_keys(&events, &svc.identity));
+    st.preload_keys(hush_core::state::bundled_keys(&events, &svc.identity));
     for ev in &events {
         st.apply(ev, &svc.identity, true)
             .expect("the real log verifies");
@@ -207,13 +207,7 @@ fn a_forged_write_signed_by_a_service_is_refused_by_relay_and_clients() {
         .expect("vault readable by the service");
     let item = vault.find("STRIPE_KEY").expect("item");
     let version = item.current().version + 1;
-    let slot = ItemSlot {
-        team_id: svc.team_id,
-        vault_id: vault.id,
-        item_id: item.id,
-        version,
-        key_epoch: vault.key_epoch,
-    };
+    let slot = ItemSlot::new(svc.team_id, vault.id, item.id, version, vault.key_epoch);
     let vkey = st
         .key(KeyScope::Vault(vault.id), vault.key_epoch)
         .expect("vault key");

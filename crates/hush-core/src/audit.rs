@@ -11,11 +11,11 @@ use uuid::Uuid;
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::event::{KeyScope, Payload, PutKind, SignedEvent};
-use crate::item::ItemSlot;
+use crate::replay::{Replay, ReplayError, replay};
 use crate::secret::Key32;
 use crate::session::Session;
 use crate::state::TeamState;
-use crate::store::{EventRow, Store};
+use crate::store::Store;
 
 /// One line of the timeline.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -205,13 +205,7 @@ fn describe(st: &TeamState, payload: &Payload) -> Vec<Line> {
             key_epoch,
             note_ct,
         } => {
-            let slot = ItemSlot {
-                team_id: st.team_id,
-                vault_id: *vault_id,
-                item_id: *item_id,
-                version: *version,
-                key_epoch: *key_epoch,
-            };
+            let slot = st.item_slot(*vault_id, *item_id, *version, *key_epoch);
             let mut l =
                 Line::new("leaked", item_name(st, vault_id, item_id, *version)).vault(*vault_id);
             l.detail = st
@@ -401,16 +395,6 @@ fn message(e: Error) -> String {
     }
 }
 
-fn decode_row(r: &EventRow) -> Result<SignedEvent> {
-    let ev = SignedEvent::decode(&r.bytes)?;
-    if ev.envelope.seq != r.seq || !crypto::ct_eq(&ev.hash(), &r.hash) {
-        return Err(Error::Integrity(
-            "the stored event does not match its row (position or hash)".into(),
-        ));
-    }
-    Ok(ev)
-}
-
 /// Verifies a store without loading a session (so a damaged store can still be examined):
 /// SQLite's integrity check, then for each team every row against its position and hash, every
 /// signature, every hash link, every author's right to make the change at that position, and the
@@ -431,40 +415,25 @@ pub async fn verify_store(store: &Store, account: &Key32) -> Result<VerifyReport
     let mut total = 0;
     for row in store.teams().await? {
         let tid = row.team_id;
-        let label = |st: &TeamState| {
-            if st.name.is_empty() {
+        let label = |name: &str| {
+            if name.is_empty() {
                 tid.to_string()
             } else {
-                st.name.clone()
+                name.to_owned()
             }
         };
-        let rows = store.events(tid, None).await?;
-        let mut first_bad: Option<(u64, Error)> = None;
-        let mut events = Vec::with_capacity(rows.len());
-        for r in &rows {
-            match decode_row(r) {
-                Ok(ev) => events.push(ev),
-                Err(e) => {
-                    first_bad = Some((r.seq, e));
-                    break;
-                }
+        let st = match replay(store, tid, &me, Replay::VERIFIED).await {
+            Ok(st) => st,
+            Err(ReplayError::Store(e)) => return Err(e),
+            Err(ReplayError::Event { seq, team, error }) => {
+                return Err(Error::Integrity(format!(
+                    "team `{}`: the local log is damaged at position {seq} (the first bad event): {}",
+                    label(&team),
+                    message(error)
+                )));
             }
-        }
-        let mut st = TeamState::new(tid);
-        st.preload_keys(crate::session::bundled_keys(&events, &me));
-        for ev in &events {
-            if let Err(e) = st.apply(ev, &me, true) {
-                first_bad = Some((ev.envelope.seq, e));
-                break;
-            }
-        }
-        if let Some((seq, e)) = first_bad {
-            return Err(Error::Integrity(format!(
-                "team `{}`: the local log is damaged at position {seq} (the first bad event): {}",
-                label(&st),
-                message(e)
-            )));
-        }
+        };
+        let events = st.head.map_or(0, |h| h.0 + 1);
         match (&row.checkpoint, st.head) {
             (None, None) => {}
             (Some((seq, hash, mac)), Some((hseq, hhash)))
@@ -474,24 +443,24 @@ pub async fn verify_store(store: &Store, account: &Key32) -> Result<VerifyReport
                 if !crypto::ct_eq(&want, mac) {
                     return Err(Error::Integrity(format!(
                         "team `{}`: the checkpoint of the local log does not verify",
-                        label(&st)
+                        label(&st.name)
                     )));
                 }
             }
             (cp, head) => {
                 return Err(Error::Integrity(format!(
                     "team `{}`: the local log ends at position {} but its checkpoint is at {}: events were removed, added or replaced",
-                    label(&st),
+                    label(&st.name),
                     head.map_or_else(|| "(none)".to_owned(), |h| h.0.to_string()),
                     cp.as_ref()
                         .map_or_else(|| "(none)".to_owned(), |c| c.0.to_string()),
                 )));
             }
         }
-        total += events.len() as u64;
+        total += events;
         teams.push(TeamVerified {
-            team: label(&st),
-            events: events.len() as u64,
+            team: label(&st.name),
+            events,
             head_seq: st.head.map(|h| h.0),
             state_code: st.state_code(),
             rejected: st

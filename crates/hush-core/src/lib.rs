@@ -17,6 +17,7 @@ pub mod local;
 pub mod membership;
 pub mod relay_client;
 pub mod relay_usage;
+pub mod replay;
 pub mod search;
 pub mod service;
 pub mod service_note;

@@ -400,7 +400,7 @@ impl Session {
             }
         }
         let mut st = TeamState::new(tid);
-        st.preload_keys(crate::session::bundled_keys(&events, me));
+        st.preload_keys(crate::state::bundled_keys(&events, me));
         let mut rows = Vec::with_capacity(events.len());
         for (ev, bytes) in events.iter().zip(pulled) {
             let checked = st

@@ -214,6 +214,18 @@ pub struct ItemSlot {
 }
 
 impl ItemSlot {
+    /// The slot of `version` of item `item_id` in vault `vault_id` of team `team_id`, sealed under
+    /// the vault key of `key_epoch`.
+    pub fn new(team_id: Uuid, vault_id: Uuid, item_id: Uuid, version: u32, key_epoch: u32) -> Self {
+        Self {
+            team_id,
+            vault_id,
+            item_id,
+            version,
+            key_epoch,
+        }
+    }
+
     fn ad(&self, label: &[u8]) -> Vec<u8> {
         let mut w = Writer::new();
         w.raw(label)
@@ -307,13 +319,13 @@ mod tests {
     use super::*;
 
     fn slot(item: u8, version: u32) -> ItemSlot {
-        ItemSlot {
-            team_id: Uuid::from_bytes([1; 16]),
-            vault_id: Uuid::from_bytes([2; 16]),
-            item_id: Uuid::from_bytes([item; 16]),
+        ItemSlot::new(
+            Uuid::from_bytes([1; 16]),
+            Uuid::from_bytes([2; 16]),
+            Uuid::from_bytes([item; 16]),
             version,
-            key_epoch: 0,
-        }
+            0,
+        )
     }
 
     #[test]

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{DEFAULT_VAULT, ImportItem, ImportReport, Imported, MAX_URL_LEN, Skipped};
-use crate::crypto;
 use crate::error::{Error, Result};
 use crate::event::{Body, Envelope, KeyScope, Payload, Public, PutKind, SignedEvent, VaultRole};
 use crate::item::{ItemMeta, MAX_VALUE_LEN};
-use crate::session::{Session, bundled_keys, checkpoint_mac};
+use crate::replay::{Replay, replay};
+use crate::session::{Session, checkpoint_mac};
 use crate::state::TeamState;
 use crate::store::Append;
 
@@ -180,23 +180,7 @@ impl Session {
     /// A private copy of a team's state, rebuilt from the store, to build a batch of events on.
     async fn working_state(&mut self, tid: Uuid) -> Result<TeamState> {
         for _ in 0..2 {
-            let rows = self.store.events(tid, None).await?;
-            let mut events = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let ev = SignedEvent::decode(&row.bytes)?;
-                if ev.envelope.seq != row.seq || !crypto::ct_eq(&ev.hash(), &row.hash) {
-                    return Err(Error::Integrity(format!(
-                        "stored event {} does not match its row",
-                        row.seq
-                    )));
-                }
-                events.push(ev);
-            }
-            let mut st = TeamState::new(tid);
-            st.preload_keys(bundled_keys(&events, &self.identity));
-            for ev in &events {
-                st.apply(ev, &self.identity, false)?;
-            }
+            let st = replay(&self.store, tid, &self.identity, Replay::STORED).await?;
             // The copy must be the state this session verified (checkpoint included); another
             // process may have written since: reload (which verifies) and build again.
             if self.teams.get(&tid).map(|t| t.state.head) == Some(st.head) {

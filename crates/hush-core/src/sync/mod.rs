@@ -11,20 +11,28 @@
 //! client pulls and verifies, drops its outbox from the local log, and rebuilds each pending change
 //! on the new head through the same builders the commands use — which re-checks permissions and
 //! key epochs at the position where the change will land — then pushes again.
+//!
+//! The rooms: this one runs a sync (pull, verify, store, push); `rebase` rebuilds the outbox on a
+//! new head; `join` is a joining device's first sync and a manager's fetch of join requests. The
+//! relay's HTTP client is [`crate::relay_client`].
+
+mod join;
+mod rebase;
 
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::event::{KeyScope, Payload, Public, SignedEvent};
+use crate::event::{KeyScope, Payload, SignedEvent};
 use crate::identity::DeviceIdentity;
-use crate::invite;
-use crate::item::ItemSlot;
 use crate::relay_proto;
+use crate::replay::{Replay, replay};
 use crate::session::Session;
 use crate::state::TeamState;
 
 use crate::relay_client::relay_lied;
 pub use crate::relay_client::{Appended, ChangeWait, RelayClient};
+
+use rebase::PendingChange;
 
 /// What a sync did.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -57,89 +65,6 @@ pub struct SyncReport {
 struct NewlyFlagged {
     rejected: Vec<String>,
     damaged: Vec<String>,
-}
-
-/// A change waiting in the outbox, with what was sealed in it already opened.
-enum PendingChange {
-    /// A new version of a secret.
-    Put {
-        vault_id: Uuid,
-        item_id: Uuid,
-        base_version: u32,
-        kind: crate::event::PutKind,
-        meta: crate::item::ItemMeta,
-        value: crate::secret::SecretString,
-    },
-    /// A leak report with its note.
-    Leaked {
-        vault_id: Uuid,
-        item_id: Uuid,
-        version: u32,
-        note: String,
-    },
-    /// Anything else: rebuilt from the payload by the builders.
-    Other(Payload, Public),
-}
-
-impl PendingChange {
-    fn open(st: &TeamState, payload: Payload, public: Public) -> Result<Self> {
-        // The slot of a sealed item version and the key that opens it.
-        let sealed = |vault_id: Uuid, item_id: Uuid, version: u32, key_epoch: u32| {
-            let key = st
-                .key(KeyScope::Vault(vault_id), key_epoch)
-                .ok_or_else(|| {
-                    Error::Forbidden(
-                        "a pending change: this device holds no key for its vault".into(),
-                    )
-                })?;
-            let slot = ItemSlot {
-                team_id: st.team_id,
-                vault_id,
-                item_id,
-                version,
-                key_epoch,
-            };
-            Ok::<_, Error>((slot, key))
-        };
-        Ok(match payload {
-            Payload::SecretPut {
-                vault_id,
-                item_id,
-                version,
-                base_version,
-                key_epoch,
-                kind,
-                meta_ct,
-                value_ct,
-            } => {
-                let (slot, key) = sealed(vault_id, item_id, version, key_epoch)?;
-                PendingChange::Put {
-                    vault_id,
-                    item_id,
-                    base_version,
-                    kind,
-                    meta: slot.open_meta(key, &meta_ct)?,
-                    value: slot.open_value(key, &value_ct)?,
-                }
-            }
-            Payload::Leaked {
-                vault_id,
-                item_id,
-                version,
-                key_epoch,
-                note_ct,
-            } => {
-                let (slot, key) = sealed(vault_id, item_id, version, key_epoch)?;
-                PendingChange::Leaked {
-                    vault_id,
-                    item_id,
-                    version,
-                    note: crate::item::open_leak_note(&slot, key, &note_ct)?,
-                }
-            }
-            other => PendingChange::Other(other, public),
-        })
-    }
 }
 
 /// A verified event ready to store: (seq, hash, bytes).
@@ -313,18 +238,12 @@ impl Session {
 
     /// Rebuilds a team's state from stored events (all, or only those the relay confirmed).
     async fn rebuild(&self, tid: Uuid, confirmed_only: bool) -> Result<TeamState> {
-        let mut st = TeamState::new(tid);
-        let rows = self.store.events(tid, None).await?;
-        let events: Vec<SignedEvent> = rows
-            .iter()
-            .filter(|r| !(confirmed_only && r.pending))
-            .map(|r| SignedEvent::decode(&r.bytes))
-            .collect::<Result<_>>()?;
-        st.preload_keys(crate::session::bundled_keys(&events, &self.identity));
-        for ev in &events {
-            st.apply(ev, &self.identity, false)?;
-        }
-        Ok(st)
+        let how = if confirmed_only {
+            Replay::CONFIRMED
+        } else {
+            Replay::STORED
+        };
+        Ok(replay(&self.store, tid, &self.identity, how).await?)
     }
 
     /// Verifies pulled events on top of the confirmed state, stores them, and rebases the outbox.
@@ -443,346 +362,6 @@ impl Session {
         Ok((dropped, flagged))
     }
 
-    /// Rebuilds one pending change on the current head.
-    /// `time_ms` is the original event's time (kept for usage records: when a key was read).
-    async fn rebase_one(&mut self, tid: Uuid, change: PendingChange, time_ms: i64) -> Result<()> {
-        let (payload, public) = match change {
-            PendingChange::Put {
-                vault_id,
-                item_id,
-                base_version,
-                kind,
-                meta,
-                value,
-            } => {
-                return self
-                    .rebase_put(tid, vault_id, item_id, base_version, kind, &meta, &value)
-                    .await;
-            }
-            PendingChange::Leaked {
-                vault_id,
-                item_id,
-                version,
-                note,
-            } => {
-                return self
-                    .rebase_leaked(tid, vault_id, item_id, version, &note)
-                    .await;
-            }
-            PendingChange::Other(payload, public) => (payload, public),
-        };
-        match payload {
-            Payload::TeamCreate { .. } => {
-                Err(relay_lied("it holds a different first event for this team"))
-            }
-            Payload::VaultCreate { vault_id, .. }
-            | Payload::InviteCreate {
-                invite_id: vault_id,
-                ..
-            } if self.team_ref(tid)?.state.vaults.contains_key(&vault_id) => Ok(()),
-            p @ (Payload::VaultCreate { .. } | Payload::InviteCreate { .. }) => {
-                self.append(tid, p, public).await
-            }
-            Payload::SecretPut { .. } | Payload::Leaked { .. } => Err(Error::Integrity(
-                "a pending change was not opened before the rebase".into(),
-            )),
-            Payload::SecretDelete {
-                vault_id, item_id, ..
-            } => {
-                let st = &self.team_ref(tid)?.state;
-                let Some(item) = st.vaults.get(&vault_id).and_then(|v| v.items.get(&item_id))
-                else {
-                    return Ok(());
-                };
-                if item.deleted {
-                    return Ok(());
-                }
-                let payload = Payload::SecretDelete {
-                    vault_id,
-                    item_id,
-                    version: item.current().version,
-                };
-                self.append(tid, payload, Public::default()).await
-            }
-            Payload::Admit {
-                invite_id,
-                member,
-                role,
-                proof,
-            } => {
-                let (p, pubs) = self.build_admit(tid, invite_id, &member, role, proof)?;
-                self.append(tid, p, pubs).await
-            }
-            Payload::Remove { device_id, .. } => {
-                if self
-                    .team_ref(tid)?
-                    .state
-                    .active_member(&device_id)
-                    .is_none()
-                {
-                    return Ok(());
-                }
-                let (p, pubs) = self.build_remove(tid, device_id)?;
-                self.append(tid, p, pubs).await
-            }
-            Payload::Grant {
-                vault_id,
-                device_id,
-                role,
-            } => {
-                let (p, pubs) = self.build_grant(tid, vault_id, device_id, role)?;
-                self.append(tid, p, pubs).await
-            }
-            Payload::Revoke {
-                vault_id,
-                device_id,
-                ..
-            } => {
-                let has = self
-                    .team_ref(tid)?
-                    .state
-                    .vaults
-                    .get(&vault_id)
-                    .is_some_and(|v| v.access.contains_key(&device_id));
-                if !has {
-                    return Ok(());
-                }
-                let (p, pubs) = self.build_revoke(tid, vault_id, device_id)?;
-                self.append(tid, p, pubs).await
-            }
-            Payload::ServiceCreate {
-                member,
-                vaults,
-                expires_ms,
-            } => {
-                if self
-                    .team_ref(tid)?
-                    .state
-                    .members
-                    .contains_key(&member.device_id)
-                {
-                    return Ok(());
-                }
-                let (p, pubs) = self.build_service(tid, &member, &vaults, expires_ms)?;
-                self.append(tid, p, pubs).await
-            }
-            Payload::Usage {
-                vault_id,
-                action,
-                items,
-            } => {
-                self.rebase_usage(tid, vault_id, action, items, time_ms)
-                    .await
-            }
-            p @ (Payload::WitnessAdd { .. } | Payload::WitnessRemove { .. }) => {
-                self.rebase_witness(tid, p).await
-            }
-        }
-    }
-
-    /// Rebuilds a pending write on the current head, sealed under the vault's current key.
-    #[allow(clippy::too_many_arguments)]
-    async fn rebase_put(
-        &mut self,
-        tid: Uuid,
-        vault_id: Uuid,
-        item_id: Uuid,
-        base_version: u32,
-        kind: crate::event::PutKind,
-        meta: &crate::item::ItemMeta,
-        value: &crate::secret::SecretString,
-    ) -> Result<()> {
-        let st = &self.team_ref(tid)?.state;
-        let v = st
-            .vaults
-            .get(&vault_id)
-            .ok_or_else(|| Error::NotFound("the vault of a pending edit".into()))?;
-        // A secret created offline on two devices under one name becomes one secret with a
-        // conflict, not two secrets with the same name.
-        let (target, base) = if v.items.contains_key(&item_id) {
-            (item_id, base_version)
-        } else if let Some(existing) = v.find(&meta.name) {
-            (existing.id, 0)
-        } else {
-            (item_id, 0)
-        };
-        self.put_item(tid, vault_id, target, base, meta, value, kind)
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                Error::Forbidden(format!(
-                    "a pending edit of `{}` was dropped: {e}",
-                    meta.name
-                ))
-            })
-    }
-
-    /// Collects join requests for the invites this device issued.
-    async fn fetch_joins(&mut self, tid: Uuid, client: &RelayClient) -> Result<Vec<String>> {
-        let t = self.team_ref(tid)?;
-        let mut alerts = Vec::new();
-        if t.settings.invites.is_empty() {
-            return Ok(alerts);
-        }
-        let now = (self.clock)();
-        let requests = client.joins(&self.identity, &tid, now).await?;
-        let mut found = Vec::new();
-        for r in requests {
-            let Some(inv) = t
-                .settings
-                .invites
-                .iter()
-                .find(|i| i.invite_id == r.invite_id)
-            else {
-                continue;
-            };
-            let Some(blob) = relay_proto::unhex(&r.blob) else {
-                continue;
-            };
-            // A request that does not open with the invite secret was not made with the code:
-            // the relay or someone else tried to substitute keys. Never admit it; say so.
-            let Ok(cert) = invite::open_join(&inv.secret, &tid, &inv.invite_id, &blob) else {
-                alerts.push(format!(
-                    "a join request for invite {} does not authenticate with the invite's secret (substituted keys?); it was ignored: issue a new invite",
-                    r.invite_id
-                ));
-                continue;
-            };
-            if t.state.members.contains_key(&cert.device_id) {
-                continue;
-            }
-            found.push(crate::settings::PendingJoin {
-                invite_id: r.invite_id,
-                cert,
-                received_ms: r.received_ms,
-            });
-        }
-        if let Some(t) = self.teams.get_mut(&tid) {
-            for f in found {
-                if !t
-                    .settings
-                    .pending_joins
-                    .iter()
-                    .any(|p| p.invite_id == f.invite_id)
-                {
-                    t.settings.pending_joins.push(f);
-                }
-            }
-            if !alerts.is_empty() {
-                t.settings.relay_alert = Some(alerts.join("; "));
-            }
-        }
-        Ok(alerts)
-    }
-
-    /// First sync of a joining device: pull the whole log and accept it only if it contains the
-    /// event the inviter pinned and an admission of this device proven with the invite secret.
-    async fn sync_join(
-        &mut self,
-        tid: Uuid,
-        client: &RelayClient,
-        mut report: SyncReport,
-    ) -> Result<SyncReport> {
-        let ticket = self
-            .team_ref(tid)?
-            .settings
-            .joining
-            .clone()
-            .ok_or_else(|| Error::Invalid("not joining".into()))?;
-        let now = (self.clock)();
-        let head = match client.head(&self.identity, &tid, now).await {
-            Ok(h) => h,
-            Err(Error::Relay(_)) => {
-                report.waiting_for_admission = true;
-                return Ok(report);
-            }
-            Err(e) => return Err(e),
-        };
-        let Some(until) = head.seq else {
-            report.waiting_for_admission = true;
-            return Ok(report);
-        };
-        let pulled = match client.pull(&self.identity, &tid, None, until, now).await {
-            Ok(p) => p,
-            Err(Error::Relay(_)) => {
-                report.waiting_for_admission = true;
-                return Ok(report);
-            }
-            Err(e) => return Err(e),
-        };
-        let events: Vec<SignedEvent> = pulled
-            .iter()
-            .map(|b| SignedEvent::decode(b))
-            .collect::<Result<_>>()
-            .map_err(|e| relay_lied(format!("malformed event ({e})")))?;
-        let me = self.identity.cert();
-        let admitted = events
-            .iter()
-            .any(|e| e.public.bundles.iter().any(|b| b.recipient == me.device_id));
-        if !admitted {
-            report.waiting_for_admission = true;
-            return Ok(report);
-        }
-        let mut st = TeamState::new(tid);
-        st.preload_keys(crate::session::bundled_keys(&events, &self.identity));
-        let mut proven = false;
-        let mut pinned_ok = false;
-        let mut rows = Vec::with_capacity(events.len());
-        for (ev, bytes) in events.iter().zip(pulled) {
-            let checked = st.check(ev, &self.identity, true).map_err(relay_lied)?;
-            // Only an admission that is valid at its place in the log counts.
-            if checked.rejection().is_none()
-                && let Some(crate::event::Body {
-                    payload:
-                        Payload::Admit {
-                            invite_id,
-                            member,
-                            proof,
-                            ..
-                        },
-                    ..
-                }) = checked.body()
-                && member.device_id == me.device_id
-            {
-                let want = invite::admit_proof(&ticket.secret, &tid, &ticket.invite_id, &me);
-                proven = *invite_id == ticket.invite_id
-                    && crate::crypto::ct_eq(&want, proof)
-                    && *member == me;
-            }
-            if ev.envelope.seq == ticket.pinned_seq {
-                pinned_ok = crate::crypto::ct_eq(&ev.hash(), &ticket.pinned_hash);
-            }
-            st.commit(checked);
-            rows.push((ev.envelope.seq, ev.hash(), bytes));
-        }
-        if !pinned_ok {
-            return Err(relay_lied(
-                "the team log it shows does not contain the event pinned in the invite",
-            ));
-        }
-        if !proven {
-            return Err(relay_lied(
-                "this device's admission is not proven with the invite secret",
-            ));
-        }
-        let head = st.head.map(|(s, h)| {
-            (
-                s,
-                h,
-                crate::session::checkpoint_mac(&self.account, &tid, s, &h),
-            )
-        });
-        self.store.store_pulled(tid, &rows, head).await?;
-        report.pulled = rows.len();
-        report.state_code = st.state_code();
-        report.team = st.name.clone();
-        if let Some(t) = self.teams.get_mut(&tid) {
-            t.state = st;
-            t.settings.joining = None;
-        }
-        Ok(report)
-    }
-
     /// Waits until the relay has news for a team (for background sync); false on timeout.
     pub async fn wait_for_changes(&self, tid: Uuid, timeout_ms: u64) -> Result<bool> {
         let client = self.client_for(tid)?;
@@ -844,17 +423,11 @@ impl Session {
                 ..
             } = body.payload
                 && let Some(k) = st.key(KeyScope::Vault(vault_id), key_epoch)
+                && let Ok(v) = st
+                    .item_slot(vault_id, item_id, version, key_epoch)
+                    .open_value(k, &value_ct)
             {
-                let slot = ItemSlot {
-                    team_id: tid,
-                    vault_id,
-                    item_id,
-                    version,
-                    key_epoch,
-                };
-                if let Ok(v) = slot.open_value(k, &value_ct) {
-                    out.push(v.expose().to_owned());
-                }
+                out.push(v.expose().to_owned());
             }
         }
         out
