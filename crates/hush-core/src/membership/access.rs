@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::event::{GrantedKey, KeyBundle, KeyScope, Payload, Public, VaultRole};
 use crate::secret::Key32;
 use crate::session::Session;
+use crate::state::{TeamState, VaultState};
 
 /// Who has which role on a vault.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -21,13 +22,14 @@ pub struct AccessInfo {
 }
 
 impl Session {
-    pub(crate) fn build_grant(
+    /// A team's state and one of its vaults, if this device is an admin of that vault (the only
+    /// ones who may `verb` access to it).
+    fn vault_as_admin(
         &self,
         tid: Uuid,
         vid: Uuid,
-        device: Uuid,
-        role: VaultRole,
-    ) -> Result<(Payload, Public)> {
+        verb: &str,
+    ) -> Result<(&TeamState, &VaultState)> {
         let st = &self.team_ref(tid)?.state;
         let v = st
             .vaults
@@ -35,10 +37,21 @@ impl Session {
             .ok_or_else(|| Error::NotFound("vault".into()))?;
         if v.access.get(&self.identity.device_id) != Some(&VaultRole::Admin) {
             return Err(Error::Forbidden(format!(
-                "only admins of vault `{}` can grant access",
+                "only admins of vault `{}` can {verb} access",
                 v.name.as_deref().unwrap_or("?")
             )));
         }
+        Ok((st, v))
+    }
+
+    pub(crate) fn build_grant(
+        &self,
+        tid: Uuid,
+        vid: Uuid,
+        device: Uuid,
+        role: VaultRole,
+    ) -> Result<(Payload, Public)> {
+        let (st, v) = self.vault_as_admin(tid, vid, "grant")?;
         let member = st
             .active_member(&device)
             .ok_or_else(|| Error::NotFound("active member".into()))?;
@@ -93,17 +106,7 @@ impl Session {
         vid: Uuid,
         device: Uuid,
     ) -> Result<(Payload, Public)> {
-        let st = &self.team_ref(tid)?.state;
-        let v = st
-            .vaults
-            .get(&vid)
-            .ok_or_else(|| Error::NotFound("vault".into()))?;
-        if v.access.get(&self.identity.device_id) != Some(&VaultRole::Admin) {
-            return Err(Error::Forbidden(format!(
-                "only admins of vault `{}` can revoke access",
-                v.name.as_deref().unwrap_or("?")
-            )));
-        }
+        let (st, v) = self.vault_as_admin(tid, vid, "revoke")?;
         if !v.access.contains_key(&device) {
             return Err(Error::NotFound(format!(
                 "{} has no access to that vault",

@@ -8,6 +8,7 @@ use super::unlock::checkpoint_mac;
 use crate::error::{Error, Result};
 use crate::event::{Body, Envelope, KeyScope, Payload, Public, SignedEvent};
 use crate::secret::Key32;
+use crate::state::TeamState;
 use crate::store::Append;
 
 impl Session {
@@ -34,35 +35,8 @@ impl Session {
             .teams
             .get(&team_id)
             .ok_or_else(|| Error::NotFound("team".into()))?;
-        let (seq, prev) = team.state.next_position();
-        let epoch = team.state.log_epoch;
-        let log_key = match genesis_key {
-            Some(k) => k.clone(),
-            None => team
-                .state
-                .key(KeyScope::Log, epoch)
-                .cloned()
-                .ok_or_else(|| {
-                    Error::Forbidden("this device holds no key for the team log".into())
-                })?,
-        };
-        let body = Body {
-            time_ms: (self.clock)(),
-            payload,
-        };
-        let ev = SignedEvent::seal(
-            Envelope {
-                team_id,
-                seq,
-                prev,
-                epoch,
-                author: self.identity.device_id,
-            },
-            public,
-            &body,
-            &log_key,
-            &self.identity,
-        )?;
+        let ev = self.seal_at_head(&team.state, payload, public, genesis_key)?;
+        let seq = ev.envelope.seq;
         let checked = team.state.check_own(&ev, &self.identity)?;
         let hash = ev.hash();
         let mac = checkpoint_mac(&self.account, &team_id, seq, &hash);
@@ -86,5 +60,41 @@ impl Session {
                 ))
             }
         }
+    }
+
+    /// Seals and signs `payload` as this device's event at the head of `st` (its next position,
+    /// under the current log key, or `genesis_key` for a team's first event). Not yet checked.
+    pub(crate) fn seal_at_head(
+        &self,
+        st: &TeamState,
+        payload: Payload,
+        public: Public,
+        genesis_key: Option<&Key32>,
+    ) -> Result<SignedEvent> {
+        let (seq, prev) = st.next_position();
+        let epoch = st.log_epoch;
+        let log_key = match genesis_key {
+            Some(k) => k.clone(),
+            None => st.key(KeyScope::Log, epoch).cloned().ok_or_else(|| {
+                Error::Forbidden("this device holds no key for the team log".into())
+            })?,
+        };
+        let body = Body {
+            time_ms: (self.clock)(),
+            payload,
+        };
+        SignedEvent::seal(
+            Envelope {
+                team_id: st.team_id,
+                seq,
+                prev,
+                epoch,
+                author: self.identity.device_id,
+            },
+            public,
+            &body,
+            &log_key,
+            &self.identity,
+        )
     }
 }

@@ -3,7 +3,6 @@
 //! replayed and held against its checkpoint), reloading after other processes wrote, changing the
 //! password and verifying the store again.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use uuid::Uuid;
@@ -161,17 +160,7 @@ impl Session {
             selected_team: None,
         };
         let store = Store::create(home, &header, teams_key(&account)).await?;
-        let mut s = Self {
-            store,
-            account,
-            identity,
-            teams: BTreeMap::new(),
-            selected: None,
-            clock,
-            seen: Vec::new(),
-            search_index: None,
-            searcher: crate::search::Searcher::new(),
-        };
+        let mut s = Self::from_parts(store, account, identity, clock);
         s.team_create(PERSONAL_TEAM, None, false).await?;
         Ok(s)
     }
@@ -199,17 +188,8 @@ impl Session {
             store.verify_teams(&tkey).await?;
         }
         store.set_teams_key(tkey);
-        let mut s = Self {
-            store,
-            account,
-            identity,
-            teams: BTreeMap::new(),
-            selected: header.selected_team,
-            clock,
-            seen: Vec::new(),
-            search_index: None,
-            searcher: crate::search::Searcher::new(),
-        };
+        let mut s = Self::from_parts(store, account, identity, clock);
+        s.selected = header.selected_team;
         let settings_key = crypto::subkey(&s.account, b"hush/v1/settings");
         for row in s.store.teams().await? {
             let plain = crypto::open(

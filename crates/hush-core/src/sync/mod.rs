@@ -22,7 +22,7 @@ mod rebase;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::event::{KeyScope, Payload, SignedEvent};
+use crate::event::{KeyScope, SignedEvent};
 use crate::identity::DeviceIdentity;
 use crate::relay_proto;
 use crate::replay::{Replay, replay};
@@ -399,6 +399,7 @@ impl Session {
     /// plaintext as plain strings: a test-only API (`test-support` feature).
     #[cfg(any(test, feature = "test-support"))]
     pub fn decryptable_values(&self, tid: Uuid, events: &[Vec<u8>]) -> Vec<String> {
+        use crate::event::Payload;
         let Ok(t) = self.team_ref(tid) else {
             return Vec::new();
         };

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{DEFAULT_VAULT, ImportItem, ImportReport, Imported, MAX_URL_LEN, Skipped};
 use crate::error::{Error, Result};
-use crate::event::{Body, Envelope, KeyScope, Payload, Public, PutKind, SignedEvent, VaultRole};
+use crate::event::{Payload, Public, PutKind, VaultRole};
 use crate::item::{ItemMeta, MAX_VALUE_LEN};
 use crate::replay::{Replay, replay};
 use crate::session::{Session, checkpoint_mac};
@@ -202,29 +202,8 @@ impl Session {
         public: Public,
         events: &mut Vec<(u64, [u8; 32], Vec<u8>)>,
     ) -> Result<()> {
-        let (seq, prev) = st.next_position();
-        let epoch = st.log_epoch;
-        let log_key = st
-            .key(KeyScope::Log, epoch)
-            .cloned()
-            .ok_or_else(|| Error::Forbidden("this device holds no key for the team log".into()))?;
-        let body = Body {
-            time_ms: (self.clock)(),
-            payload,
-        };
-        let ev = SignedEvent::seal(
-            Envelope {
-                team_id: st.team_id,
-                seq,
-                prev,
-                epoch,
-                author: self.identity.device_id,
-            },
-            public,
-            &body,
-            &log_key,
-            &self.identity,
-        )?;
+        let ev = self.seal_at_head(st, payload, public, None)?;
+        let seq = ev.envelope.seq;
         let checked = st.check_own(&ev, &self.identity)?;
         st.commit(checked);
         events.push((seq, ev.hash(), ev.bytes().to_vec()));
