@@ -5,6 +5,7 @@ use crate::address::Address;
 use crate::error::{Error, Result};
 use crate::event::PutKind;
 use crate::session::Session;
+use crate::state::Item;
 
 /// A secret that must be rotated at its provider.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -68,53 +69,47 @@ pub struct TeamStatus {
 impl Session {
     /// Every exposed secret this device can read, across teams.
     pub fn exposed(&self) -> Vec<ExposedInfo> {
-        let mut out = Vec::new();
-        for t in self.teams.values() {
-            for v in t.state.vaults.values() {
-                for i in v.live_items() {
-                    if let Some(e) = &i.exposed {
-                        out.push(ExposedInfo {
-                            team: t.state.name.clone(),
-                            address: format!(
-                                "{}/{}",
-                                v.name.as_deref().unwrap_or("?"),
-                                i.name().unwrap_or("?")
-                            ),
-                            reason: e.reason.clone(),
-                            since_ms: e.since_ms,
-                        });
-                    }
-                }
-            }
-        }
-        out.sort_by(|a, b| (&a.team, &a.address).cmp(&(&b.team, &b.address)));
-        out
+        self.sorted_by_address(|team, address, i| {
+            i.exposed.as_ref().map(|e| ExposedInfo {
+                team: team.to_owned(),
+                address,
+                reason: e.reason.clone(),
+                since_ms: e.since_ms,
+            })
+        })
     }
 
     /// Every secret in conflict, across teams.
     pub fn conflicts(&self) -> Vec<ConflictInfo> {
+        self.sorted_by_address(|team, address, i| {
+            (!i.conflict.is_empty()).then(|| ConflictInfo {
+                team: team.to_owned(),
+                address,
+                versions: i.conflict.clone(),
+            })
+        })
+    }
+
+    /// `pick(team, "VAULT/NAME", item)` over every live secret of every team, sorted by team and
+    /// address (both lists above are checklists people read in that order).
+    fn sorted_by_address<T>(&self, pick: impl Fn(&str, String, &Item) -> Option<T>) -> Vec<T> {
         let mut out = Vec::new();
         for t in self.teams.values() {
             for v in t.state.vaults.values() {
-                for i in v
-                    .live_items()
-                    .into_iter()
-                    .filter(|i| !i.conflict.is_empty())
-                {
-                    out.push(ConflictInfo {
-                        team: t.state.name.clone(),
-                        address: format!(
-                            "{}/{}",
-                            v.name.as_deref().unwrap_or("?"),
-                            i.name().unwrap_or("?")
-                        ),
-                        versions: i.conflict.clone(),
-                    });
+                for i in v.live_items() {
+                    let address = format!(
+                        "{}/{}",
+                        v.name.as_deref().unwrap_or("?"),
+                        i.name().unwrap_or("?")
+                    );
+                    if let Some(row) = pick(&t.state.name, address.clone(), i) {
+                        out.push(((t.state.name.as_str(), address), row));
+                    }
                 }
             }
         }
-        out.sort_by(|a, b| (&a.team, &a.address).cmp(&(&b.team, &b.address)));
-        out
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.into_iter().map(|(_, row)| row).collect()
     }
 
     /// Resolves a conflict by making the kept version's value (and metadata) current.

@@ -201,13 +201,7 @@ impl Session {
             }
             // Push the outbox in order.
             let confirmed = self.store.confirmed_head(tid).await?;
-            let pending: Vec<_> = self
-                .store
-                .events(tid, confirmed.map(|c| c.0))
-                .await?
-                .into_iter()
-                .filter(|r| r.pending)
-                .collect();
+            let pending = self.outbox(tid, confirmed).await?;
             for row in pending {
                 let now = (self.clock)();
                 if row.seq == 0 {
@@ -247,19 +241,23 @@ impl Session {
     }
 
     /// Verifies pulled events on top of the confirmed state, stores them, and rebases the outbox.
+    /// This device's events after the relay-confirmed head that still wait to be pushed, in order.
+    async fn outbox(
+        &self,
+        tid: Uuid,
+        confirmed: Option<(u64, [u8; 32])>,
+    ) -> Result<Vec<crate::store::EventRow>> {
+        let rows = self.store.events(tid, confirmed.map(|c| c.0)).await?;
+        Ok(rows.into_iter().filter(|r| r.pending).collect())
+    }
+
     async fn integrate(
         &mut self,
         tid: Uuid,
         confirmed: Option<(u64, [u8; 32])>,
         pulled: Vec<Vec<u8>>,
     ) -> Result<(Vec<String>, NewlyFlagged)> {
-        let pending_rows: Vec<_> = self
-            .store
-            .events(tid, confirmed.map(|c| c.0))
-            .await?
-            .into_iter()
-            .filter(|r| r.pending)
-            .collect();
+        let pending_rows = self.outbox(tid, confirmed).await?;
         // The changes waiting in the outbox, opened — values, notes and all — with the keys the
         // current state holds, *before* that state is replaced: a pending removal or revocation
         // is rebuilt with fresh keys for the same epochs, so a pending write sealed under the
