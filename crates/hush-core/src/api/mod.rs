@@ -227,6 +227,9 @@ pub struct SyncOutcome {
     pub report: Option<SyncReport>,
     /// The error code and message, when it failed.
     pub error: Option<(String, String)>,
+    /// What to do about that error, which each front end words itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<crate::Hint>,
 }
 
 /// A removed member and the secrets it could read (the answer to [`RemoveMember`]).

@@ -163,11 +163,13 @@ impl Op for Sync {
                     team,
                     report: Some(report),
                     error: None,
+                    hint: None,
                 },
                 Err(e) => SyncOutcome {
                     team,
                     report: None,
                     error: Some((e.code().into(), e.to_string())),
+                    hint: e.hint(),
                 },
             })
             .collect())
