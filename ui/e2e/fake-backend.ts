@@ -94,6 +94,27 @@ export interface FakeOptions {
   unlocked?: boolean;
   password?: string;
   now?: () => number;
+  /**
+   * A backup file already on this computer (say, copied from a lost laptop's USB stick): it holds
+   * the "team" scenario's store as it was at `createdMs`, opened by `passphrase`.
+   */
+  backupFile?: { path: string; passphrase: string; createdMs: number };
+  /** Other files on this computer, by full path: `restore_backup` says they are not backups. */
+  otherFiles?: string[];
+}
+
+/** What a backup holds: the whole store as it was (its master password is `password`'s). */
+interface StoreSnapshot {
+  identity: FakeBackend['identity'];
+  teams: Team[];
+  vaults: FakeBackend['vaults'];
+  secrets: Secret[];
+  members: Map<string, Member[]>;
+  access: Map<string, Access[]>;
+  activityLog: FakeBackend['activityLog'];
+  exposedList: FakeBackend['exposedList'];
+  alertsList: FakeAlert[];
+  sync: SyncStatus;
 }
 
 export interface CopyRecord {
@@ -163,7 +184,9 @@ export class FakeBackend {
   identity: { name: string; deviceId: string; fingerprint: string } | null = null;
   unlocked = false;
   /** Backup files written by `create_backup`, by full path: what `restore_backup` puts back. */
-  backups = new Map<string, { passphrase: string; createdMs: number; secrets: Secret[] }>();
+  backups = new Map<string, { passphrase: string; createdMs: number; store: StoreSnapshot }>();
+  /** Files that exist but are not backups. */
+  otherFiles: Set<string>;
   settings = { clipboardClearSecs: 30, autoLockMins: 10 };
   teams: Team[] = [];
   vaults: { team: string; id: string; name: string }[] = [];
@@ -187,6 +210,12 @@ export class FakeBackend {
       this.unlocked = opts.unlocked ?? true;
     }
     if (scenario === 'team') this.seed();
+    this.otherFiles = new Set(opts.otherFiles ?? []);
+    if (opts.backupFile) {
+      const { path, passphrase, createdMs } = opts.backupFile;
+      const then = new FakeBackend({ scenario: 'team', password: this.password, now: () => createdMs });
+      this.backups.set(backupPath({ path }), { passphrase, createdMs, store: then.snapshot() });
+    }
   }
 
   // ---- seed --------------------------------------------------------------------------------
@@ -360,6 +389,12 @@ export class FakeBackend {
   }
 
   // ---- helpers for tests ---------------------------------------------------------------------
+
+  /** A deep copy of the store (what a backup file holds). */
+  snapshot(): StoreSnapshot {
+    const { identity, teams, vaults, secrets, members, access, activityLog, exposedList, alertsList, sync } = this;
+    return structuredClone({ identity, teams, vaults, secrets, members, access, activityLog, exposedList, alertsList, sync });
+  }
 
   /** Every stored value (all versions): used by the leak check. */
   allValues(): string[] {
@@ -747,7 +782,7 @@ export class FakeBackend {
         if ([...passphrase].length < 12) fail('invalid', 'the backup passphrase must be at least 12 characters: it is all that protects the plaintext copy of your secrets inside the backup');
         if (this.backups.has(file) && a.overwrite !== true) fail('exists', `${file} already exists`);
         const secrets = this.live();
-        this.backups.set(file, { passphrase, createdMs: this.now(), secrets: JSON.parse(JSON.stringify(this.secrets)) as Secret[] });
+        this.backups.set(file, { passphrase, createdMs: this.now(), store: this.snapshot() });
         for (const t of new Set(secrets.map((x) => x.team))) this.log(t, 'used', `${secrets.filter((x) => x.team === t).length} secrets`, 'backup');
         return { file, secrets: secrets.length, createdMs: this.now() };
       }
@@ -761,13 +796,26 @@ export class FakeBackend {
     const passphrase = str(a, 'passphrase');
     const home = '/home/ada/.hush';
     if (this.identity && a.replace !== true) fail('already_initialized', `a Hush store already exists at ${home}`);
+    if (this.otherFiles.has(file)) fail('invalid', `${file} is not a Hush backup (not a passphrase-encrypted age file)`);
     const b = this.backups.get(file);
     if (!b) fail('io', `cannot read ${file}: No such file or directory (os error 2)`);
     if (b.passphrase !== passphrase) fail('invalid', `wrong backup passphrase for ${file} (or the file is damaged)`);
+    // Works on a computer with no store yet (first run) as well as over one (kept aside).
     const previous = this.identity ? `${home}/hush.db.before-restore-${this.now()}` : null;
     if (this.unlocked) this.fireLocked('user');
-    this.secrets = JSON.parse(JSON.stringify(b.secrets)) as Secret[];
-    return { secrets: b.secrets.filter((x) => !x.deleted).length, backupCreatedMs: b.createdMs, previousStore: previous };
+    const s = structuredClone(b.store);
+    this.identity = s.identity;
+    this.teams = s.teams;
+    this.vaults = s.vaults;
+    this.secrets = s.secrets;
+    this.members = s.members;
+    this.access = s.access;
+    this.activityLog = s.activityLog;
+    this.exposedList = s.exposedList;
+    this.alertsList = s.alertsList;
+    this.sync = s.sync;
+    this.unlocked = false;
+    return { secrets: s.secrets.filter((x) => !x.deleted).length, backupCreatedMs: b.createdMs, previousStore: previous };
   }
 
   private syncStatus(): SyncStatus {

@@ -239,3 +239,45 @@ describe('HushStore', () => {
     expect(store.toasts.some((t) => t.title === 'You were admitted to Globex')).toBe(true);
   });
 });
+
+describe('HushStore on a computer with no store yet', () => {
+  const PASSPHRASE = 'a long backup passphrase 7f3a';
+  const MADE = 1_700_000_000_000;
+
+  beforeEach(async () => {
+    store.dispose();
+    clearMocks();
+    fake = installFakeBackend({ scenario: 'fresh', backupFile: { path: '~/hush-backup.age', passphrase: PASSPHRASE, createdMs: MADE } });
+    store = new HushStore({ now: () => clock });
+    await store.boot();
+    await settle();
+  });
+
+  it('a wrong passphrase leaves first run as it was', async () => {
+    expect(store.phase).toBe('onboarding');
+    await expect(store.restoreBackup('~/hush-backup.age', 'not the passphrase', false)).rejects.toMatchObject({
+      code: 'invalid',
+      message: expect.stringContaining('wrong backup passphrase') as unknown,
+    });
+    expect(store.phase).toBe('onboarding');
+    expect(store.restored).toBeNull();
+    expect(fake.identity).toBeNull();
+  });
+
+  it('restoring a backup leads to the unlock screen for its day, then to its secrets', async () => {
+    const r = await store.restoreBackup('~/hush-backup.age', PASSPHRASE, false);
+    expect(r).toEqual({ secrets: 12, backupCreatedMs: MADE, previousStore: null });
+    expect(store.phase).toBe('locked');
+    expect(store.restored?.backupCreatedMs).toBe(MADE);
+    expect(store.lockReason).toBeNull();
+    expect(store.toasts.at(-1)?.title).toBe('Backup restored');
+    expect(fake.calls.find((c) => c.cmd === 'restore_backup')?.args).toEqual({ path: '~/hush-backup.age', passphrase: '<redacted>', replace: false });
+
+    await store.unlock('correct horse battery staple');
+    await settle();
+    expect(store.phase).toBe('main');
+    expect(store.restored).toBeNull();
+    expect(store.me?.name).toBe('Ada Lovelace');
+    expect(store.totalSecrets).toBe(12);
+  });
+});
