@@ -69,13 +69,21 @@ pub fn service_token() -> Result<Option<Zeroizing<String>>> {
 
 /// The master password: from HUSH_PASSWORD, else a prompt on the terminal.
 pub fn password(prompt: &str) -> Result<SecretString> {
-    if let Some(p) = std::env::var_os(PASSWORD_ENV) {
-        let p = p
-            .into_string()
-            .map_err(|_| anyhow::anyhow!("{PASSWORD_ENV} is not valid UTF-8"))?;
-        return Ok(SecretString::new(p));
+    if let Some(p) = secret_from_env(PASSWORD_ENV)? {
+        return Ok(p);
     }
     prompt_hidden(prompt)
+}
+
+/// A password or passphrase scripts pass in the environment variable `var`, if it is set.
+pub(crate) fn secret_from_env(var: &str) -> Result<Option<SecretString>> {
+    std::env::var_os(var)
+        .map(|p| {
+            p.into_string()
+                .map(SecretString::new)
+                .map_err(|_| anyhow::anyhow!("{var} is not valid UTF-8"))
+        })
+        .transpose()
 }
 
 /// Prompts on the controlling terminal without echo.
@@ -89,11 +97,8 @@ pub fn prompt_hidden(prompt: &str) -> Result<SecretString> {
 
 /// A new password, confirmed (or HUSH_PASSWORD / the given variable for scripts).
 pub fn new_password(env: &str) -> Result<SecretString> {
-    if let Some(p) = std::env::var_os(env) {
-        let p = p
-            .into_string()
-            .map_err(|_| anyhow::anyhow!("{env} is not valid UTF-8"))?;
-        return Ok(SecretString::new(p));
+    if let Some(p) = secret_from_env(env)? {
+        return Ok(p);
     }
     let a = prompt_hidden("New master password: ")?;
     hush_core::local::check_new_master_password(&a)?;

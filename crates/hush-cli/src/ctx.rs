@@ -1,46 +1,114 @@
-//! What every command shares: the context (runtime, data directory, team, output mode), reading
-//! a value from stdin, and the duration syntax of the CLI's flags.
+//! What every command shares: the context (runtime, data directory, team, output mode), one
+//! backend per command, reading a value from its argument or stdin, and writing to stdout.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use hush_core::address::Address;
+use hush_core::agent::AgentClient;
 use hush_core::api;
 use hush_core::secret::{SecretBuf, SecretString};
+use tokio::runtime::Runtime;
 
 use crate::backend::{self, Backend};
 
 /// Context shared by commands.
 pub(crate) struct Ctx {
-    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) rt: Runtime,
     pub(crate) home: PathBuf,
     pub(crate) team: Option<String>,
     pub(crate) json: bool,
 }
 
 impl Ctx {
-    pub(crate) fn backend(&self) -> Result<Backend> {
-        self.rt.block_on(Backend::open(&self.home))
+    /// Opens a backend, runs `f` on it, and closes it whatever `f` returned.
+    pub(crate) fn with_backend<T>(&self, f: impl FnOnce(&mut Backend) -> Result<T>) -> Result<T> {
+        with_backend(&self.rt, &self.home, f)
     }
 
     /// Opens a backend, runs one operation, closes.
     pub(crate) fn one<O: api::Op>(&self, op: O) -> Result<O::Output> {
-        let mut b = self.backend()?;
-        let r = self.rt.block_on(b.call(op));
-        self.rt.block_on(b.close());
-        r
+        one(&self.rt, &self.home, op)
+    }
+
+    /// Opens a backend (asking for the password first), then reads a secret's value from
+    /// `value`, or from stdin when it is omitted or "-", and runs the operation `op` makes of it.
+    pub(crate) fn with_value<O: api::Op>(
+        &self,
+        address: &Address,
+        value: Option<&str>,
+        op: impl FnOnce(SecretString) -> O,
+    ) -> Result<O::Output> {
+        self.with_backend(|b| {
+            let value = match value {
+                None | Some("-") => read_value_from_stdin(address)?,
+                Some(v) => SecretString::new(v.to_owned()),
+            };
+            self.rt.block_on(b.call(op(value)))
+        })
+    }
+
+    /// The running agent of this data directory, if there is one.
+    pub(crate) fn agent(&self) -> Option<AgentClient> {
+        self.rt.block_on(AgentClient::connect(&self.home))
     }
 
     pub(crate) fn print_json(&self, v: &impl serde::Serialize) -> Result<()> {
-        let s = serde_json::to_string_pretty(v).context("cannot encode JSON")?;
-        println!("{s}");
-        Ok(())
+        print_json(v)
     }
 }
 
+/// Opens a backend for `home`, runs `f` on it, and closes it whatever `f` returned.
+pub(crate) fn with_backend<T>(
+    rt: &Runtime,
+    home: &Path,
+    f: impl FnOnce(&mut Backend) -> Result<T>,
+) -> Result<T> {
+    let mut b = rt.block_on(Backend::open(home))?;
+    let r = f(&mut b);
+    rt.block_on(b.close());
+    r
+}
+
+/// Opens a backend for `home`, runs one operation, closes.
+pub(crate) fn one<O: api::Op>(rt: &Runtime, home: &Path, op: O) -> Result<O::Output> {
+    with_backend(rt, home, |b| rt.block_on(b.call(op)))
+}
+
+/// Prints `v` as pretty JSON on stdout (`--json`).
+pub(crate) fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    let s = serde_json::to_string_pretty(v).context("cannot encode JSON")?;
+    println!("{s}");
+    Ok(())
+}
+
+/// Writes `parts` to stdout as they are and flushes: values, tokens and rendered files, which
+/// must not pass through a formatting buffer.
+pub(crate) fn write_stdout(parts: &[&[u8]]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for part in parts {
+        out.write_all(part)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The error for an output file that exists when `--force` was not given.
+pub(crate) fn exists_without_force(path: &Path) -> anyhow::Error {
+    anyhow!(
+        "{} already exists; pass --force to overwrite it",
+        path.display()
+    )
+}
+
+/// The current time in milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    (hush_core::session::system_clock())()
+}
+
 /// A secret's value from stdin (a hidden prompt on a terminal), without its final newline.
-pub(crate) fn read_value_from_stdin(address: &Address) -> Result<SecretString> {
+fn read_value_from_stdin(address: &Address) -> Result<SecretString> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return backend::prompt_hidden(&format!("Value for {address}: "));

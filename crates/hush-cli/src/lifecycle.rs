@@ -1,4 +1,5 @@
-//! `hush status`, `hush rotate`, `hush leaked` and `hush audit [verify]`: the key lifecycle.
+//! `hush status`, `hush exposed`, `hush rotate`, `hush leaked` and `hush audit [verify]`: the
+//! key lifecycle.
 
 use anyhow::{Result, bail};
 use hush_core::address::Address;
@@ -6,11 +7,11 @@ use hush_core::api;
 use hush_core::audit::{ActivityFilter, VerifyReport};
 use hush_core::item::{format_time_ms, parse_date};
 use hush_core::lifecycle::KeyState;
-use hush_core::secret::SecretString;
+use hush_core::membership::ExposedInfo;
 
 use crate::backend;
 use crate::cli::{AuditArgs, AuditCommand, RotateArgs};
-use crate::ctx::{Ctx, read_value_from_stdin};
+use crate::ctx::{Ctx, now_ms};
 
 /// `hush status`: exit 0 whatever it finds (it is a report).
 pub(crate) fn status(ctx: &Ctx) -> Result<i32> {
@@ -61,29 +62,48 @@ pub(crate) fn status(ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
+/// `hush exposed`.
+pub(crate) fn exposed(ctx: &Ctx) -> Result<i32> {
+    let list = ctx.one(api::Exposed {})?;
+    if ctx.json {
+        ctx.print_json(&list)?;
+    } else {
+        print_exposed(&list);
+    }
+    Ok(0)
+}
+
+/// The keys to rotate at their provider, and why: `hush exposed`, and what `hush remove` and
+/// `hush revoke` exposed.
+pub(crate) fn print_exposed(list: &[ExposedInfo]) {
+    if list.is_empty() {
+        eprintln!("no secrets need rotating");
+        return;
+    }
+    eprintln!("Rotate these keys at their provider, then record the new value with `hush set`:");
+    for e in list {
+        println!(
+            "{}/{}\t{} (since {} UTC)",
+            e.team,
+            e.address,
+            e.reason,
+            format_time_ms(e.since_ms)
+        );
+    }
+}
+
 /// `hush rotate VAULT/NAME [VALUE] [--expires DATE]`.
 pub(crate) fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     let address = Address::parse(&args.address)?;
     if let Some(d) = &args.expires {
         parse_date(d)?;
     }
-    // Open the backend (and ask for the password) before reading a value from stdin.
-    let mut b = ctx.backend()?;
-    let value = match args.value.as_deref() {
-        None | Some("-") => read_value_from_stdin(&address),
-        Some(v) => Ok(SecretString::new(v.to_owned())),
-    };
-    let r = match value {
-        Ok(value) => ctx.rt.block_on(b.call(api::Rotate {
-            team: ctx.team.clone(),
-            address: address.clone(),
-            value,
-            expires: args.expires,
-        })),
-        Err(e) => Err(e),
-    };
-    ctx.rt.block_on(b.close());
-    let v = r?;
+    let v = ctx.with_value(&address, args.value.as_deref(), |value| api::Rotate {
+        team: ctx.team.clone(),
+        address: address.clone(),
+        value,
+        expires: args.expires,
+    })?;
     if ctx.json {
         ctx.print_json(&serde_json::json!({ "address": address.to_string(), "version": v }))?;
     } else {
@@ -139,10 +159,6 @@ pub(crate) fn audit(ctx: &Ctx, args: AuditArgs) -> Result<i32> {
     }
 }
 
-fn now_ms() -> i64 {
-    (hush_core::session::system_clock())()
-}
-
 fn timeline(ctx: &Ctx, args: AuditArgs) -> Result<i32> {
     let since_ms = args
         .since
@@ -190,10 +206,7 @@ fn timeline(ctx: &Ctx, args: AuditArgs) -> Result<i32> {
 /// Verifies through the agent when one runs, else straight from the store (without loading a
 /// session, so a damaged log is still examined and its first bad position reported).
 fn verify(ctx: &Ctx) -> Result<i32> {
-    let report: VerifyReport = match ctx
-        .rt
-        .block_on(hush_core::agent::AgentClient::connect(&ctx.home))
-    {
+    let report: VerifyReport = match ctx.agent() {
         Some(mut c) => ctx.rt.block_on(c.call(api::AuditVerify {}))?,
         None => {
             if !hush_core::store::Store::exists(&ctx.home) {

@@ -27,6 +27,7 @@ use zeroize::Zeroizing;
 
 use crate::backend::Backend;
 use crate::cli::{HookCommand, ScanArgs};
+use crate::ctx::{print_json, with_backend};
 
 /// Exit code: nothing found.
 pub const EXIT_CLEAN: i32 = 0;
@@ -225,9 +226,7 @@ fn scan_inner(
 
 fn print(report: &Report, json: bool, hook: bool) -> Result<()> {
     if json {
-        let s = serde_json::to_string_pretty(report).context("cannot encode JSON")?;
-        println!("{s}");
-        return Ok(());
+        return print_json(report);
     }
     for n in &report.notes {
         eprintln!("hush: note: {n}");
@@ -296,14 +295,14 @@ fn known_values(
             }
         };
     }
-    let mut b = rt.block_on(Backend::open(home))?;
-    let source = match b {
-        Backend::Agent(_) => Source::Agent,
-        Backend::Local(_) => Source::Password,
-    };
-    let r = rt.block_on(b.call(api::KnownValues {}));
-    rt.block_on(b.close());
-    Ok((convert(r?), source))
+    with_backend(rt, home, |b| {
+        let source = match b {
+            Backend::Agent(_) => Source::Agent,
+            Backend::Local(_) => Source::Password,
+        };
+        let values = rt.block_on(b.call(api::KnownValues {}))?;
+        Ok((convert(values), source))
+    })
 }
 
 /// Core values → scanner values, moving each value's buffer (no copy left behind).

@@ -3,14 +3,12 @@
 //! With `HUSH_SERVICE_TOKEN` set, `hush` acts as that service identity: the session lives in
 //! memory (pulled and verified from the relay), so only commands that read make sense.
 
-use std::io::Write;
-
 use anyhow::{Result, anyhow, bail};
 use hush_core::api;
 use hush_core::item::format_time_ms;
 
 use crate::cli::{Command, ServiceCommand, VaultCommand};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, now_ms, write_stdout};
 
 /// Refuses commands a service identity cannot run, before anything touches the disk.
 pub fn allowed_with_token(cmd: &Command) -> Result<()> {
@@ -47,8 +45,7 @@ pub(crate) fn service(ctx: &Ctx, cmd: ServiceCommand) -> Result<i32> {
             let lifetime = hush_core::duration::parse_duration_ms(&expires).map_err(|_| {
                 anyhow!("invalid lifetime {expires:?}: use e.g. 30d, 12w, 1y (or 2h for a trial)")
             })?;
-            let now = hush_core::session::system_clock()();
-            let expires_ms = now
+            let expires_ms = now_ms()
                 .checked_add(lifetime)
                 .ok_or_else(|| anyhow!("lifetime {expires:?} is too long"))?;
             let created = ctx.one(api::ServiceCreate {
@@ -77,10 +74,7 @@ pub(crate) fn service(ctx: &Ctx, cmd: ServiceCommand) -> Result<i32> {
             if ctx.json {
                 ctx.print_json(&created)?;
             } else {
-                let mut out = std::io::stdout().lock();
-                out.write_all(created.token.expose().as_bytes())?;
-                out.write_all(b"\n")?;
-                out.flush()?;
+                write_stdout(&[created.token.expose().as_bytes(), b"\n"])?;
             }
             Ok(0)
         }

@@ -8,7 +8,7 @@
 //! (`api::ExportAll`, which leaves the `backup` usage record). What is the CLI's own here:
 //! the passphrase prompts, `--force`, and the wording of errors that name a flag or a command.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -19,8 +19,9 @@ use hush_core::store::Store;
 use hush_core::transfer::{self, ImportFormat, ImportReport};
 use zeroize::Zeroizing;
 
-use crate::backend::{self, Backend};
+use crate::backend;
 use crate::cli::{ExportFormat, ImportCommand};
+use crate::ctx::{exists_without_force, now_ms, write_stdout};
 
 /// The environment variable scripts use to pass the backup passphrase.
 pub const BACKUP_PASSPHRASE_ENV: &str = "HUSH_BACKUP_PASSPHRASE";
@@ -41,18 +42,11 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn one<O: api::Op>(&self, op: O) -> Result<O::Output> {
-        let mut b = self.rt.block_on(Backend::open(self.home))?;
-        let r = self.rt.block_on(b.call(op));
-        self.rt.block_on(b.close());
-        r
+        crate::ctx::one(self.rt, self.home, op)
     }
 
     fn print_json(&self, v: &impl serde::Serialize) -> Result<()> {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(v).context("cannot encode JSON")?
-        );
-        Ok(())
+        crate::ctx::print_json(v)
     }
 }
 
@@ -158,9 +152,7 @@ pub fn export(ctx: &Ctx<'_>, vault: &str, format: ExportFormat, plaintext: bool)
         "hush: warning: printing {} secret value(s) of `{vault}` in plaintext; delete any file you write them to once done",
         list.len()
     );
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(&out)?;
-    stdout.flush()?;
+    write_stdout(&[&out])?;
     Ok(0)
 }
 
@@ -190,11 +182,8 @@ fn read_limited(path: &Path, max: u64) -> Result<Zeroizing<Vec<u8>>> {
 /// The backup passphrase: from the environment, else asked on the terminal (twice for a new
 /// backup, `new`), then checked by the core's rule for a new or an existing backup.
 fn read_passphrase(new: bool) -> Result<SecretString> {
-    let p = match std::env::var_os(BACKUP_PASSPHRASE_ENV) {
-        Some(p) => SecretString::new(
-            p.into_string()
-                .map_err(|_| anyhow!("{BACKUP_PASSPHRASE_ENV} is not valid UTF-8"))?,
-        ),
+    let p = match backend::secret_from_env(BACKUP_PASSPHRASE_ENV)? {
+        Some(p) => p,
         None => {
             let a = backend::prompt_hidden("Backup passphrase: ").map_err(|_| {
                 anyhow!(
@@ -216,17 +205,10 @@ fn read_passphrase(new: bool) -> Result<SecretString> {
     Ok(p)
 }
 
-fn now_ms() -> i64 {
-    (hush_core::session::system_clock())()
-}
-
 /// A backup error in the CLI's words: the flag to pass, the command to run.
 fn cli_error(e: BackupError) -> anyhow::Error {
     match e {
-        BackupError::FileExists(file) => anyhow!(
-            "{} already exists; pass --force to overwrite it",
-            file.display()
-        ),
+        BackupError::FileExists(file) => exists_without_force(&file),
         BackupError::StoreExists(home) => anyhow!(
             "a Hush store already exists at {}; pass --force to move it aside (it is kept, renamed) and restore over it",
             home.display()

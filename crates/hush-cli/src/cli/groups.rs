@@ -1,0 +1,129 @@
+//! The subcommands of the command groups: `hush team ...`, `hush team witness ...`,
+//! `hush service ...`, `hush vault ...`, `hush audit verify`, `hush import FORMAT` and
+//! `hush hook ...`.
+
+use clap::Subcommand;
+
+use super::ImportArgs;
+
+/// `hush team ...`
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team and select it.
+    Create {
+        /// Team name.
+        name: String,
+        /// Relay URL the team syncs through.
+        #[arg(long)]
+        relay: Option<String>,
+        /// Allow plain http:// to a non-loopback relay (only behind a TLS-terminating proxy).
+        #[arg(long)]
+        allow_http: bool,
+    },
+    /// List teams.
+    List,
+    /// Select a team.
+    Use {
+        /// Team name.
+        name: String,
+    },
+    /// Relay, last sync, head and team state code, outbox, conflicts.
+    Status,
+    /// Record that a teammate read you the same team state code (`hush team status`): equal
+    /// codes mean you both verified the same history. Shown by `team status` and the app.
+    Compared,
+    /// Which addresses each device and service identity used, and when (managers).
+    Devices,
+    /// Witnesses that co-sign the team's log (catch a relay that withholds or forks history).
+    #[command(subcommand)]
+    Witness(WitnessCommand),
+}
+
+/// `hush team witness ...`
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Require a witness for the team (owners and admins); prints its key fingerprint.
+    Add {
+        /// Witness URL (a `hush-relay --witness`).
+        url: String,
+        /// The witness's key (64 hex digits, from its operator): refuse any other.
+        #[arg(long, value_name = "HEX")]
+        key: Option<String>,
+    },
+    /// Required witnesses: URL, key fingerprint, last co-signed event seen.
+    List,
+    /// Stop requiring a witness (owners and admins).
+    Remove {
+        /// Its URL (or key in hex).
+        url: String,
+    },
+}
+
+/// `hush service ...`
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Create a service identity and print its token once (team admins).
+    Create {
+        /// Service name, e.g. github-deploy.
+        name: String,
+        /// A vault it may read (repeatable; at least one).
+        #[arg(long = "vault", value_name = "VAULT", required = true)]
+        vaults: Vec<String>,
+        /// Lifetime, e.g. 30d, 12w, 1y (default 90 days, at most one year).
+        #[arg(long, default_value = "90d")]
+        expires: String,
+    },
+    /// List service identities with their vaults, expiry and status.
+    List,
+    /// Revoke a service identity: re-keys its vaults; lists keys to rotate if its token leaked.
+    Revoke {
+        /// Service name or id.
+        name: String,
+    },
+}
+
+/// `hush vault ...`
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Create a vault in the team.
+    Create {
+        /// Vault name.
+        name: String,
+    },
+    /// List the team's vaults.
+    List,
+}
+
+/// `hush audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-check every signature, hash link and checkpoint of the local logs.
+    Verify,
+}
+
+/// `hush import ...`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A dotenv file (KEY=value lines); --vault is required.
+    Dotenv(ImportArgs),
+    /// A 1Password CSV export.
+    #[command(name = "1password")]
+    OnePassword(ImportArgs),
+    /// A Bitwarden unencrypted JSON export.
+    Bitwarden(ImportArgs),
+    /// A KeePassXC CSV export.
+    Keepassxc(ImportArgs),
+}
+
+/// `hush hook ...`
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install a git pre-commit hook in the current repository that runs `hush scan --staged`.
+    Install {
+        /// Replace a pre-commit hook that is not hush's (it is kept as pre-commit.hush-backup).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove hush's pre-commit hook (never someone else's).
+    Uninstall,
+}
