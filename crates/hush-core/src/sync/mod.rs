@@ -22,7 +22,7 @@ mod rebase;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::event::{KeyScope, Payload, SignedEvent};
+use crate::event::{KeyScope, SignedEvent};
 use crate::identity::DeviceIdentity;
 use crate::relay_proto;
 use crate::replay::{Replay, replay};
@@ -414,7 +414,7 @@ impl Session {
             let Ok(body) = ev.open_body(log_key) else {
                 continue;
             };
-            if let Payload::SecretPut {
+            if let crate::event::Payload::SecretPut {
                 vault_id,
                 item_id,
                 version,
