@@ -7,13 +7,11 @@
 //! unlocked. If a `hush unlock` agent is already running, the app leaves it alone and does not
 //! serve (the CLI keeps using that agent).
 
-use tauri::async_runtime::JoinHandle;
-
 use crate::dto::LockReason;
-use crate::state::Desktop;
+use crate::state::{AgentServer, Desktop};
 
 /// Starts serving, unless another agent answers on the socket.
-pub fn start(d: &Desktop) -> Option<(tokio::sync::oneshot::Sender<()>, JoinHandle<()>)> {
+pub fn start(d: &Desktop) -> Option<AgentServer> {
     let home = d.home().to_owned();
     if std::os::unix::net::UnixStream::connect(hush_core::agent::socket_path(&home)).is_ok() {
         eprintln!(

@@ -58,13 +58,10 @@ pub async fn app_state(d: D<'_>) -> CmdResult<AppStateDto> {
 pub async fn init_identity(d: D<'_>, name: String, password: Sensitive) -> CmdResult<WhoAmIDto> {
     hush_core::local::check_new_master_password(&password.0)?;
     let home = d.home().to_owned();
-    d.unlock_with(Session::init(
-        &home,
-        &name,
-        &password.0,
-        KdfParams::DEFAULT,
-        d.clock(),
-    ))
+    crate::start::unlock(
+        &d,
+        Session::init(&home, &name, &password.0, KdfParams::DEFAULT, d.clock()),
+    )
     .await
     .map(Into::into)
 }
@@ -75,7 +72,7 @@ pub async fn unlock(d: D<'_>, password: Sensitive) -> CmdResult<WhoAmIDto> {
     if !Store::exists(&home) {
         return Err(hush_core::Error::NotInitialized(home).into());
     }
-    d.unlock_with(Session::unlock(&home, &password.0, d.clock()))
+    crate::start::unlock(&d, Session::unlock(&home, &password.0, d.clock()))
         .await
         .map(Into::into)
 }

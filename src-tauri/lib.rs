@@ -14,12 +14,15 @@ mod commands;
 mod dto;
 mod error;
 mod events;
+mod idle;
 #[cfg(test)]
 mod ipc_types;
 mod lock;
 mod sensitive;
+mod start;
 mod state;
 mod sync;
+mod sync_status;
 #[cfg(test)]
 mod tests;
 

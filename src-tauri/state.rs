@@ -1,6 +1,10 @@
 //! The app's state: the one shared session, the unlock/lock transitions and the tasks that run
 //! while unlocked.
 //!
+//! This module knows nothing of what runs while unlocked: whoever unlocks passes a starter that
+//! returns it as [`Running`] (`start.rs` starts the agent socket and the background sync), and
+//! locking stops it. So `agent`, `lock` and `sync` depend on this module, never the reverse.
+//!
 //! The session lives in `Arc<Mutex<Option<Session>>>`, shared by the IPC commands, the
 //! background sync and the agent socket (`hush` CLI requests). Locking takes it out of the
 //! `Option` and closes it; dropping it zeroizes the account key and every team and vault key.
@@ -19,10 +23,11 @@ use tauri::async_runtime::JoinHandle;
 use tokio::sync::{Mutex, Notify};
 
 use crate::clipboard::Clipboard;
-use crate::dto::{LockReason, Settings, SyncStatus};
+use crate::dto::{LockReason, Settings};
 use crate::error::{CmdError, CmdResult};
 use crate::events::{Emit, Event};
-use crate::lock::Idle;
+use crate::idle::Idle;
+use crate::sync_status::Tracker;
 
 /// The session shared with the agent socket and background tasks.
 pub type Shared = Arc<Mutex<Option<Session>>>;
@@ -31,6 +36,18 @@ pub type Shared = Arc<Mutex<Option<Session>>>;
 pub type SessionFuture<'a, T> = Pin<Box<dyn Future<Output = hush_core::Result<T>> + Send + 'a>>;
 
 const SETTINGS_FILE: &str = "desktop.json";
+
+/// The agent socket server: its stop signal and task.
+pub type AgentServer = (tokio::sync::oneshot::Sender<()>, JoinHandle<()>);
+
+/// What runs while unlocked, as started by the starter given to [`Desktop::unlock_with`];
+/// stopped by [`Desktop::lock`].
+pub struct Running {
+    /// The agent socket server, when this app serves the CLI.
+    pub agent: Option<AgentServer>,
+    /// Background tasks (the sync loop), aborted on lock.
+    pub tasks: Vec<JoinHandle<()>>,
+}
 
 /// The app's state (cheap to clone).
 #[derive(Clone)]
@@ -48,11 +65,11 @@ struct Inner {
     /// Tasks that run while unlocked (sync loop), aborted on lock.
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
     /// The agent socket server: its stop signal and task.
-    agent: std::sync::Mutex<Option<(tokio::sync::oneshot::Sender<()>, JoinHandle<()>)>>,
+    agent: std::sync::Mutex<Option<AgentServer>>,
     settings: std::sync::Mutex<Settings>,
     idle: Idle,
     clipboard: Clipboard,
-    sync: std::sync::Mutex<crate::sync::Tracker>,
+    sync: std::sync::Mutex<Tracker>,
     sync_wakeup: Notify,
     /// Forwards to what [`Desktop::set_emit`] installed (the app handle exists only after the
     /// builder has been given this state).
@@ -87,7 +104,7 @@ impl Desktop {
                 agent: std::sync::Mutex::new(None),
                 settings: std::sync::Mutex::new(settings),
                 idle: Idle::new(),
-                sync: std::sync::Mutex::new(crate::sync::Tracker::default()),
+                sync: std::sync::Mutex::new(Tracker::default()),
                 sync_wakeup: Notify::new(),
                 emit,
                 emit_to,
@@ -159,7 +176,7 @@ impl Desktop {
     }
 
     /// Sync bookkeeping.
-    pub(crate) fn tracker(&self) -> std::sync::MutexGuard<'_, crate::sync::Tracker> {
+    pub(crate) fn tracker(&self) -> std::sync::MutexGuard<'_, Tracker> {
         guard(&self.inner.sync)
     }
 
@@ -216,10 +233,12 @@ impl Desktop {
     }
 
     /// Opens a session with `open` (unlock or init) unless one is open, then starts what runs
-    /// while unlocked: the agent socket and the background sync.
+    /// while unlocked with `start` (still inside the transition, so a lock cannot come between)
+    /// and keeps it until [`Desktop::lock`].
     pub async fn unlock_with(
         &self,
         open: impl Future<Output = hush_core::Result<Session>>,
+        start: impl FnOnce(&Desktop) -> Running,
     ) -> CmdResult<WhoAmI> {
         let _t = self.inner.transition.lock().await;
         if let Some(s) = self.inner.session.lock().await.as_ref() {
@@ -230,13 +249,12 @@ impl Desktop {
         *self.inner.session.lock().await = Some(session);
         self.inner.unlocked.store(true, Ordering::SeqCst);
         self.touch();
-        *guard(&self.inner.sync) = crate::sync::Tracker::default();
-        if let Some(agent) = crate::agent::start(self) {
+        *guard(&self.inner.sync) = Tracker::default();
+        let running = start(self);
+        if let Some(agent) = running.agent {
             *guard(&self.inner.agent) = Some(agent);
         }
-        let me = self.clone();
-        let sync = tauri::async_runtime::spawn(async move { crate::sync::run(me).await });
-        guard(&self.inner.tasks).push(sync);
+        guard(&self.inner.tasks).extend(running.tasks);
         Ok(who)
     }
 
@@ -260,18 +278,8 @@ impl Desktop {
         };
         session.close().await;
         self.inner.clipboard.clear_now();
-        *guard(&self.inner.sync) = crate::sync::Tracker::default();
+        *guard(&self.inner.sync) = Tracker::default();
         self.emit(Event::Locked(reason));
-    }
-
-    /// The last sync status sent to the web view (to send only changes).
-    pub(crate) fn remember_status(&self, status: &SyncStatus) -> bool {
-        let mut t = guard(&self.inner.sync);
-        if t.last_emitted.as_ref() == Some(status) {
-            return false;
-        }
-        t.last_emitted = Some(status.clone());
-        true
     }
 }
 

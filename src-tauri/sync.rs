@@ -25,14 +25,14 @@ use std::time::{Duration, Instant};
 
 use hush_core::ErrorCode;
 use hush_core::session::Session;
-use hush_core::sync::SyncReport;
 use tauri::async_runtime::JoinHandle;
 use uuid::Uuid;
 
-use crate::dto::{SyncState, SyncStatus, TeamStatusDto};
+use crate::dto::{SyncStatus, TeamStatusDto};
 use crate::error::CmdResult;
 use crate::events::Event;
 use crate::state::Desktop;
+use crate::sync_status::summarize;
 
 const PERIOD: Duration = Duration::from_secs(30);
 const LONG_POLL_MS: u64 = 25_000;
@@ -47,63 +47,6 @@ pub const JOIN_POLL: Duration = Duration::from_secs(3);
 pub const INVITE_POLL: Duration = Duration::from_secs(5);
 /// For how long after creating an invite to look that often.
 pub const INVITE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// What the last sync of each team did.
-#[derive(Default)]
-pub struct Tracker {
-    /// A sync started by `sync_now` is running.
-    pub syncing: bool,
-    /// Each team's last failure: (code, message); absent after a success.
-    pub errors: BTreeMap<String, (ErrorCode, String)>,
-    /// The status last sent to the web view.
-    pub last_emitted: Option<SyncStatus>,
-    /// Each team's join requests waiting for admission, at its last sync.
-    pub pending_joins: BTreeMap<String, usize>,
-    /// Teams with a fresh invite, and until when to look for its join request often.
-    pub inviting: BTreeMap<String, Instant>,
-}
-
-/// The overall state from the teams' statuses and their last sync errors.
-pub fn summarize(
-    teams: Vec<TeamStatusDto>,
-    errors: &BTreeMap<String, (ErrorCode, String)>,
-    syncing: bool,
-) -> SyncStatus {
-    let synced: Vec<&TeamStatusDto> = teams.iter().filter(|t| t.relay.is_some()).collect();
-    // Plain unreachability needs no explanation; anything else names the team and says why.
-    let alert = teams
-        .iter()
-        .find_map(|t| t.relay_alert.clone())
-        .or_else(|| {
-            errors
-                .iter()
-                .find(|(_, (code, _))| *code != ErrorCode::Offline)
-                .map(|(team, (_, m))| format!("{team}: {m}"))
-        });
-    let code = |c: ErrorCode| errors.values().any(|(code, _)| *code == c);
-    let state = if syncing {
-        SyncState::Syncing
-    } else if synced.is_empty() {
-        SyncState::Local
-    } else if teams.iter().any(|t| t.relay_alert.is_some()) || code(ErrorCode::Integrity) {
-        SyncState::Misbehaving
-    } else if errors.values().any(|(code, _)| *code != ErrorCode::Offline) {
-        // The relay answered, so "offline" would be wrong: it refused this device or request.
-        SyncState::Refused
-    } else if !errors.is_empty() {
-        SyncState::Offline
-    } else {
-        SyncState::Online
-    };
-    SyncStatus {
-        state,
-        last_sync_ms: teams.iter().filter_map(|t| t.last_sync_ms).max(),
-        conflicts: teams.iter().map(|t| t.conflicts).sum(),
-        outbox: teams.iter().map(|t| t.outbox).sum(),
-        alert,
-        teams,
-    }
-}
 
 /// The current status: every team, those waiting for admission included (under their join
 /// label, with `joining: true`).
@@ -127,39 +70,6 @@ pub async fn status(d: &Desktop, user: bool) -> CmdResult<SyncStatus> {
     Ok(summarize(teams, &t.errors, t.syncing))
 }
 
-/// Records sync results; returns the teams whose lists must be reloaded.
-fn record(d: &Desktop, results: Vec<(String, hush_core::Result<SyncReport>)>) -> Vec<String> {
-    let mut changed = Vec::new();
-    let mut t = d.tracker();
-    for (team, r) in results {
-        match r {
-            Ok(report) => {
-                let before = t
-                    .pending_joins
-                    .insert(team.clone(), report.pending_joins)
-                    .unwrap_or(0);
-                if report.pending_joins > before {
-                    // The request this device was waiting for arrived.
-                    t.inviting.remove(&team);
-                }
-                if report.pulled > 0 || report.pending_joins != before {
-                    changed.push(team.clone());
-                }
-                t.errors.remove(&team);
-            }
-            Err(e) => {
-                // The relay's own words, without the "relay: " the CLI prints before them.
-                let why = match &e {
-                    hush_core::Error::Relay(m) => m.clone(),
-                    e => e.to_string(),
-                };
-                t.errors.insert(team, (e.code(), why));
-            }
-        }
-    }
-    changed
-}
-
 /// Syncs every team with a relay, sends the events, and returns the new status.
 pub async fn sync_once(d: &Desktop, user: bool) -> CmdResult<SyncStatus> {
     sync_teams(d, user, None).await
@@ -171,7 +81,7 @@ async fn sync_teams(d: &Desktop, user: bool, only: Option<Vec<Uuid>>) -> CmdResu
     if user {
         d.tracker().syncing = true;
         if let Ok(s) = status(d, false).await {
-            d.remember_status(&s);
+            d.tracker().remember(&s);
             d.emit(Event::Sync(s));
         }
     }
@@ -193,12 +103,13 @@ async fn sync_teams(d: &Desktop, user: bool, only: Option<Vec<Uuid>>) -> CmdResu
         })
         .await;
     d.tracker().syncing = false;
-    let changed = record(d, results?);
+    let results = results?;
+    let changed = d.tracker().record(results);
     if !changed.is_empty() {
         d.emit(Event::Changed { teams: changed });
     }
     let s = status(d, false).await?;
-    if d.remember_status(&s) {
+    if d.tracker().remember(&s) {
         d.emit(Event::Sync(s.clone()));
     }
     Ok(s)
@@ -351,23 +262,6 @@ pub async fn run(d: Desktop) {
 mod tests {
     use super::*;
 
-    fn team(relay: bool, alert: Option<&str>) -> TeamStatusDto {
-        TeamStatusDto {
-            team: "t".into(),
-            relay: relay.then(|| "http://127.0.0.1:1".into()),
-            last_sync_ms: Some(5),
-            head_seq: Some(1),
-            state_code: "x".into(),
-            outbox: 2,
-            conflicts: 1,
-            joining: false,
-            relay_alert: alert.map(str::to_owned),
-            compared_ms: None,
-            compared_seq: None,
-            rejected: Vec::new(),
-        }
-    }
-
     #[test]
     fn retries_back_off_from_two_seconds_to_thirty() {
         let mut waits = Vec::new();
@@ -378,43 +272,5 @@ mod tests {
             last = Some(w);
         }
         assert_eq!(waits, [2, 4, 8, 16, 30, 30, 30]);
-    }
-
-    #[test]
-    fn states() {
-        let none = BTreeMap::new();
-        assert_eq!(
-            summarize(vec![team(false, None)], &none, false).state,
-            SyncState::Local
-        );
-        assert_eq!(
-            summarize(vec![team(true, None)], &none, false).state,
-            SyncState::Online
-        );
-        assert_eq!(
-            summarize(vec![team(true, None)], &none, true).state,
-            SyncState::Syncing
-        );
-        let offline = BTreeMap::from([("t".into(), (ErrorCode::Offline, "down".into()))]);
-        let s = summarize(vec![team(true, None)], &offline, false);
-        assert_eq!((s.state, s.alert), (SyncState::Offline, None));
-        let lied = BTreeMap::from([("t".into(), (ErrorCode::Integrity, "fork".into()))]);
-        let s = summarize(vec![team(true, None)], &lied, false);
-        assert_eq!(
-            (s.state, s.alert.as_deref()),
-            (SyncState::Misbehaving, Some("t: fork"))
-        );
-        let refused = BTreeMap::from([(
-            "t".into(),
-            (ErrorCode::Relay, "the relay refused this device".into()),
-        )]);
-        let s = summarize(vec![team(true, None)], &refused, false);
-        assert_eq!(
-            (s.state, s.alert.as_deref()),
-            (SyncState::Refused, Some("t: the relay refused this device"))
-        );
-        let s = summarize(vec![team(true, Some("rollback"))], &none, false);
-        assert_eq!(s.state, SyncState::Misbehaving);
-        assert_eq!((s.outbox, s.conflicts, s.last_sync_ms), (2, 1, Some(5)));
     }
 }

@@ -413,7 +413,7 @@ impl Session {
             let Ok(body) = ev.open_body(log_key) else {
                 continue;
             };
-            if let Payload::SecretPut {
+            if let crate::event::Payload::SecretPut {
                 vault_id,
                 item_id,
                 version,
