@@ -59,7 +59,8 @@ pub(super) fn sync(ctx: &Ctx) -> Result<i32> {
             }
             (None, Some((_, message))) => {
                 failed = true;
-                eprintln!("hush: error: {}: {message}", o.team);
+                let hint = o.hint.map(crate::hint::words).unwrap_or_default();
+                eprintln!("hush: error: {}: {message}{hint}", o.team);
             }
             (None, None) => {}
         }

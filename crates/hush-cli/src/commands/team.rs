@@ -95,7 +95,8 @@ fn publish_new_team(ctx: &Ctx, b: &mut Backend, team: &str) {
         Ok(s) => {
             for o in s {
                 if let Some((_, m)) = o.error {
-                    eprintln!("hush: warning: {m}");
+                    let hint = o.hint.map(crate::hint::words).unwrap_or_default();
+                    eprintln!("hush: warning: {m}{hint}");
                 }
             }
         }

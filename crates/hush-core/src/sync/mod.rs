@@ -397,7 +397,6 @@ impl Session {
     /// plaintext as plain strings: a test-only API (`test-support` feature).
     #[cfg(any(test, feature = "test-support"))]
     pub fn decryptable_values(&self, tid: Uuid, events: &[Vec<u8>]) -> Vec<String> {
-        use crate::event::Payload;
         let Ok(t) = self.team_ref(tid) else {
             return Vec::new();
         };
