@@ -31,6 +31,16 @@ const MAX_ROUNDS: usize = 200;
 struct Progress {
     ok_syncs: Vec<usize>,
     failed_syncs: Vec<usize>,
+    /// Rounds each writer made, and whether it has left its loop.
+    rounds: Vec<usize>,
+    done: Vec<bool>,
+    /// The last failed sync's stderr, per writer (what a stalled burst is reported with).
+    last_error: Vec<String>,
+    /// How often each distinct sync failure was seen, per writer.
+    errors: Vec<BTreeMap<String, usize>>,
+    /// The relay that is killed right now, if any: its clients that saw a sync fail wait for
+    /// the restart instead of spinning through their rounds against a closed port.
+    down: Option<usize>,
     stop: bool,
 }
 
@@ -45,25 +55,55 @@ impl Shared {
             m: Mutex::new(Progress {
                 ok_syncs: vec![0; WRITERS],
                 failed_syncs: vec![0; WRITERS],
+                rounds: vec![0; WRITERS],
+                done: vec![false; WRITERS],
+                last_error: vec![String::new(); WRITERS],
+                errors: vec![BTreeMap::new(); WRITERS],
+                down: None,
                 stop: false,
             }),
             cv: Condvar::new(),
         }
     }
 
-    /// Waits until `pred` holds (true) or `timeout` passes (false).
+    /// Waits until `pred` holds (true), or `timeout` passes or a writer left its loop, so
+    /// progress can no longer come (false).
     fn wait(&self, timeout: Duration, pred: impl Fn(&Progress) -> bool) -> bool {
         let g = self.m.lock().expect("lock");
         let (g, _) = self
             .cv
-            .wait_timeout_while(g, timeout, |p| !pred(p))
+            .wait_timeout_while(g, timeout, |p| !pred(p) && !p.done.contains(&true))
             .expect("lock");
         pred(&g)
+    }
+
+    /// Marks relay `k` down (`Some`) or back up (`None`) and wakes everyone.
+    fn set_down(&self, k: Option<usize>) {
+        self.m.lock().expect("lock").down = k;
+        self.cv.notify_all();
     }
 
     fn snapshot(&self) -> (Vec<usize>, Vec<usize>) {
         let g = self.m.lock().expect("lock");
         (g.ok_syncs.clone(), g.failed_syncs.clone())
+    }
+
+    /// Each writer's counts and last sync error, for a failure message.
+    fn report(&self) -> String {
+        let g = self.m.lock().expect("lock");
+        (0..WRITERS)
+            .map(|i| {
+                format!(
+                    "\n  writer {i}: {} rounds{}, syncs {} ok / {} failed, last failure: {}; failures seen: {:?}",
+                    g.rounds[i],
+                    if g.done[i] { " (left its loop)" } else { "" },
+                    g.ok_syncs[i],
+                    g.failed_syncs[i],
+                    g.last_error[i].trim(),
+                    g.errors[i]
+                )
+            })
+            .collect()
     }
 
     fn stop(&self) {
@@ -80,7 +120,8 @@ struct Log {
     failed_sets: usize,
 }
 
-fn writer(i: usize, d: &Device, label: &str, shared: &Shared) -> Log {
+/// Writer `i`, a client of relay `relay`.
+fn writer(i: usize, relay: usize, d: &Device, label: &str, shared: &Shared) -> Log {
     let mut log = Log::default();
     let mut unsynced = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(180);
@@ -114,6 +155,7 @@ fn writer(i: usize, d: &Device, label: &str, shared: &Shared) -> Log {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!err.contains("panicked"), "hush sync panicked: {err}");
         let mut p = shared.m.lock().expect("lock");
+        p.rounds[i] = round + 1;
         // Acknowledged: the sync right after the set exited 0. (Sets before a failed sync stay
         // in the outbox and go out with a later sync; they are checked too.)
         if o.status.success() {
@@ -124,10 +166,31 @@ fn writer(i: usize, d: &Device, label: &str, shared: &Shared) -> Log {
         } else {
             unsynced.clear();
             p.failed_syncs[i] += 1;
+            let kind: String = err
+                .lines()
+                .find(|l| l.contains("error"))
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_ascii_digit())
+                .take(160)
+                .collect();
+            *p.errors[i].entry(kind).or_default() += 1;
+            p.last_error[i] = err.into_owned();
+            if p.down == Some(relay) {
+                // Its relay is down and it noticed: wait for the restart (a real client retries
+                // with backoff; a spinning one would only pile up rounds).
+                shared.cv.notify_all();
+                p = shared
+                    .cv
+                    .wait_while(p, |p| p.down == Some(relay) && !p.stop)
+                    .expect("lock");
+            }
         }
         drop(p);
         shared.cv.notify_all();
     }
+    shared.m.lock().expect("lock").done[i] = true;
+    shared.cv.notify_all();
     log
 }
 
@@ -205,7 +268,8 @@ fn burst(set: &mut RelaySet, label: &str, fault: impl FnOnce(&mut RelaySet, &Sha
             .enumerate()
             .map(|(i, d)| {
                 let shared = &shared;
-                s.spawn(move || writer(i, d, label, shared))
+                let relay = i % set.relays.len();
+                s.spawn(move || writer(i, relay, d, label, shared))
             })
             .collect();
         // Stop the writers even if the fault injection panics, so the scope can end.
@@ -324,18 +388,22 @@ fn kill_and_restart(set: &mut RelaySet, shared: &Shared, k: usize, after: usize)
         shared.wait(Duration::from_secs(60), |p| {
             p.ok_syncs.iter().zip(&base).all(|(n, b)| *n >= b + after)
         }),
-        "the burst did not make progress"
+        "the burst did not make progress:{}",
+        shared.report()
     );
     let (_, failed_before) = shared.snapshot();
     set.relays[k].kill();
+    shared.set_down(Some(k));
     let users: Vec<usize> = (0..WRITERS).filter(|i| i % set.relays.len() == k).collect();
     assert!(
         shared.wait(Duration::from_secs(60), |p| {
             users.iter().all(|&i| p.failed_syncs[i] > failed_before[i])
         }),
-        "clients of the killed relay never noticed"
+        "clients of the killed relay never noticed:{}",
+        shared.report()
     );
     set.relays[k].restart();
+    shared.set_down(None);
 }
 
 fn kill_plan(set: &mut RelaySet, shared: &Shared, plan: &[usize]) -> String {
@@ -348,7 +416,8 @@ fn kill_plan(set: &mut RelaySet, shared: &Shared, plan: &[usize]) -> String {
         shared.wait(Duration::from_secs(60), |p| {
             p.ok_syncs.iter().zip(&base).all(|(n, b)| *n >= b + 2)
         }),
-        "no progress after the restarts"
+        "no progress after the restarts:{}",
+        shared.report()
     );
     let names: Vec<String> = plan.iter().map(|k| format!("relay {k}")).collect();
     format!("SIGKILL + restart of {}", names.join(", then "))
@@ -417,7 +486,8 @@ fn postgres_backends_terminated_under_two_relays_during_a_burst() {
                     shared.wait(Duration::from_secs(60), |p| {
                         p.ok_syncs.iter().zip(&base).all(|(n, b)| *n >= b + 2)
                     }),
-                    "the burst did not make progress"
+                    "the burst did not make progress:{}",
+                    shared.report()
                 );
                 terminated.push(terminate_backends(&database));
             }
@@ -426,7 +496,8 @@ fn postgres_backends_terminated_under_two_relays_during_a_burst() {
                 shared.wait(Duration::from_secs(60), |p| {
                     p.ok_syncs.iter().zip(&base).all(|(n, b)| *n >= b + 2)
                 }),
-                "no progress after the terminations"
+                "no progress after the terminations:{}",
+                shared.report()
             );
             assert!(
                 terminated.iter().sum::<usize>() > 0,
