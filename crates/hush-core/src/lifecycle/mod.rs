@@ -38,11 +38,9 @@ use crate::anomaly::{Alert, usage_spikes};
 use crate::crypto;
 use crate::error::{Error, Hint, Result};
 use crate::event::PutKind;
-use crate::item::{civil_from_days, parse_date};
+use crate::item::civil_from_days;
 use crate::secret::SecretString;
-use crate::session::{
-    EXPIRY_DUE_DAYS, MetaUpdate, ROTATION_DUE_DAYS, RotationState, SecretInfo, Session, Team,
-};
+use crate::session::{MetaUpdate, RotationState, SecretInfo, Session, Team};
 
 pub use leaks::{LeakReport, Reader};
 
@@ -133,16 +131,10 @@ impl SecretInfo {
 /// Why `info` needs attention at `now_ms`: (state, reason, since when). Empty when it does not.
 pub fn key_states(info: &SecretInfo, now_ms: i64) -> Vec<(KeyState, String, i64)> {
     let mut out = Vec::new();
-    let expiry = info
-        .meta
-        .expires
-        .as_deref()
-        .and_then(|d| parse_date(d).ok());
-    let period = info.meta.rotate_every_days.map(i64::from);
-    let deadline = period.map(|d| info.updated_ms + d * DAY_MS);
+    let s = info.schedule();
     match info.rotation_state(now_ms) {
         RotationState::Expired => {
-            if let Some(e) = expiry {
+            if let Some(e) = s.expiry_day {
                 out.push((
                     KeyState::Expired,
                     format!("expired on {}", date_of_day(e)),
@@ -151,7 +143,7 @@ pub fn key_states(info: &SecretInfo, now_ms: i64) -> Vec<(KeyState, String, i64)
             }
         }
         RotationState::Overdue => {
-            if let (Some(dl), Some(days)) = (deadline, period) {
+            if let (Some(dl), Some(days)) = (s.deadline_ms, info.meta.rotate_every_days) {
                 out.push((
                     KeyState::Overdue,
                     format!(
@@ -165,17 +157,19 @@ pub fn key_states(info: &SecretInfo, now_ms: i64) -> Vec<(KeyState, String, i64)
         RotationState::Due => {
             let mut reasons = Vec::new();
             let mut since = i64::MAX;
-            if let Some(dl) = deadline
-                && now_ms > dl - ROTATION_DUE_DAYS * DAY_MS
-            {
+            if let (true, Some(dl), Some(from)) = (
+                s.rotation_due(now_ms),
+                s.deadline_ms,
+                s.rotation_due_after_ms(),
+            ) {
                 reasons.push(format!("rotation due by {}", date_of_ms(dl)));
-                since = since.min(dl - ROTATION_DUE_DAYS * DAY_MS);
+                since = since.min(from);
             }
-            if let Some(e) = expiry
-                && now_ms.div_euclid(DAY_MS) > e - EXPIRY_DUE_DAYS
+            if let (true, Some(e), Some(from)) =
+                (s.expiry_due(now_ms), s.expiry_day, s.expiry_due_from_ms())
             {
                 reasons.push(format!("expires on {}", date_of_day(e)));
-                since = since.min((e - EXPIRY_DUE_DAYS + 1) * DAY_MS);
+                since = since.min(from);
             }
             if !reasons.is_empty() {
                 out.push((KeyState::Due, reasons.join("; "), since));

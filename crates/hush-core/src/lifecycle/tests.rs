@@ -530,3 +530,41 @@ async fn only_owners_and_admins_require_or_drop_a_witness() {
     assert!(s.teams[&tid].state.witnesses.is_empty());
     s.close().await;
 }
+
+#[test]
+fn key_status_and_the_list_agree_at_every_hour() {
+    // The list's rotation state and the status's key states read one schedule: walk every hour
+    // across due windows, deadlines and expiry days, and check they never disagree, and that a
+    // state's "since" is never in the future.
+    let t0 = parse_date("2030-01-01").expect("date") * DAY_MS;
+    for (period, expires) in [
+        (Some(30), None),
+        (None, Some("2030-01-20")),
+        (Some(10), Some("2030-01-25")),
+        (Some(40), Some("2030-01-05")),
+    ] {
+        let i = info(t0, period, expires);
+        for hour in 0..(60 * 24) {
+            let now = t0 + hour * HOUR_MS;
+            let states = key_states(&i, now);
+            let want = match i.rotation_state(now) {
+                RotationState::None | RotationState::Ok => None,
+                RotationState::Due => Some(KeyState::Due),
+                RotationState::Overdue => Some(KeyState::Overdue),
+                RotationState::Expired => Some(KeyState::Expired),
+            };
+            assert_eq!(
+                states.first().map(|s| s.0),
+                want,
+                "{period:?} {expires:?} at hour {hour}"
+            );
+            for (state, why, since) in &states {
+                assert!(
+                    *since <= now,
+                    "{state:?} ({why}) since the future at hour {hour}"
+                );
+                assert!(!why.is_empty());
+            }
+        }
+    }
+}

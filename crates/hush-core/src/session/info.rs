@@ -91,36 +91,81 @@ pub enum RotationState {
     Expired,
 }
 
+const DAY_MS: i64 = 86_400_000;
+
+/// When a secret's rotation and expiry fall due: the one place the thresholds live (the list's
+/// rotation state and the lifecycle's key status both read them from here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// The expiry date as a day number (days since 1970-01-01), if one is set and valid.
+    pub expiry_day: Option<i64>,
+    /// When the rotation period runs out (last update + period), if a period is set.
+    pub deadline_ms: Option<i64>,
+}
+
+impl Schedule {
+    /// From when (exclusive) a rotation counts as due: [`ROTATION_DUE_DAYS`] before the deadline.
+    pub fn rotation_due_after_ms(&self) -> Option<i64> {
+        self.deadline_ms.map(|dl| dl - ROTATION_DUE_DAYS * DAY_MS)
+    }
+
+    /// From when (inclusive) an expiry counts as due: the start of the day [`EXPIRY_DUE_DAYS`]
+    /// - 1 days before the expiry day.
+    pub fn expiry_due_from_ms(&self) -> Option<i64> {
+        self.expiry_day.map(|e| (e - EXPIRY_DUE_DAYS + 1) * DAY_MS)
+    }
+
+    /// The rotation deadline is near (or passed).
+    pub fn rotation_due(&self, now_ms: i64) -> bool {
+        self.rotation_due_after_ms().is_some_and(|t| now_ms > t)
+    }
+
+    /// The expiry day is near (or passed).
+    pub fn expiry_due(&self, now_ms: i64) -> bool {
+        self.expiry_due_from_ms().is_some_and(|t| now_ms >= t)
+    }
+
+    /// Past the expiry day (the day itself is still usable).
+    pub fn expired(&self, now_ms: i64) -> bool {
+        self.expiry_day
+            .is_some_and(|e| now_ms.div_euclid(DAY_MS) > e)
+    }
+
+    /// Past the rotation deadline.
+    pub fn overdue(&self, now_ms: i64) -> bool {
+        self.deadline_ms.is_some_and(|dl| now_ms > dl)
+    }
+}
+
 impl SecretInfo {
+    /// When this secret's rotation and expiry fall due.
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            expiry_day: self
+                .meta
+                .expires
+                .as_deref()
+                .and_then(|d| crate::item::parse_date(d).ok()),
+            deadline_ms: self
+                .meta
+                .rotate_every_days
+                .map(|d| self.updated_ms + i64::from(d) * DAY_MS),
+        }
+    }
+
     /// The rotation state at `now_ms`.
     pub fn rotation_state(&self, now_ms: i64) -> RotationState {
-        const DAY: i64 = 86_400_000;
-        let today = now_ms.div_euclid(DAY);
-        let expiry = self
-            .meta
-            .expires
-            .as_deref()
-            .and_then(|d| crate::item::parse_date(d).ok());
-        if let Some(e) = expiry
-            && today > e
-        {
-            return RotationState::Expired;
-        }
-        let deadline = self
-            .meta
-            .rotate_every_days
-            .map(|d| self.updated_ms + i64::from(d) * DAY);
-        if let Some(dl) = deadline
-            && now_ms > dl
-        {
-            return RotationState::Overdue;
-        }
-        let due_rotation = deadline.is_some_and(|dl| now_ms > dl - ROTATION_DUE_DAYS * DAY);
-        let due_expiry = expiry.is_some_and(|e| today > e - EXPIRY_DUE_DAYS);
-        match (deadline, expiry) {
-            (None, None) => RotationState::None,
-            _ if due_rotation || due_expiry => RotationState::Due,
-            _ => RotationState::Ok,
+        let s = self.schedule();
+        if s.expired(now_ms) {
+            RotationState::Expired
+        } else if s.overdue(now_ms) {
+            RotationState::Overdue
+        } else if s.expiry_day.is_none() && s.deadline_ms.is_none() {
+            RotationState::None
+        } else if s.rotation_due(now_ms) || s.expiry_due(now_ms) {
+            RotationState::Due
+        } else {
+            RotationState::Ok
         }
     }
 }
