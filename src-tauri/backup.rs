@@ -10,7 +10,6 @@
 use std::path::{Path, PathBuf};
 
 use hush_core::backup::{self, BackupError, Contents};
-use hush_core::store::Store;
 use serde::Serialize;
 use tauri::State;
 
@@ -115,9 +114,7 @@ pub async fn restore_backup(
 ) -> CmdResult<RestoreDto> {
     let file = backup_path(&path)?;
     let home = d.home().to_owned();
-    if Store::exists(&home) && !replace {
-        return Err(backup_error(BackupError::StoreExists(home)));
-    }
+    backup::refuse_existing(&home, replace).map_err(backup_error)?;
     // Decrypt and check the file first: a wrong passphrase or a file that is not a backup
     // leaves the app as it was, unlocked or not.
     let opened = blocking(move || backup::open(&file, &passphrase.0)).await?;

@@ -37,7 +37,7 @@ use crate::error::Error;
 use crate::secret::SecretString;
 
 pub use archive::{Opened, open};
-pub use restore::{Restored, check_target, restore};
+pub use restore::{Restored, check_target, refuse_existing, restore};
 pub use write::{Contents, Written, snapshot, write};
 
 /// Shortest passphrase accepted for a new backup, in characters.

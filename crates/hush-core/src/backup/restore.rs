@@ -25,14 +25,22 @@ pub struct Restored {
     pub previous_store: Option<PathBuf>,
 }
 
-/// Whether a backup may be restored into `home`: refuses an existing store unless `replace`,
-/// and a store an agent is serving (its keys and open database would outlive the swap). Returns
-/// whether a store exists. The caller's own session, if any, must be closed first.
-pub async fn check_target(home: &Path, replace: bool) -> Result<bool> {
+/// Refuses an existing store in `home` unless `replace`; returns whether one exists. The part of
+/// [`check_target`] a front end that serves the store itself (the app, with its own agent socket)
+/// checks before it locks.
+pub fn refuse_existing(home: &Path, replace: bool) -> Result<bool> {
     let existed = Store::exists(home);
     if existed && !replace {
         return Err(BackupError::StoreExists(home.to_owned()));
     }
+    Ok(existed)
+}
+
+/// Whether a backup may be restored into `home`: refuses an existing store unless `replace`,
+/// and a store an agent is serving (its keys and open database would outlive the swap). Returns
+/// whether a store exists. The caller's own session, if any, must be closed first.
+pub async fn check_target(home: &Path, replace: bool) -> Result<bool> {
+    let existed = refuse_existing(home, replace)?;
     if existed && crate::agent::AgentClient::connect(home).await.is_some() {
         return Err(BackupError::AgentRunning(home.to_owned()));
     }
