@@ -300,6 +300,12 @@ async function ipcCommands(app) {
 // UI helpers (the same labels and roles the Chromium suite in ui/e2e uses)
 
 async function shot(app, name) {
+  // The element a step waited for is in the DOM, not necessarily on screen: wait for the fonts
+  // and two animation frames (the second runs after the first one's paint) before the capture.
+  const painted = await app.browser.execute(
+    () => document.fonts.ready.then(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))),
+  );
+  assert(painted === true, `${app.label}: page painted before screenshot ${name}`);
   await app.browser.saveScreenshot(join(SHOTS, `${name}.png`));
 }
 
