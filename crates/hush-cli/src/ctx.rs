@@ -33,13 +33,18 @@ impl Ctx {
     }
 
     /// Opens a backend (asking for the password first), then reads a secret's value from
-    /// `value`, or from stdin when it is omitted or "-", and runs the operation `op` makes of it.
+    /// `value` (with a warning on stderr: an argument is visible to other processes), or from
+    /// stdin when it is omitted or "-" (a hidden prompt on a terminal), and runs the operation
+    /// `op` makes of it.
     pub(crate) fn with_value<O: api::Op>(
         &self,
         address: &Address,
         value: Option<&str>,
         op: impl FnOnce(SecretString) -> O,
     ) -> Result<O::Output> {
+        if value.is_some_and(|v| v != "-") {
+            eprintln!("hush: warning: {ARGV_VALUE_WARNING}");
+        }
         self.with_backend(|b| {
             let value = match value {
                 None | Some("-") => read_value_from_stdin(address)?,
@@ -58,6 +63,9 @@ impl Ctx {
         print_json(v)
     }
 }
+
+/// Why a value belongs on stdin, not in argv (`hush set`/`hush rotate` with a VALUE argument).
+pub(crate) const ARGV_VALUE_WARNING: &str = "a value given as an argument is visible to other processes on this machine (ps, /proc/PID/cmdline) and may be kept in your shell history; leave VALUE out to be prompted for it, or pipe it on stdin";
 
 /// Opens a backend for `home`, runs `f` on it, and closes it whatever `f` returned.
 pub(crate) fn with_backend<T>(

@@ -38,7 +38,9 @@ pub struct AuditArgs {
 pub struct RotateArgs {
     /// VAULT/NAME or TEAM/VAULT/NAME.
     pub address: String,
-    /// The new value; omit or use "-" to read stdin (one trailing newline is removed).
+    /// The new value; omit it (a hidden prompt on a terminal) or use "-" to read stdin (one
+    /// trailing newline is removed). Given here, it is visible to other processes and in shell
+    /// history, and hush warns.
     pub value: Option<String>,
     /// A new expiry date, YYYY-MM-DD (default: keep the current one).
     #[arg(long)]
@@ -50,7 +52,9 @@ pub struct RotateArgs {
 pub struct SetArgs {
     /// VAULT/NAME or TEAM/VAULT/NAME.
     pub address: String,
-    /// The value; omit or use "-" to read stdin (one trailing newline is removed).
+    /// The value; omit it (a hidden prompt on a terminal) or use "-" to read stdin (one trailing
+    /// newline is removed). Given here, it is visible to other processes and in shell history,
+    /// and hush warns.
     pub value: Option<String>,
     /// A note about the key.
     #[arg(long)]
