@@ -558,14 +558,15 @@ impl RunningRelay {
             tls: None,
             limits: hush_relay::RateLimits::default(),
             witness: false,
+            metrics_listen: None,
         };
         tauri::async_runtime::spawn(async move {
             let ready = tx.clone();
             let shutdown = async move {
                 let _ = stopped.await;
             };
-            if let Err(e) = hush_relay::serve(config, shutdown, move |addr| {
-                let _ = ready.send(Ok(addr));
+            if let Err(e) = hush_relay::serve(config, shutdown, move |bound| {
+                let _ = ready.send(Ok(bound.addr));
             })
             .await
             {

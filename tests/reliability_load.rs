@@ -274,6 +274,27 @@ async fn noisy(
     (ok, limited, errors)
 }
 
+/// One scrape of the relay's `/metrics`: every sample, keyed by its name and labels as written.
+async fn scrape(http: &reqwest::Client, url: &str) -> std::collections::BTreeMap<String, f64> {
+    let resp = http.get(url).send().await.expect("scrape /metrics");
+    assert_eq!(resp.status().as_u16(), 200, "GET /metrics");
+    let kind = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+    let text = resp.text().await.expect("metrics body");
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (k, v) = l.rsplit_once(' ').expect("`sample value`");
+            (k.to_owned(), v.parse::<f64>().expect("a number"))
+        })
+        .collect()
+}
+
 /// Resident set size of a process, in KiB.
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -319,8 +340,14 @@ fn relay_holds_200_clients_without_errors_loss_or_memory_growth() {
             "20",
             "--burst",
             "40",
+            "--metrics-listen",
+            "127.0.0.1:0",
         ],
     );
+    let metrics_url = relay
+        .metrics
+        .clone()
+        .expect("the relay printed its metrics address");
     let pid = relay.pid().expect("relay pid");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -365,12 +392,16 @@ fn relay_holds_200_clients_without_errors_loss_or_memory_growth() {
             noisy_me.expect("noisy identity"),
             stop.clone(),
         ));
-        // Sample the relay's memory every second for the duration of the run.
+        // Sample the relay's memory every second for the duration of the run, and scrape its
+        // metrics as a Prometheus server would.
         let mut rss = Vec::new();
+        let mut scrapes = Vec::new();
+        let scraper = reqwest::Client::new();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         for _ in 0..=secs {
             tick.tick().await;
             rss.push(rss_kib(pid).expect("the relay is running"));
+            scrapes.push(scrape(&scraper, &metrics_url).await);
         }
         stop.store(true, Ordering::Relaxed);
         let mut stats = Vec::new();
@@ -379,9 +410,11 @@ fn relay_holds_200_clients_without_errors_loss_or_memory_growth() {
         }
         let elapsed = started.elapsed();
         let noisy_result = noisy_task.await.expect("noisy task");
-        (stats, noisy_result, rss, (teams, elapsed))
+        // After every client has its answers: each was counted before it was sent.
+        scrapes.push(scrape(&scraper, &metrics_url).await);
+        (stats, noisy_result, rss, (teams, elapsed, scrapes))
     });
-    let (teams, elapsed) = elapsed;
+    let (teams, elapsed, scrapes) = elapsed;
 
     // No errors at all for the 200 clients.
     let errors: Vec<&String> = stats.iter().flat_map(|s| s.errors.iter()).collect();
@@ -434,6 +467,78 @@ fn relay_holds_200_clients_without_errors_loss_or_memory_growth() {
         );
     }
 
+    // The metrics tell the same story as the clients and the database, and nothing about who.
+    let last_scrape = scrapes.last().expect("scraped");
+    let sample = |name: &str| last_scrape.get(name).copied().unwrap_or(0.0);
+    let sum = |prefix: &str, with: &[&str]| -> f64 {
+        last_scrape
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix) && with.iter().all(|w| k.contains(w)))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    assert_eq!(
+        sample("hush_relay_events_appended_total") as usize,
+        rows.len(),
+        "appended counter = events stored (genesis and acknowledged appends)"
+    );
+    assert_eq!(
+        sum(
+            "hush_relay_requests_total{",
+            &[
+                "method=\"POST\"",
+                &format!("route=\"{}\"", paths::EVENTS_ROUTE),
+                "status=\"200\""
+            ]
+        ) as usize,
+        acked_total,
+        "successful appends counted = appends acknowledged"
+    );
+    assert_eq!(
+        sample("hush_relay_rate_limited_total{limiter=\"device\"}") as usize,
+        noisy_429 + limited,
+        "device-limit refusals counted = 429s the clients saw"
+    );
+    assert_eq!(sample("hush_relay_rate_limited_total{limiter=\"ip\"}"), 0.0);
+    assert!(sample("hush_relay_events_served_total") > 0.0);
+    let appended: Vec<f64> = scrapes
+        .iter()
+        .map(|m| {
+            m.get("hush_relay_events_appended_total")
+                .copied()
+                .unwrap_or(0.0)
+        })
+        .collect();
+    assert!(
+        appended.windows(2).all(|w| w[0] <= w[1]) && appended[0] < appended[appended.len() - 1],
+        "the appended counter grows during the run: {appended:?}"
+    );
+    for team in &teams {
+        let id = team.raw.id;
+        for m in &scrapes {
+            for k in m.keys() {
+                assert!(
+                    !k.contains(&id.to_string()) && !k.contains(&id.simple().to_string()),
+                    "a team id in the metrics: {k}"
+                );
+                for member in &team.members {
+                    assert!(
+                        !k.contains(&member.device_id.to_string()),
+                        "a device id: {k}"
+                    );
+                }
+            }
+        }
+    }
+    let requests = sum("hush_relay_requests_total{", &[]);
+    let p99_bucket = |le: &str| {
+        sum(
+            "hush_relay_request_duration_seconds_bucket{",
+            &[&format!("le=\"{le}\"")],
+        )
+    };
+    let under_100ms = p99_bucket("0.1") / p99_bucket("+Inf");
+
     // Memory: the last third's peak against the first third's.
     let third = rss.len() / 3;
     let first = rss[..third.max(1)].iter().copied().max().unwrap_or(0);
@@ -477,6 +582,13 @@ fn relay_holds_200_clients_without_errors_loss_or_memory_growth() {
             .map(|k| format!("{:.0}", *k as f64 / 1024.0))
             .collect::<Vec<_>>()
             .join(" ")
+    ));
+    figure(&format!(
+        "load: /metrics scraped {} times during the run: {requests:.0} requests counted, {:.1}% answered within 100 ms (long-polls included); appended counter {} = events stored; {} device-limit refusals counted = 429s seen",
+        scrapes.len(),
+        under_100ms * 100.0,
+        sample("hush_relay_events_appended_total"),
+        sample("hush_relay_rate_limited_total{limiter=\"device\"}"),
     ));
     assert!(
         errors.is_empty(),

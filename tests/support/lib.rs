@@ -177,6 +177,8 @@ pub struct Relay {
     pub database: String,
     /// Keeps the SQLite file alive.
     pub dir: tempfile::TempDir,
+    /// Base URL of `GET /metrics`, when started with `--metrics-listen`.
+    pub metrics: Option<String>,
     args: Vec<String>,
 }
 
@@ -198,6 +200,7 @@ impl Relay {
             url: String::new(),
             database,
             dir,
+            metrics: None,
             args: extra.iter().map(|s| (*s).to_owned()).collect(),
         };
         r.launch("127.0.0.1:0");
@@ -221,6 +224,9 @@ impl Relay {
             line.clear();
             let n = reader.read_line(&mut line).expect("read relay stdout");
             assert!(n > 0, "hush-relay exited before listening");
+            if let Some(addr) = line.trim().strip_prefix("hush-relay metrics on ") {
+                self.metrics = Some(format!("http://{addr}/metrics"));
+            }
             if let Some(addr) = line.trim().strip_prefix("hush-relay listening on ") {
                 self.url = format!("http://{addr}");
                 break;

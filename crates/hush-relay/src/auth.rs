@@ -235,5 +235,8 @@ pub async fn check_signature(
         .inner
         .device_limiter
         .check(auth.device_id, Instant::now())
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })
+        .map_err(|retry_after_secs| {
+            state.metrics().refused(crate::metrics::Refusal::Device);
+            ApiError::RateLimited { retry_after_secs }
+        })
 }

@@ -66,6 +66,7 @@
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod metrics;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;
@@ -74,8 +75,9 @@ pub mod witness;
 
 pub use db::{Backend, Db, DbError};
 pub use error::ApiError;
+pub use metrics::Metrics;
 pub use ratelimit::RateLimits;
 pub use routes::app;
-pub use server::{Config, ServeError, TlsFiles, serve};
+pub use server::{Bound, Config, ServeError, TlsFiles, serve};
 pub use state::{AppState, Clock};
 pub use witness::witness_app;

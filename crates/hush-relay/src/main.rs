@@ -39,6 +39,22 @@ struct Args {
     /// witness endpoints). Give it its own database.
     #[arg(long)]
     witness: bool,
+    /// Also serve Prometheus metrics at GET /metrics on this address (plain HTTP, its own
+    /// listener: keep it on loopback or a private network). Counts only, no team or device ids.
+    #[arg(long, value_name = "ADDR", env = "HUSH_RELAY_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// Log lines as text, or as one JSON object per line (for log shippers).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "HUSH_RELAY_LOG_FORMAT")]
+    log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines (colored on a terminal).
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 fn default_database() -> anyhow::Result<String> {
@@ -58,7 +74,7 @@ fn default_database() -> anyhow::Result<String> {
     Ok(Db::sqlite_url(&dir.join("relay.db")))
 }
 
-fn config(args: Args) -> anyhow::Result<Config> {
+fn config(args: &Args) -> anyhow::Result<Config> {
     for (name, v) in [
         ("--rate-per-ip", args.rate_per_ip),
         ("--rate-per-device", args.rate_per_device),
@@ -68,11 +84,11 @@ fn config(args: Args) -> anyhow::Result<Config> {
             bail!("{name} must be a positive number");
         }
     }
-    let database = match args.database {
+    let database = match args.database.clone() {
         Some(url) => url,
         None => default_database()?,
     };
-    let tls = match (args.tls_cert, args.tls_key) {
+    let tls = match (args.tls_cert.clone(), args.tls_key.clone()) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
         _ => None,
     };
@@ -86,6 +102,7 @@ fn config(args: Args) -> anyhow::Result<Config> {
             burst: args.burst,
         },
         witness: args.witness,
+        metrics_listen: args.metrics_listen,
     })
 }
 
@@ -118,19 +135,24 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = config(Args::parse())?;
-    tracing_subscriber::fmt()
+    let args = Args::parse();
+    let config = config(&args)?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    hush_relay::serve(config, shutdown_signal(), |addr| {
+        .with_env_filter(filter);
+    match args.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().with_ansi(false).init(),
+    }
+    hush_relay::serve(config, shutdown_signal(), |bound| {
         let mut out = std::io::stdout().lock();
-        // Tests and supervisors wait for this line.
-        let _ = writeln!(out, "hush-relay listening on {addr}");
+        // Tests and supervisors wait for the "listening" line, which comes last.
+        if let Some(m) = bound.metrics {
+            let _ = writeln!(out, "hush-relay metrics on {m}");
+        }
+        let _ = writeln!(out, "hush-relay listening on {}", bound.addr);
         let _ = out.flush();
     })
     .await?;

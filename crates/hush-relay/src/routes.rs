@@ -27,6 +27,7 @@ use serde::Deserialize;
 use crate::auth::{RawRequest, Signed, check_signature, parse_headers};
 use crate::db::{AppendOutcome, CreateOutcome};
 use crate::error::ApiError;
+use crate::metrics::Refusal;
 use crate::state::AppState;
 
 /// Longest a long-poll waits.
@@ -49,7 +50,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), limit_by_ip))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
@@ -57,8 +58,13 @@ pub(crate) async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-/// Logs method, route template (not the concrete path: ids stay out of logs), status and time.
-pub(crate) async fn log_request(req: Request, next: Next) -> Response {
+/// Logs method, route template (not the concrete path: ids stay out of logs), status and time,
+/// and counts them for `/metrics`.
+pub(crate) async fn log_request(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let route = req
@@ -67,11 +73,15 @@ pub(crate) async fn log_request(req: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "(unmatched)".into());
     let resp = next.run(req).await;
+    let took = started.elapsed();
+    state
+        .metrics()
+        .request(method.as_str(), &route, resp.status().as_u16(), took);
     tracing::info!(
         %method,
         route,
         status = resp.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
+        ms = took.as_millis() as u64,
         "request"
     );
     resp
@@ -89,7 +99,10 @@ pub(crate) async fn limit_by_ip(
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     match state.inner.ip_limiter.check(ip, Instant::now()) {
         Ok(()) => next.run(req).await,
-        Err(retry_after_secs) => ApiError::RateLimited { retry_after_secs }.into_response(),
+        Err(retry_after_secs) => {
+            state.metrics().refused(Refusal::Ip);
+            ApiError::RateLimited { retry_after_secs }.into_response()
+        }
     }
 }
 
@@ -218,6 +231,7 @@ async fn pull(
             MAX_PULL_BYTES,
         )
         .await?;
+    state.metrics().served(events.len());
     let body = relay_proto::encode_event_list(events.iter().map(Vec::as_slice));
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response())
 }

@@ -42,6 +42,18 @@ pub struct Config {
     pub limits: RateLimits,
     /// Serve as a witness (`--witness`) instead of a relay.
     pub witness: bool,
+    /// Where to serve `GET /metrics` (plain HTTP, a listener of its own so it can stay on
+    /// loopback or a private network while the relay faces the internet); none when unset.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// The addresses a started relay listens on (port 0 in the config becomes a real port here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    /// The relay (or witness).
+    pub addr: SocketAddr,
+    /// `GET /metrics`, when `--metrics-listen` was given.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// Why the relay could not start or stopped with an error.
@@ -101,12 +113,12 @@ async fn mode_state(db: &Db, config: &Config) -> Result<AppState, ServeError> {
     }
 }
 
-/// Opens the database, binds, calls `on_ready` with the bound address, and serves until
+/// Opens the database, binds, calls `on_ready` with the bound addresses, and serves until
 /// `shutdown` resolves; then drains in-flight requests (up to [`GRACE`]).
 pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    on_ready: impl FnOnce(SocketAddr),
+    on_ready: impl FnOnce(Bound),
 ) -> Result<(), ServeError> {
     let db = Db::connect(&config.database).await?;
     let state = mode_state(&db, &config).await?;
@@ -129,6 +141,11 @@ pub async fn serve(
         })?;
     let addr = listener.local_addr().map_err(ServeError::Io)?;
     let handle = axum_server::Handle::new();
+    let metrics_handle = axum_server::Handle::new();
+    let metrics = match config.metrics_listen {
+        Some(at) => Some(serve_metrics(at, state.clone(), metrics_handle.clone())?),
+        None => None,
+    };
     tokio::spawn({
         let handle = handle.clone();
         let state = state.clone();
@@ -136,6 +153,7 @@ pub async fn serve(
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
             state.begin_shutdown();
+            metrics_handle.shutdown();
             handle.graceful_shutdown(Some(GRACE));
         }
     });
@@ -146,7 +164,7 @@ pub async fn serve(
     };
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     tracing::info!(%addr, tls = tls.is_some(), backend = ?db.backend(), witness = config.witness, "listening");
-    on_ready(addr);
+    on_ready(Bound { addr, metrics });
     let result = match tls {
         Some(tls) => {
             axum_server::from_tcp_rustls(listener, tls)
@@ -165,4 +183,41 @@ pub async fn serve(
     };
     db.close().await;
     result.map_err(ServeError::Io)
+}
+
+/// Binds `at` and serves `GET /metrics` there until `handle` shuts down; returns the bound address.
+fn serve_metrics(
+    at: SocketAddr,
+    state: AppState,
+    handle: axum_server::Handle<SocketAddr>,
+) -> Result<SocketAddr, ServeError> {
+    let listener =
+        std::net::TcpListener::bind(at).map_err(|source| ServeError::Bind { addr: at, source })?;
+    let bound = listener.local_addr().map_err(ServeError::Io)?;
+    let router = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(
+                |axum::extract::State(s): axum::extract::State<AppState>| async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        s.metrics().render(),
+                    )
+                },
+            ),
+        )
+        .with_state(state);
+    let server = axum_server::from_tcp(listener)
+        .map_err(ServeError::Io)?
+        .handle(handle);
+    tokio::spawn(async move {
+        if let Err(e) = server.serve(router.into_make_service()).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    tracing::info!(addr = %bound, "serving /metrics");
+    Ok(bound)
 }

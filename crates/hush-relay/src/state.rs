@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::db::Db;
+use crate::metrics::Metrics;
 use crate::ratelimit::{Limiter, RateLimits};
 
 /// Source of "now" in milliseconds since the Unix epoch.
@@ -67,6 +68,8 @@ pub(crate) struct Inner {
     pub(crate) usage: Mutex<HashMap<(Uuid, Uuid, IpAddr), PendingUsage>>,
     /// In witness mode: the key that co-signs team heads.
     pub(crate) witness: Option<WitnessSigner>,
+    /// Counts and timings for `/metrics`.
+    pub(crate) metrics: Metrics,
 }
 
 /// Requests counted in memory since the last write of a usage row.
@@ -123,8 +126,14 @@ impl AppState {
                 last_prune_ms: AtomicI64::new(i64::MIN),
                 usage: Mutex::new(HashMap::new()),
                 witness,
+                metrics: Metrics::default(),
             }),
         }
+    }
+
+    /// The process's counters (served on `--metrics-listen`).
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// The database.
@@ -142,6 +151,7 @@ impl AppState {
     }
 
     pub(crate) fn notify_appended(&self) {
+        self.inner.metrics.appended();
         self.inner.appended.send_modify(|n| *n = n.wrapping_add(1));
     }
 

@@ -303,7 +303,7 @@ pub fn witness_app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_EXTEND_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), limit_by_ip))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 

@@ -179,6 +179,108 @@ async fn rate_flags_lower_the_limits() {
     relay.stop().await;
 }
 
+/// `--metrics-listen` serves Prometheus text on a listener of its own (not on the relay's port),
+/// counting what the relay answered, refusals included; `--log-format json` writes one JSON
+/// object per log line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_listener_and_json_logs() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let db = TestDb::sqlite();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_hush-relay"))
+        .args(["--listen", "127.0.0.1:0", "--database", &db.url])
+        .args(["--metrics-listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(["--rate-per-ip", "0.2", "--burst", "2"])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn hush-relay");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("relay printed its addresses within 60 s")
+            .expect("read stdout")
+            .expect("a line")
+    };
+    let first = next().await;
+    let metrics: std::net::SocketAddr = first
+        .strip_prefix("hush-relay metrics on ")
+        .unwrap_or_else(|| panic!("the metrics address comes first: {first:?}"))
+        .parse()
+        .expect("address");
+    let second = next().await;
+    let relay: std::net::SocketAddr = second
+        .strip_prefix("hush-relay listening on ")
+        .unwrap_or_else(|| panic!("then the relay's: {second:?}"))
+        .parse()
+        .expect("address");
+    assert_ne!(metrics, relay);
+    let get = |path: &str| Request::get(path).body(Body::empty()).expect("req");
+    let health = relay_proto::paths::HEALTH;
+    assert_eq!(
+        common::http(relay, get(health)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        common::http(relay, get(health)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        common::http(relay, get(health)).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Not on the relay's port: the public side never shows it.
+    assert_eq!(
+        common::http(relay, get("/metrics")).await.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "still limited, and /metrics is not a route there either"
+    );
+    let r = common::http(metrics, get("/metrics")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    for line in [
+        format!(r#"hush_relay_requests_total{{method="GET",route="{health}",status="200"}} 2"#),
+        format!(r#"hush_relay_requests_total{{method="GET",route="{health}",status="429"}} 1"#),
+        r#"hush_relay_requests_total{method="GET",route="(unmatched)",status="429"} 1"#.to_owned(),
+        r#"hush_relay_rate_limited_total{limiter="ip"} 2"#.to_owned(),
+        "hush_relay_events_appended_total 0".to_owned(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+    }
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id().expect("pid") as i32),
+        nix::sys::signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let status = tokio::time::timeout(Duration::from_secs(40), child.wait())
+        .await
+        .expect("stopped within 40 s")
+        .expect("wait");
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .await
+        .expect("read stderr");
+    let logged: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        logged
+            .iter()
+            .any(|v| v["fields"]["message"] == "request" && v["fields"]["route"] == health),
+        "the request log is JSON too: {stderr}"
+    );
+    assert!(logged.iter().all(|v| v["level"].is_string()), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_database_url_fails_to_start() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_hush-relay"))

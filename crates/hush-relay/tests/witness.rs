@@ -349,6 +349,7 @@ async fn a_relay_database_is_refused_in_witness_mode(db: &TestDb) {
         tls: None,
         limits: hush_relay::RateLimits::default(),
         witness,
+        metrics_listen: None,
     };
     let err = hush_relay::serve(config(true), std::future::pending(), |_| {})
         .await
