@@ -346,3 +346,80 @@ fn teams_scope_vaults_and_addresses() {
         .success();
     assert_eq!(d.out(&["get", "only-acme/X"]), "x\n");
 }
+
+/// `hush completions bash` sourced in a real bash: a TAB after `hush get pr` offers the unlocked
+/// agent's secret names, `--vault` offers vault names, and a locked store offers none (and asks
+/// for nothing). The other shells get a script that calls back into hush.
+#[test]
+fn shell_completion_offers_names_from_the_unlocked_agent() {
+    let d = Device::init("ada");
+    d.out(&["vault", "create", "prod"]);
+    for name in ["STRIPE_KEY", "GITHUB_TOKEN"] {
+        d.hush(&["set", &format!("prod/{name}")])
+            .write_stdin("v")
+            .assert()
+            .success();
+    }
+    let bin_dir = hush_tests::bin("hush")
+        .parent()
+        .expect("bin dir")
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // What bash does on TAB: fill COMP_WORDS/COMP_CWORD, call the registered function.
+    let tab = |words: &[&str]| -> Vec<String> {
+        let script = format!(
+            "source <(hush completions bash) && COMP_WORDS=({}) && COMP_CWORD={} && _clap_complete_hush hush {} hush && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            words
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            words.len() - 1,
+            format_args!("'{}'", words[words.len() - 1]),
+        );
+        let o = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .env("PATH", &path)
+            .env("HUSH_HOME", d.home())
+            .env_remove("HUSH_PASSWORD")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run bash");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    // Locked: no names, no prompt, and subcommands still complete.
+    assert!(tab(&["hush", "get", "pr"]).is_empty());
+    assert!(tab(&["hush", "compl"]).contains(&"completions".to_owned()));
+
+    d.out(&["unlock"]);
+    assert_eq!(
+        tab(&["hush", "get", "pr"]),
+        ["prod/GITHUB_TOKEN", "prod/STRIPE_KEY"]
+    );
+    assert_eq!(
+        tab(&["hush", "history", "personal/prod/S"]),
+        ["personal/prod/STRIPE_KEY"]
+    );
+    assert_eq!(tab(&["hush", "run", "--vault", "p"]), ["prod"]);
+    d.out(&["lock"]);
+
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let script = d.out(&["completions", shell]);
+        assert!(script.contains("HUSH_COMPLETE"), "{shell}: {script}");
+    }
+    d.hush(&["completions", "tcsh"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "possible values: bash, elvish, fish, powershell, zsh",
+        ));
+}

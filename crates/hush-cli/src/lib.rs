@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod cli;
 pub mod commands;
+pub mod complete;
 mod ctx;
 mod hint;
 pub mod lifecycle;
@@ -20,6 +21,12 @@ pub mod witness;
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
     use clap::Parser;
+    // A TAB in a shell that sourced `hush completions SHELL`: answer and exit.
+    clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
+        .var(complete::COMPLETE_ENV)
+        .bin("hush")
+        .completer("hush")
+        .complete();
     let cli = cli::Cli::parse();
     match commands::dispatch(cli) {
         Ok(code) => code,

@@ -37,6 +37,7 @@ pub struct AuditArgs {
 #[derive(Debug, Args)]
 pub struct RotateArgs {
     /// VAULT/NAME or TEAM/VAULT/NAME.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::addresses))]
     pub address: String,
     /// The new value; omit it (a hidden prompt on a terminal) or use "-" to read stdin (one
     /// trailing newline is removed). Given here, it is visible to other processes and in shell
@@ -51,6 +52,7 @@ pub struct RotateArgs {
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// VAULT/NAME or TEAM/VAULT/NAME.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::addresses))]
     pub address: String,
     /// The value; omit it (a hidden prompt on a terminal) or use "-" to read stdin (one trailing
     /// newline is removed). Given here, it is visible to other processes and in shell history,
@@ -80,7 +82,7 @@ pub struct SetArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Inject every secret of this vault (repeatable).
-    #[arg(long = "vault", value_name = "VAULT")]
+    #[arg(long = "vault", value_name = "VAULT", add = clap_complete::ArgValueCandidates::new(crate::complete::vaults))]
     pub vaults: Vec<String>,
     /// A dotenv file whose values may be hush:// references.
     #[arg(long, value_name = "FILE")]

@@ -9,6 +9,7 @@ mod groups;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use clap_complete::ArgValueCandidates;
 
 pub use args::{AuditArgs, ExportFormat, ImportArgs, RotateArgs, RunArgs, ScanArgs, SetArgs};
 pub use groups::{
@@ -56,11 +57,13 @@ pub enum Command {
     /// Print a secret's value.
     Get {
         /// VAULT/NAME or TEAM/VAULT/NAME.
+        #[arg(add = ArgValueCandidates::new(crate::complete::addresses))]
         address: String,
     },
     /// List secrets (never values).
     Ls {
         /// Only this vault.
+        #[arg(add = ArgValueCandidates::new(crate::complete::vaults))]
         vault: Option<String>,
     },
     /// Ranked fuzzy search over vault names, secret names, notes and tags.
@@ -74,6 +77,7 @@ pub enum Command {
     /// Show a secret's versions, newest first.
     History {
         /// VAULT/NAME or TEAM/VAULT/NAME.
+        #[arg(add = ArgValueCandidates::new(crate::complete::addresses))]
         address: String,
         /// Also print each version's value.
         #[arg(long)]
@@ -82,6 +86,7 @@ pub enum Command {
     /// Delete a secret (its history stays in the log).
     Rm {
         /// VAULT/NAME or TEAM/VAULT/NAME.
+        #[arg(add = ArgValueCandidates::new(crate::complete::addresses))]
         address: String,
     },
     /// Run a command with secrets injected as environment variables.
@@ -150,6 +155,7 @@ pub enum Command {
     /// Give a member access to a vault.
     Grant {
         /// Vault name.
+        #[arg(add = ArgValueCandidates::new(crate::complete::vaults))]
         vault: String,
         /// Display name or device id prefix.
         member: String,
@@ -160,6 +166,7 @@ pub enum Command {
     /// Take a member's access to a vault away: re-keys the vault; lists keys to rotate.
     Revoke {
         /// Vault name.
+        #[arg(add = ArgValueCandidates::new(crate::complete::vaults))]
         vault: String,
         /// Display name or device id prefix.
         member: String,
@@ -167,6 +174,7 @@ pub enum Command {
     /// Who has which role on a vault.
     Access {
         /// Vault name.
+        #[arg(add = ArgValueCandidates::new(crate::complete::vaults))]
         vault: String,
     },
     /// Push local changes and pull teammates' changes (every team with a relay, or --team).
@@ -178,6 +186,7 @@ pub enum Command {
     /// Resolve a conflict by keeping one version.
     Resolve {
         /// VAULT/NAME or TEAM/VAULT/NAME.
+        #[arg(add = ArgValueCandidates::new(crate::complete::addresses))]
         address: String,
         /// The version to keep (see `hush history`).
         #[arg(long)]
@@ -193,12 +202,21 @@ pub enum Command {
         #[arg(long)]
         idle_secs: u64,
     },
+    /// Print a shell completion script: `source <(hush completions bash)` in ~/.bashrc, or
+    /// `hush completions zsh|fish|elvish|powershell`. Vault and secret names complete from the
+    /// unlocked agent (never a password prompt).
+    Completions {
+        /// The shell.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(["bash", "elvish", "fish", "powershell", "zsh"]))]
+        shell: String,
+    },
     /// Import secrets from a dotenv file or a password manager's export (all or nothing).
     #[command(subcommand)]
     Import(ImportCommand),
     /// Print every secret of a vault in plaintext (dotenv or JSON); refuses without --plaintext.
     Export {
         /// Vault name.
+        #[arg(add = ArgValueCandidates::new(crate::complete::vaults))]
         vault: String,
         /// Output format.
         #[arg(long, value_enum, default_value = "dotenv")]
@@ -231,6 +249,7 @@ pub enum Command {
     /// Report a secret as leaked: it becomes exposed for the whole team; lists who could read it.
     Leaked {
         /// VAULT/NAME or TEAM/VAULT/NAME.
+        #[arg(add = ArgValueCandidates::new(crate::complete::addresses))]
         address: String,
         /// What happened (sealed under the vault key: only people who can read it see the note).
         #[arg(long)]

@@ -17,6 +17,10 @@ use crate::ctx::Ctx;
 
 /// Runs a parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
+    // Needs no data directory: answer before resolving one.
+    if let Command::Completions { shell } = &cli.command {
+        return crate::complete::print_registration(shell);
+    }
     let home = backend::resolve_home(cli.home)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -54,6 +58,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Passwd => store::passwd(&ctx),
         Command::Audit(args) => crate::lifecycle::audit(&ctx, args),
         Command::Agent { idle_secs } => agent::agent(&ctx, idle_secs),
+        Command::Completions { .. } => unreachable!("answered above"),
         Command::Invite { role, expires } => members::invite(&ctx, &role, &expires),
         Command::Join {
             code,
