@@ -29,6 +29,10 @@ if ! command -v age >/dev/null 2>&1; then
 fi
 export HUSH_REQUIRE_AGE=1
 
+echo "== the real dotenvx, which hush's .env reading is compared with (tests/dotenvx.rs)" >&2
+(cd tests/fixtures/dotenvx && npm ci --no-audit --no-fund --loglevel=error)
+export HUSH_REQUIRE_DOTENVX=1
+
 echo "== tests" >&2
 cargo test --workspace --locked
 

@@ -103,32 +103,47 @@ pub fn address(data: &[u8]) {
     }
 }
 
-/// `dotenv::parse` (`hush run --env-file`): any text, with `${VAR}` lookups.
+/// `dotenv::parse` (`hush run --env-file`, dotenvx's rules): any text, with `${VAR}` lookups.
 pub fn dotenv(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else {
         return;
     };
     let lookup = |k: &str| (k == "HOME").then(|| "/home/someone".to_owned());
+    // A line ends at LF, CRLF or a lone CR (dotenvx normalises all three).
+    let lines = s.matches(['\n', '\r']).count() + 1;
     match hush_core::dotenv::parse(s, lookup, |_, v| Ok::<_, std::convert::Infallible>(v)) {
-        Ok(entries) => {
+        Ok(parsed) => {
             let mut keys = std::collections::BTreeSet::new();
-            for e in &entries {
-                let mut chars = e.key.chars();
+            for e in &parsed.entries {
                 assert!(
-                    chars
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'),
-                    "keys are names"
+                    !e.key.is_empty()
+                        && e.key
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')),
+                    "keys are dotenvx names"
                 );
                 assert!(keys.insert(e.key.clone()), "one entry per key");
+                assert!(
+                    e.line >= 1 && e.line <= lines,
+                    "entries carry a line of the file"
+                );
+            }
+            let mut last = 0;
+            for w in &parsed.warnings {
+                assert!(w.line >= last, "warnings in line order");
+                last = w.line;
+                // Fixed text plus at most a key name: never a piece of a value.
+                assert!(
+                    !w.message.contains('\n') && w.message.len() < 300,
+                    "warnings never echo the file"
+                );
             }
         }
         Err(e) => {
-            // Messages are fixed text plus a line number: never a piece of the file.
+            // Messages are fixed text plus a line number and a key: never a piece of a value.
             let msg = e.to_string();
             assert!(
-                msg.is_ascii() && !msg.contains('\n') && msg.len() < 300,
+                !msg.contains('\n') && msg.len() < 300,
                 "error messages never echo the file"
             );
         }

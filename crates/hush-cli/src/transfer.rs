@@ -132,14 +132,15 @@ pub fn export(ctx: &Ctx<'_>, vault: &str, format: ExportFormat, plaintext: bool)
         team: ctx.team.map(str::to_owned),
         vault: vault.to_owned(),
     })?;
+    // Secrets the dotenv rendering could not hold: printed as errors, and the exit code is 1.
+    let mut left_out = 0;
     let out: Zeroizing<Vec<u8>> = match format {
         ExportFormat::Dotenv => {
-            let (text, left_out) = transfer::render_dotenv(&list);
-            for n in left_out {
-                eprintln!(
-                    "hush: warning: {vault}/{n} left out: its name is not a dotenv variable name"
-                );
+            let (text, left) = transfer::render_dotenv(&list);
+            for (n, why) in &left {
+                eprintln!("hush: error: {vault}/{n} left out: {why}");
             }
+            left_out = left.len();
             Zeroizing::new(text.as_bytes().to_vec())
         }
         ExportFormat::Json => {
@@ -150,10 +151,10 @@ pub fn export(ctx: &Ctx<'_>, vault: &str, format: ExportFormat, plaintext: bool)
     };
     eprintln!(
         "hush: warning: printing {} secret value(s) of `{vault}` in plaintext; delete any file you write them to once done",
-        list.len()
+        list.len() - left_out
     );
     write_stdout(&[&out])?;
-    Ok(0)
+    Ok(i32::from(left_out > 0))
 }
 
 fn read_limited(path: &Path, max: u64) -> Result<Zeroizing<Vec<u8>>> {

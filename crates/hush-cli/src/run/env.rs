@@ -92,7 +92,7 @@ impl Injected {
     /// The entries of the env file at `path` (read into `text`), resolving `hush://` values.
     fn add_env_file(&mut self, ctx: &Ctx, b: &mut Backend, text: &str, path: &Path) -> Result<()> {
         let conceal = &mut self.conceal;
-        let entries = hush_core::dotenv::parse(
+        let parsed = hush_core::dotenv::parse(
             text,
             |k| std::env::var(k).ok(),
             |key: &str, raw: Zeroizing<String>| -> Result<Zeroizing<String>, hush_core::Error> {
@@ -109,12 +109,22 @@ impl Injected {
             },
         )
         .map_err(|e| anyhow!("{}: {}", path.display(), one_error(&e)))?;
-        for e in entries {
+        for w in &parsed.warnings {
+            eprintln!(
+                "hush: warning: {}:{}: {}",
+                path.display(),
+                w.line,
+                w.message
+            );
+        }
+        for e in parsed.entries {
             if is_env_name(&e.key) {
                 self.put(e.key, e.value);
             } else {
                 eprintln!(
-                    "hush: warning: skipping {}: not a valid environment variable name",
+                    "hush: warning: {}:{}: skipping {}: not a valid environment variable name",
+                    path.display(),
+                    e.line,
                     e.key
                 );
             }

@@ -8,9 +8,22 @@ use crate::item::MAX_VALUE_LEN;
 use crate::secret::SecretString;
 
 pub(super) fn parse(text: &str) -> Result<Parsed> {
-    let entries = crate::dotenv::parse(text, |_| None, |_, v| Ok::<_, std::convert::Infallible>(v))
+    let parsed = crate::dotenv::parse(text, |_| None, |_, v| Ok::<_, std::convert::Infallible>(v))
         .map_err(|e| Error::Invalid(format!("not a valid dotenv file: {e}")))?;
+    let entries = parsed.entries;
     let mut out = Parsed::default();
+    // A line that is not an assignment is reported as skipped; a note about a line that is one
+    // (its `$(…)` kept as written) goes with its item.
+    let mut notes: Vec<crate::dotenv::Warning> = Vec::new();
+    for w in parsed.warnings {
+        if entries.iter().any(|e| e.line == w.line) {
+            notes.push(w);
+        } else {
+            let source = format!("line {}", w.line);
+            out.skipped
+                .push(Skipped::new(w.line as u64, &source, "", w.message));
+        }
+    }
     for (i, e) in entries.into_iter().enumerate() {
         let position = i as u64 + 1;
         let source = format!("entry {position}");
@@ -36,7 +49,11 @@ pub(super) fn parse(text: &str) -> Result<Parsed> {
                 note: String::new(),
                 url: None,
                 tags: Vec::new(),
-                warnings: Vec::new(),
+                warnings: notes
+                    .iter()
+                    .filter(|w| w.line == e.line)
+                    .map(|w| w.message.clone())
+                    .collect(),
             });
         }
     }

@@ -12,41 +12,74 @@ use crate::event::UsageAction;
 use crate::session::Session;
 use crate::state::{Item, TeamState, VaultState};
 
-/// Renders secrets as a dotenv file that [`crate::dotenv::parse`] reads back exactly. Secrets whose
-/// name is not a dotenv key are left out; their names are returned.
-pub fn render_dotenv(secrets: &[ExportedSecret]) -> (Zeroizing<String>, Vec<String>) {
+/// Renders secrets as a dotenv file that [`crate::dotenv::parse`] (and dotenvx) reads back
+/// exactly. Secrets left out are returned as (name, reason): a name that is not a dotenv key, or
+/// a value no dotenv quoting holds exactly.
+pub fn render_dotenv(secrets: &[ExportedSecret]) -> (Zeroizing<String>, Vec<(String, String)>) {
     let mut out = Zeroizing::new(String::new());
     let mut left_out = Vec::new();
     for s in secrets {
         if !is_dotenv_key(&s.name) {
-            left_out.push(s.name.clone());
+            left_out.push((
+                s.name.clone(),
+                "its name is not a dotenv variable name".to_owned(),
+            ));
             continue;
         }
-        let v = s.value.expose();
-        out.push_str(&s.name);
-        out.push('=');
-        if !v.contains('\'') && !v.contains('\r') {
-            // Single quotes: literal, no escapes, may span lines.
-            out.push('\'');
-            out.push_str(v);
-            out.push('\'');
-        } else {
-            out.push('"');
-            for c in v.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '"' => out.push_str("\\\""),
-                    '$' => out.push_str("\\$"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
+        match quote_for_dotenv(s.value.expose()) {
+            Some(quoted) => {
+                out.push_str(&s.name);
+                out.push('=');
+                out.push_str(&quoted);
+                out.push('\n');
             }
-            out.push('"');
+            None => left_out.push((
+                s.name.clone(),
+                "no dotenv quoting holds its value exactly (it has ' \\ and \" or ` or $ together, or a carriage return with a backslash); export it as JSON".to_owned(),
+            )),
         }
-        out.push('\n');
     }
     (out, left_out)
+}
+
+/// The value in the first quoting that reads back exactly, by dotenvx's rules: single quotes
+/// (literal; `\'` for a quote when the value has no backslash), backticks (literal when there is
+/// nothing to expand), double quotes (`\$`, `\r` escaped; only without backslashes and double
+/// quotes). A carriage return survives only escaped: line endings are normalised first.
+fn quote_for_dotenv(v: &str) -> Option<Zeroizing<String>> {
+    let mut q = Zeroizing::new(String::with_capacity(v.len() + 2));
+    let has = |c: char| v.contains(c);
+    if !has('\r') && !has('\'') && !v.ends_with('\\') {
+        q.push('\'');
+        q.push_str(v);
+        q.push('\'');
+    } else if !has('\r') && !has('\\') {
+        q.push('\'');
+        for c in v.chars() {
+            if c == '\'' {
+                q.push('\\');
+            }
+            q.push(c);
+        }
+        q.push('\'');
+    } else if !has('\r') && !has('`') && !has('$') && !v.ends_with('\\') {
+        q.push('`');
+        q.push_str(v);
+        q.push('`');
+    } else if !has('\\') && !has('"') {
+        q.push('"');
+        for c in v.chars() {
+            match c {
+                '$' => q.push_str("\\$"),
+                '\r' => q.push_str("\\r"),
+                c => q.push(c),
+            }
+        }
+        q.push('"');
+    } else {
+        return None;
+    }
+    Some(q)
 }
 
 /// Counts bytes, to size a buffer before writing secrets into it.
@@ -171,7 +204,8 @@ mod tests {
             }))
             .collect();
         let (text, left_out) = render_dotenv(&secrets);
-        assert_eq!(left_out, vec!["not-a-key".to_owned()]);
+        assert_eq!(left_out.len(), 1);
+        assert_eq!(left_out[0].0, "not-a-key");
         let p = parse(ImportFormat::Dotenv, &text).expect("parse back");
         let back: Vec<(String, String)> = p
             .items
@@ -194,9 +228,59 @@ mod tests {
                 ),
             ]
         );
-        let err = parse(ImportFormat::Dotenv, "A='unterminated\n")
-            .expect_err("bad dotenv")
-            .to_string();
-        assert!(err.contains("line 1"), "{err}");
+        // A line that is not an assignment is skipped with its line; the rest still imports.
+        let p = parse(ImportFormat::Dotenv, "A=1\nnot an assignment\nB=2\n").expect("parse");
+        assert_eq!(p.items.len(), 2);
+        assert_eq!(
+            reasons(&p),
+            vec![("line 2".into(), "not KEY=value: skipped".into())]
+        );
+    }
+
+    /// Every value of up to four characters from the ones quoting cares about either reads back
+    /// exactly or is left out with a reason; none is changed on the way.
+    #[test]
+    fn every_short_tricky_value_reads_back_exactly_or_is_left_out() {
+        const ALPHABET: [char; 12] = [
+            'a', ' ', '\'', '"', '`', '\\', '$', '{', '\n', '\r', '#', '=',
+        ];
+        let mut values = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for v in &frontier {
+                for c in ALPHABET {
+                    next.push(format!("{v}{c}"));
+                }
+            }
+            values.extend(next.iter().cloned());
+            frontier = next;
+        }
+        let mut exported = 0;
+        for v in &values {
+            let Some(q) = quote_for_dotenv(v) else {
+                // Only a value with a backslash or a carriage return may need to be left out.
+                assert!(v.contains(['\\', '\r']), "{v:?} was left out");
+                continue;
+            };
+            exported += 1;
+            let text = format!("K={}\nNEXT=1\n", q.as_str());
+            let back =
+                crate::dotenv::parse(&text, |_| None, |_, v| Ok::<_, std::convert::Infallible>(v))
+                    .expect("parses");
+            let got: Vec<(&str, &str)> = back
+                .entries
+                .iter()
+                .map(|e| (e.key.as_str(), e.value.as_str()))
+                .collect();
+            assert_eq!(got, [("K", v.as_str()), ("NEXT", "1")], "{text:?}");
+            assert!(back.warnings.is_empty(), "{text:?}: {:?}", back.warnings);
+        }
+        // Even over this alphabet of troublemakers, most values have a quoting.
+        assert!(
+            exported * 4 > values.len() * 3,
+            "{exported} of {}",
+            values.len()
+        );
     }
 }
