@@ -423,3 +423,88 @@ fn shell_completion_offers_names_from_the_unlocked_agent() {
             "possible values: bash, elvish, fish, powershell, zsh",
         ));
 }
+
+/// `hush env diff` names what differs between two vaults (never a value) and exits 1 when they
+/// differ; `hush env check --example` exits 1 naming every key the vault lacks.
+#[test]
+fn env_diff_and_check_name_keys_never_values() {
+    let d = Device::init("ada");
+    for v in ["app-dev", "app-prod"] {
+        d.out(&["vault", "create", v]);
+    }
+    let set = |addr: &str, value: &str| {
+        d.hush(&["set", addr]).write_stdin(value).assert().success();
+    };
+    set("app-dev/SHARED", "same-value-111");
+    set("app-prod/SHARED", "same-value-111");
+    set("app-dev/DATABASE_URL", "postgres://dev-secret-222");
+    set("app-prod/DATABASE_URL", "postgres://prod-secret-333");
+    set("app-dev/DEBUG_TOKEN", "dev-only-444");
+    set("app-prod/STRIPE_KEY", "prod-only-555");
+
+    let o = d
+        .hush(&["env", "diff", "app-dev", "app-prod"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1), "the vaults differ");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        out,
+        "only in app-dev\tDEBUG_TOKEN\nonly in app-prod\tSTRIPE_KEY\ndiffers\tDATABASE_URL\n"
+    );
+    let all = format!("{out}{}", String::from_utf8_lossy(&o.stderr));
+    for value in ["111", "222", "333", "444", "555"] {
+        assert!(!all.contains(value), "a value was printed: {all}");
+    }
+    let o = d
+        .hush(&["--json", "env", "diff", "app-dev", "app-prod"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(json["same"], 1);
+    assert_eq!(json["differ"][0], "DATABASE_URL");
+    // A vault against itself: no difference, exit 0.
+    d.hush(&["env", "diff", "app-dev", "app-dev"])
+        .assert()
+        .success();
+
+    let example = d.dir.path().join(".env.example");
+    std::fs::write(
+        &example,
+        "# what the app needs\nDATABASE_URL=\nSTRIPE_KEY=sk_test_placeholder\nexport SHARED=\nREDIS_URL=redis://localhost\nnot a line\n",
+    )
+    .expect("write");
+    let ex = example.to_str().expect("utf-8");
+    let o = d
+        .hush(&["env", "check", "app-prod", "--example", ex])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1), "REDIS_URL is missing");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "missing in app-prod\tREDIS_URL\n"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("lacks 1 of the 4 keys"), "{err}");
+    assert!(
+        err.contains(":6: not KEY=value"),
+        "the odd line is named: {err}"
+    );
+    let o = d
+        .hush(&["env", "check", "app-dev", "--example", ex])
+        .output()
+        .expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "missing in app-dev\tSTRIPE_KEY\nmissing in app-dev\tREDIS_URL\n"
+    );
+    std::fs::write(&example, "SHARED=\nDATABASE_URL=\n").expect("write");
+    d.hush(&["env", "check", "app-dev", "--example", ex])
+        .assert()
+        .success()
+        .stdout("");
+    // A vault that does not exist is an error, not "everything is missing".
+    let e = d.fails(&["env", "check", "nope", "--example", ex]);
+    assert!(e.contains("nope"), "{e}");
+}

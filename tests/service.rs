@@ -127,6 +127,29 @@ fn a_pipeline_with_only_the_token_gets_its_keys_and_leaves_no_file() {
     );
     std::fs::remove_file(job.path().join("app.env.tpl")).expect("remove template");
 
+    // A job checks the vault against the app's .env.example before it deploys.
+    std::fs::write(
+        job.path().join(".env.example"),
+        "STRIPE_KEY=\nSENTRY_DSN=\n",
+    )
+    .expect("write example");
+    let o = ci(
+        job.path(),
+        &token,
+        &["env", "check", "payments-prod", "--example", ".env.example"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "missing in payments-prod\tSENTRY_DSN\n"
+    );
+    std::fs::remove_file(job.path().join(".env.example")).expect("remove example");
+
     // Least privilege: the other vault does not exist for this identity.
     let err = ci_error(job.path(), &token, &["get", "internal/ADMIN"]);
     assert!(err.contains("not found"), "{err}");

@@ -22,13 +22,14 @@ pub fn allowed_with_token(cmd: &Command) -> Result<()> {
             | Command::Scan(_)
             | Command::Whoami
             | Command::Vault(VaultCommand::List)
+            | Command::Env(_)
     );
     if ok {
         Ok(())
     } else {
         bail!(
             "with {} set, hush acts as a read-only service identity: only get, run, inject, ls, \
-             search, scan, whoami and vault list work (unset it for other commands)",
+             search, scan, whoami, vault list and env work (unset it for other commands)",
             hush_core::service::TOKEN_ENV
         )
     }

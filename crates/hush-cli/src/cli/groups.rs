@@ -94,6 +94,30 @@ pub enum VaultCommand {
     List,
 }
 
+/// `hush env ...`
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Names one vault has and the other lacks, and names whose values differ (never the
+    /// values). Exits 1 when the vaults differ.
+    Diff {
+        /// The first vault.
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::vaults))]
+        left: String,
+        /// The second vault.
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::vaults))]
+        right: String,
+    },
+    /// Exits 1 naming every key of an example file (a .env.example) the vault does not hold.
+    Check {
+        /// The vault.
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::vaults))]
+        vault: String,
+        /// The example file: its keys are read as dotenvx reads them, its values ignored.
+        #[arg(long, value_name = "FILE")]
+        example: std::path::PathBuf,
+    },
+}
+
 /// `hush audit ...`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {

@@ -13,8 +13,8 @@ use clap_complete::ArgValueCandidates;
 
 pub use args::{AuditArgs, ExportFormat, ImportArgs, RotateArgs, RunArgs, ScanArgs, SetArgs};
 pub use groups::{
-    AuditCommand, HookCommand, ImportCommand, ServiceCommand, TeamCommand, VaultCommand,
-    WitnessCommand,
+    AuditCommand, EnvCommand, HookCommand, ImportCommand, ServiceCommand, TeamCommand,
+    VaultCommand, WitnessCommand,
 };
 
 /// Hush: an end-to-end encrypted vault for your team's API keys.
@@ -52,6 +52,9 @@ pub enum Command {
     /// Manage vaults.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Compare vaults as environments, and check a vault against a .env.example.
+    #[command(subcommand)]
+    Env(EnvCommand),
     /// Set a secret (value from the argument, or stdin when omitted or "-").
     Set(SetArgs),
     /// Print a secret's value.

@@ -2,6 +2,7 @@
 //! of the CLI, which turns the arguments into requests and prints the answers.
 
 mod agent;
+mod env;
 mod members;
 mod secrets;
 mod store;
@@ -40,6 +41,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Whoami => store::whoami(&ctx),
         Command::Team(t) => team::team(&ctx, t),
         Command::Vault(v) => vaults::vault(&ctx, v),
+        Command::Env(e) => env::env(&ctx, e),
         Command::Set(args) => secrets::set(&ctx, args),
         Command::Get { address } => secrets::get(&ctx, &address),
         Command::Ls { vault } => secrets::ls(&ctx, vault),

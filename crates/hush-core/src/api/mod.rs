@@ -11,6 +11,7 @@
 //! the answer is a [`Reply`]: `{"ok": output}` or `{"error": {"code", "message"}}`. Both sides
 //! come from one build, so the output type is known to the caller from the operation it sent.
 
+mod env;
 mod members;
 mod oversight;
 mod secrets;
@@ -27,6 +28,7 @@ use crate::sync::SyncReport;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use env::{EnvCheck, EnvCheckReport, EnvDiff, EnvDiffReport};
 pub use members::{Access, Admit, Grant, Invite, Join, Members, RemoveMember, Revoke};
 pub use oversight::{
     Audit, AuditVerify, DeviceActivity, DeviceAlerts, KnownValues, ServiceCreate, ServiceList,
@@ -141,6 +143,8 @@ operations!(
     Attention,
     Reveal,
     NameAs,
+    EnvDiff,
+    EnvCheck,
 );
 
 impl Request {

@@ -1,0 +1,111 @@
+//! Vaults as environments: which names one vault has and another lacks, which values differ
+//! (`hush env diff`), and which names an example file expects that a vault lacks
+//! (`hush env check`). Answers carry names and counts, never a value.
+
+use serde::{Deserialize, Serialize};
+
+use super::Op;
+use crate::error::Result;
+use crate::session::Session;
+
+/// Compare two vaults (`hush env diff LEFT RIGHT`): both must be readable.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EnvDiff {
+    /// Team override.
+    pub team: Option<String>,
+    /// The first vault.
+    pub left: String,
+    /// The second vault.
+    pub right: String,
+}
+
+/// What differs between two vaults, by name; sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvDiffReport {
+    /// Names only the first vault has.
+    pub only_left: Vec<String>,
+    /// Names only the second vault has.
+    pub only_right: Vec<String>,
+    /// Names both have, with different values.
+    pub differ: Vec<String>,
+    /// How many names both have with equal values.
+    pub same: usize,
+}
+
+impl EnvDiffReport {
+    /// The vaults hold the same names and values.
+    pub fn is_empty(&self) -> bool {
+        self.only_left.is_empty() && self.only_right.is_empty() && self.differ.is_empty()
+    }
+}
+
+impl Op for EnvDiff {
+    type Output = EnvDiffReport;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        // Values are compared here and dropped (zeroized); none leaves the session. The diff
+        // discloses no value, so it leaves no usage record.
+        let left = s.export_vault(self.team.as_deref(), &self.left)?;
+        let right = s.export_vault(self.team.as_deref(), &self.right)?;
+        let mut report = EnvDiffReport::default();
+        for l in &left {
+            match right.iter().find(|r| r.name == l.name) {
+                None => report.only_left.push(l.name.clone()),
+                Some(r) if r.value.expose() != l.value.expose() => {
+                    report.differ.push(l.name.clone());
+                }
+                Some(_) => report.same += 1,
+            }
+        }
+        report.only_right = right
+            .iter()
+            .filter(|r| !left.iter().any(|l| l.name == r.name))
+            .map(|r| r.name.clone())
+            .collect();
+        for v in [
+            &mut report.only_left,
+            &mut report.only_right,
+            &mut report.differ,
+        ] {
+            v.sort();
+        }
+        Ok(report)
+    }
+}
+
+/// Which of `names` a vault lacks (`hush env check VAULT --example FILE`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EnvCheck {
+    /// Team override.
+    pub team: Option<String>,
+    /// The vault.
+    pub vault: String,
+    /// The names expected (from the example file).
+    pub names: Vec<String>,
+}
+
+/// The names a vault lacks, in the order asked, and how many it has.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvCheckReport {
+    /// Expected names the vault does not hold.
+    pub missing: Vec<String>,
+    /// Expected names it holds.
+    pub present: usize,
+}
+
+impl Op for EnvCheck {
+    type Output = EnvCheckReport;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        let held = s.list(self.team.as_deref(), Some(&self.vault))?;
+        let mut report = EnvCheckReport::default();
+        for n in self.names {
+            if held.iter().any(|h| h.name == n) {
+                report.present += 1;
+            } else if !report.missing.contains(&n) {
+                report.missing.push(n);
+            }
+        }
+        Ok(report)
+    }
+}
