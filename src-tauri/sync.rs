@@ -176,7 +176,7 @@ async fn watch(d: Desktop, tid: Uuid) {
     loop {
         let wait = match d.shared().lock().await.as_ref() {
             None => return,
-            Some(s) => s.change_wait(tid, LONG_POLL_MS),
+            Some(s) => s.change_wait(tid, LONG_POLL_MS).await,
         };
         let answered = match wait {
             Ok(w) => match w.send().await {

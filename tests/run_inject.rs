@@ -1082,3 +1082,95 @@ fn mask_leaves_plain_env_file_settings_readable() {
         "mode production port 8080 token <concealed by hush>\n"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 5. --watch
+// ---------------------------------------------------------------------------------------------
+
+/// Waits until `path` holds `want` (the command appends a line at every start), or fails after a
+/// minute with what it holds.
+fn wait_for_file(path: &Path, want: &str, stderr: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} holds {got:?}, not {want:?}; hush said: {}",
+            path.display(),
+            std::fs::read_to_string(stderr).unwrap_or_default()
+        );
+        // Polling a file the child writes: the condition, checked every 50 ms.
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `hush run --watch` starts the command again when a teammate changes a value it was given
+/// (through the relay), says which variable changed (never the value), and passes the command's
+/// end on as usual.
+#[test]
+fn watch_restarts_the_command_when_a_teammate_changes_a_value() {
+    let relay = hush_tests::Relay::start();
+    let ada = Device::init("ada");
+    ada.out(&["unlock"]);
+    ada.out(&["team", "create", "acme", "--relay", &relay.url]);
+    ada.out(&["vault", "create", "prod"]);
+    let set = |d: &Device, addr: &str, value: &str| {
+        d.hush(&["set", addr]).write_stdin(value).assert().success();
+    };
+    set(&ada, "prod/API_KEY", "first-value-1");
+    ada.out(&["sync"]);
+    let bob = Device::init("bob");
+    hush_tests::invite_and_admit(&ada, &bob, "bob", None);
+    ada.out(&["grant", "prod", "bob", "--role", "write"]);
+    ada.out(&["sync"]);
+    bob.out(&["sync"]);
+
+    let out = ada.dir.path().join("starts.txt");
+    let errors = ada.dir.path().join("watch.stderr");
+    let mut watch = std::process::Command::new(bin("hush"))
+        .env("HUSH_HOME", ada.home())
+        .env_remove("HUSH_PASSWORD")
+        .args(["run", "--watch", "--vault", "prod", "--", "sh", "-c"])
+        .arg(format!(
+            "printf '%s\\n' \"$API_KEY\" >> '{}'; exec sleep 600",
+            out.display()
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&errors).expect("stderr file"))
+        .spawn()
+        .expect("start hush run --watch");
+    wait_for_file(&out, "first-value-1\n", &errors);
+
+    // Bob changes the value on his laptop; ada's command starts again with the new one.
+    set(&bob, "prod/API_KEY", "second-value-2");
+    bob.out(&["sync"]);
+    wait_for_file(&out, "first-value-1\nsecond-value-2\n", &errors);
+    // A new variable counts as a change too.
+    set(&bob, "prod/NEW_FLAG", "on");
+    bob.out(&["sync"]);
+    wait_for_file(
+        &out,
+        "first-value-1\nsecond-value-2\nsecond-value-2\n",
+        &errors,
+    );
+
+    // SIGTERM to hush reaches the command; hush ends with its status.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(watch.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let status = watch.wait().expect("wait");
+    assert_eq!(status.code(), Some(128 + 15), "{status:?}");
+    let stderr = std::fs::read_to_string(&errors).expect("stderr");
+    assert!(
+        stderr.contains("hush: restarting `sh`: API_KEY changed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("NEW_FLAG changed"), "{stderr}");
+    assert!(!stderr.contains("value-"), "a value was printed: {stderr}");
+}

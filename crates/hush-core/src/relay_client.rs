@@ -407,6 +407,38 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
+/// A long-poll signed in a session, to be sent by a process without it (`hush run --watch`
+/// asks the agent for one and waits on the relay itself, so the agent is never held by a
+/// 30-second request). It carries no key material: only the request's signature headers, which
+/// the relay accepts once (nonce) and only within its clock window.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SignedWait {
+    /// The team's relay.
+    pub relay: String,
+    /// Plain `http://` to a non-loopback relay allowed for this team.
+    pub allow_http: bool,
+    /// The team.
+    pub team: Uuid,
+    /// The request path (with `after` and the timeout).
+    pub path: String,
+    /// The signature headers.
+    pub headers: Vec<(String, String)>,
+}
+
+impl SignedWait {
+    /// Sends it: true when the relay's head moved past the signer's, false on timeout.
+    pub async fn send(self) -> Result<bool> {
+        ChangeWait {
+            client: RelayClient::new(&self.relay, self.allow_http)?,
+            team: self.team,
+            path: self.path,
+            headers: self.headers,
+        }
+        .send()
+        .await
+    }
+}
+
 /// A signed long-poll request made by [`Session::change_wait`].
 pub struct ChangeWait {
     pub(crate) client: RelayClient,

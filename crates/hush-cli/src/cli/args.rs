@@ -90,6 +90,14 @@ pub struct RunArgs {
     /// Replace secret values in the command's output with <concealed by hush>.
     #[arg(long)]
     pub mask: bool,
+    /// Start the command again when a value it was given changes (a teammate's change arrives
+    /// through the relay's long-poll); says which variables changed, never their values.
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: the signal that stops the command before it starts again (default TERM;
+    /// e.g. INT or QUIT for servers that shut down gracefully on those).
+    #[arg(long, value_name = "SIG", requires = "watch", default_value = "TERM")]
+    pub restart_signal: String,
     /// The command and its arguments (after --).
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,

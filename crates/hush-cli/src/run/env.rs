@@ -16,25 +16,12 @@ use crate::backend::Backend;
 use crate::cli::RunArgs;
 use crate::ctx::Ctx;
 
-/// `hush run [--vault V]... [--env-file FILE] [--mask] -- CMD [ARGS...]`.
+/// `hush run [--vault V]... [--env-file FILE] [--mask] [--watch] -- CMD [ARGS...]`.
 pub(crate) fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
-    let env_file = match &args.env_file {
-        Some(p) => Some(Zeroizing::new(
-            std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read env file {}", p.display()))?,
-        )),
-        None => None,
-    };
-    let Injected { env, conceal } = ctx.with_backend(|b| {
-        let mut injected = Injected::default();
-        for vault in &args.vaults {
-            injected.add_vault(ctx, b, vault)?;
-        }
-        if let (Some(text), Some(path)) = (&env_file, &args.env_file) {
-            injected.add_env_file(ctx, b, text, path)?;
-        }
-        Ok(injected)
-    })?;
+    if args.watch {
+        return super::watch::run_watch(ctx, args);
+    }
+    let Injected { env, conceal } = ctx.with_backend(|b| inject_all(ctx, b, &args))?;
     let (program, rest) = args
         .command
         .split_first()
@@ -46,18 +33,35 @@ pub(crate) fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
         &RunOptions {
             mask: args.mask,
             conceal,
+            restarts: None,
         },
     )
 }
 
+/// Every variable `args` asks for (each `--vault`, then the `--env-file`, read now).
+pub(super) fn inject_all(ctx: &Ctx, b: &mut Backend, args: &RunArgs) -> Result<Injected> {
+    let mut injected = Injected::default();
+    for vault in &args.vaults {
+        injected.add_vault(ctx, b, vault)?;
+    }
+    if let Some(path) = &args.env_file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read env file {}", path.display()))?,
+        );
+        injected.add_env_file(ctx, b, &text, path)?;
+    }
+    Ok(injected)
+}
+
 /// The variables added to the command's environment.
 #[derive(Default)]
-struct Injected {
+pub(super) struct Injected {
     /// (name, value), each name once; a later source replaces an earlier one.
-    env: Vec<(String, Zeroizing<String>)>,
+    pub(super) env: Vec<(String, Zeroizing<String>)>,
     /// Only values that came from a vault or a reference are concealed by --mask, not plain
     /// settings such as PORT=80 from an env file.
-    conceal: Vec<(String, Zeroizing<String>)>,
+    pub(super) conceal: Vec<(String, Zeroizing<String>)>,
 }
 
 impl Injected {

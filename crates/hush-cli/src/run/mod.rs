@@ -12,10 +12,11 @@ mod inject;
 mod mask;
 mod relay;
 mod signals;
+mod watch;
 
 use std::io::{self, Write};
 
-pub use child::{RunOptions, SCRUBBED_ENV, run_child};
+pub use child::{Restart, Restarts, RunOptions, SCRUBBED_ENV, run_child};
 pub(crate) use env::run;
 pub(crate) use inject::inject;
 pub use mask::{CONCEALED, MIN_MASKED_LEN, mask_stream};

@@ -21,17 +21,20 @@ use anyhow::Context;
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use signal_hook::consts::signal::{SIGCHLD, SIGINT};
+use signal_hook::consts::signal::{SIGCHLD, SIGINT, SIGUSR2};
 use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::low_level::siginfo::Cause;
 
 use super::warn;
 
-/// Forwards signals to `child` until it ends, then reaps it.
+/// Forwards signals to `child` until it ends, then reaps it. With `restarts` (`--watch`), a
+/// SIGUSR2 while a restart is pending stops the child with the restart signal instead (the
+/// watcher raises it; the signal is sent from this thread, so never to a reaped pid).
 pub(super) fn supervise(
     signals: &mut SignalsInfo<WithOrigin>,
     child: &mut Child,
+    restarts: Option<&super::child::Restarts>,
 ) -> anyhow::Result<ExitStatus> {
     let pid = Pid::from_raw(
         i32::try_from(child.id()).context("the command's process id is out of range")?,
@@ -46,6 +49,8 @@ pub(super) fn supervise(
             {
                 return Ok(status);
             }
+        } else if let Some(r) = restarts.filter(|r| origin.signal == SIGUSR2 && r.pending()) {
+            forward(pid, r.signal as i32);
         } else if should_forward(origin.signal, origin.cause, origin.process.is_some()) {
             forward(pid, origin.signal);
         }

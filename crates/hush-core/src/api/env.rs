@@ -1,6 +1,7 @@
 //! Vaults as environments: which names one vault has and another lacks, which values differ
 //! (`hush env diff`), and which names an example file expects that a vault lacks
-//! (`hush env check`). Answers carry names and counts, never a value.
+//! (`hush env check`). Answers carry names and counts, never a value. And the signed long-polls
+//! `hush run --watch` sends itself to learn that a vault changed.
 
 use serde::{Deserialize, Serialize};
 
@@ -107,5 +108,20 @@ impl Op for EnvCheck {
             }
         }
         Ok(report)
+    }
+}
+
+/// Signed long-polls for every team with a relay (`hush run --watch` sends them itself).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChangeWaits {
+    /// How long each may wait on the relay, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Op for ChangeWaits {
+    type Output = Vec<crate::relay_client::SignedWait>;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        Ok(s.signed_waits(self.timeout_ms).await)
     }
 }

@@ -28,7 +28,7 @@ use crate::sync::SyncReport;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use env::{EnvCheck, EnvCheckReport, EnvDiff, EnvDiffReport};
+pub use env::{ChangeWaits, EnvCheck, EnvCheckReport, EnvDiff, EnvDiffReport};
 pub use members::{Access, Admit, Grant, Invite, Join, Members, RemoveMember, Revoke};
 pub use oversight::{
     Audit, AuditVerify, DeviceActivity, DeviceAlerts, KnownValues, ServiceCreate, ServiceList,
@@ -145,6 +145,7 @@ operations!(
     NameAs,
     EnvDiff,
     EnvCheck,
+    ChangeWaits,
 );
 
 impl Request {

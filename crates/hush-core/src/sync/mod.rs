@@ -363,7 +363,9 @@ impl Session {
     /// Waits until the relay has news for a team (for background sync); false on timeout.
     pub async fn wait_for_changes(&self, tid: Uuid, timeout_ms: u64) -> Result<bool> {
         let client = self.client_for(tid)?;
-        let head = self.team_ref(tid)?.state.head.map(|h| h.0);
+        // The relay-confirmed head: the state's head counts this device's unpushed events too,
+        // and a teammate's event at the same seq would never wake the wait.
+        let head = self.store.confirmed_head(tid).await?.map(|h| h.0);
         let now = (self.clock)();
         Ok(client
             .wait(&self.identity, &tid, head, timeout_ms, now)
@@ -375,9 +377,12 @@ impl Session {
     /// background task waits on the relay for up to `timeout_ms` without holding the lock that
     /// commands need). It holds no key material: only the request's signature headers, which
     /// the relay accepts once (nonce) and only within its clock window.
-    pub fn change_wait(&self, tid: Uuid, timeout_ms: u64) -> Result<ChangeWait> {
+    pub async fn change_wait(&self, tid: Uuid, timeout_ms: u64) -> Result<ChangeWait> {
         let client = self.client_for(tid)?;
-        let after = self.team_ref(tid)?.state.head.map(|h| h.0);
+        // After the relay-confirmed head, not the state's: that one counts this device's
+        // unpushed events (a usage record, say), and a teammate's event at one of their seqs
+        // would never wake the wait.
+        let after = self.store.confirmed_head(tid).await?.map(|h| h.0);
         let path = RelayClient::wait_path(&tid, after, timeout_ms);
         let headers =
             relay_proto::sign_request(&self.identity, "GET", &path, &tid, &[], (self.clock)());
@@ -390,6 +395,30 @@ impl Session {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
         })
+    }
+
+    /// A signed long-poll for every team that syncs through a relay (teams still waiting to be
+    /// admitted are left out), to be sent without the session.
+    pub async fn signed_waits(&self, timeout_ms: u64) -> Vec<crate::relay_client::SignedWait> {
+        let mut out = Vec::new();
+        for (tid, t) in &self.teams {
+            let Some(relay) = t.settings.relay.clone() else {
+                continue;
+            };
+            if t.settings.joining.is_some() {
+                continue;
+            }
+            if let Ok(w) = self.change_wait(*tid, timeout_ms).await {
+                out.push(crate::relay_client::SignedWait {
+                    relay,
+                    allow_http: t.settings.allow_http,
+                    team: w.team,
+                    path: w.path,
+                    headers: w.headers,
+                });
+            }
+        }
+        out
     }
 
     /// Every secret value this device's keys can open in a list of raw events (for example a
