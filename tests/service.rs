@@ -613,3 +613,87 @@ fn service_tokens_live_90_days_by_default_and_at_most_one_year() {
     // One year is the limit, and allowed.
     create_service(&alice, "yearly", "1y");
 }
+
+/// The GitHub Action (`action.yml`) runs `scripts/github-action.sh` with its inputs in the
+/// environment: run here the same way, as a runner would, with hush on PATH.
+fn action(job: &Path, inputs: &[(&str, &str)]) -> Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/github-action.sh");
+    let bin_dir = bin("hush").parent().expect("bin dir").to_owned();
+    std::process::Command::new("bash")
+        .arg(script)
+        .env_clear()
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin_dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("HOME", job)
+        .env("TMPDIR", job)
+        .env("RUNNER_TEMP", job)
+        .envs(inputs.iter().copied())
+        .current_dir(job)
+        .output()
+        .expect("run the action's script")
+}
+
+/// The action masks every line of every value before the step runs, the step gets the keys,
+/// its output goes through `hush run --mask`, its exit code is the action's, and nothing is
+/// left on the runner's disk.
+#[test]
+fn the_github_action_masks_every_value_and_runs_the_step() {
+    let relay = Relay::start();
+    let alice = team_with_vaults(&relay);
+    alice
+        .hush(&["set", "payments-prod/SIGNING_CERT"])
+        .write_stdin("cert-line-one-aaaa\ncert-line-two-bbbb")
+        .assert()
+        .success();
+    alice.out(&["sync"]);
+    let token = create_service(&alice, "gha", "30d");
+    let job = tempfile::tempdir().expect("temp dir");
+    let o = action(
+        job.path(),
+        &[
+            ("HUSH_SERVICE_TOKEN", &token),
+            ("INPUT_VAULTS", "payments-prod"),
+            (
+                "INPUT_RUN",
+                "echo \"deploying with $STRIPE_KEY\"; test -n \"$SIGNING_CERT\" && test -z \"${ADMIN:-}\"; exit 3",
+            ),
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    for mask in [STRIPE, "cert-line-one-aaaa", "cert-line-two-bbbb"] {
+        let at = lines
+            .iter()
+            .position(|l| *l == format!("::add-mask::{mask}"))
+            .unwrap_or_else(|| panic!("no mask for {mask}: {out}"));
+        let step = lines
+            .iter()
+            .position(|l| l.starts_with("deploying"))
+            .expect("the step ran");
+        assert!(at < step, "masks come before the step: {out}");
+    }
+    assert!(
+        out.contains("deploying with <concealed by hush>"),
+        "the step's output is masked too: {out}"
+    );
+    assert!(!err.contains(STRIPE) && !err.contains(&token), "{err}");
+    assert!(!out.contains(OTHER) && !out.contains(&token), "{out}");
+    assert_eq!(files_under(job.path()), Vec::<std::path::PathBuf>::new());
+
+    // A missing token is a clear error for the workflow's author.
+    let o = action(job.path(), &[("INPUT_RUN", "true")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("::error::hush: the token input is empty"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
