@@ -462,3 +462,50 @@ async fn two_relays_on_postgres_keep_one_chain() {
     }
     db.cleanup().await;
 }
+
+/// `packaging/hush-relay.service` is a unit systemd accepts (`systemd-analyze verify`, with
+/// ExecStart pointing at the binary just built), and it starts the relay with the settings the
+/// docs name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_systemd_unit_verifies() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../packaging/hush-relay.service"
+    ))
+    .expect("the unit file");
+    for needle in [
+        "ExecStart=/usr/local/bin/hush-relay",
+        "HUSH_RELAY_DATABASE=sqlite:///var/lib/hush-relay/relay.db",
+        "StateDirectory=hush-relay",
+        "DynamicUser=yes",
+    ] {
+        assert!(unit.contains(needle), "{needle}");
+    }
+    if std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!(
+            "the_systemd_unit_verifies: systemd-analyze is not installed; only the contents were checked"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("hush-relay.service");
+    std::fs::write(
+        &path,
+        unit.replace(
+            "/usr/local/bin/hush-relay",
+            env!("CARGO_BIN_EXE_hush-relay"),
+        ),
+    )
+    .expect("write");
+    let out = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.trim().is_empty(), "{err}");
+}
