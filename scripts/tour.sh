@@ -20,12 +20,14 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 step hush init --name "$(whoami)"
 step hush vault create payments-prod
-step hush set payments-prod/STRIPE_KEY sk_live_tour_0123456789 --note "Stripe live key" --tag payments --rotate-every 90d
+# Values go on stdin (or a hidden prompt on a terminal): never in argv, where ps and shell
+# history would keep them.
+printf 'sk_live_tour_0123456789\n' | step hush set payments-prod/STRIPE_KEY --note "Stripe live key" --tag payments --rotate-every 90d
 printf 'ghp_tour_token\n' | step hush set payments-prod/GITHUB_TOKEN
 step hush ls
 step hush search strp
 step hush get payments-prod/STRIPE_KEY
-step hush set payments-prod/STRIPE_KEY sk_live_tour_rotated
+printf 'sk_live_tour_rotated\n' | step hush rotate payments-prod/STRIPE_KEY
 step hush history payments-prod/STRIPE_KEY
 step hush unlock --timeout 5m
 unset HUSH_PASSWORD
