@@ -514,3 +514,128 @@ fn a_state_code_comparison_is_recorded_and_ages_with_the_log() {
     let after = line(&alice, "compared:");
     assert!(after.contains("compare again"), "{after}");
 }
+
+/// `hush override`: a person's own value for a team secret. Their get, run and inject use it
+/// (and say so); teammates, the relay and the secret's history never see it; it is sealed at
+/// rest; a teammate's rotation does not touch it; `override rm` brings the team's value back.
+#[test]
+fn a_personal_override_stays_on_one_device_and_wins_only_there() {
+    const TEAM_V1: &str = "postgres://team-db-1111";
+    const TEAM_V2: &str = "postgres://team-db-rotated-3333";
+    const MINE: &str = "postgres://ada-local-db-2222";
+    let relay = Relay::start();
+    let ada = Device::init("ada");
+    ada.out(&["team", "create", "acme", "--relay", &relay.url]);
+    ada.out(&["vault", "create", "prod"]);
+    let set = |d: &Device, args: &[&str], value: &str| {
+        d.hush(args).write_stdin(value).assert().success();
+    };
+    set(&ada, &["set", "prod/DATABASE_URL"], TEAM_V1);
+    ada.out(&["sync"]);
+    let bob = Device::init("bob");
+    hush_tests::invite_and_admit(&ada, &bob, "bob", None);
+    ada.out(&["grant", "prod", "bob", "--role", "write"]);
+    ada.out(&["sync"]);
+    bob.out(&["sync"]);
+
+    let o = ada
+        .hush(&["override", "set", "prod/DATABASE_URL"])
+        .write_stdin(MINE)
+        .output()
+        .expect("run");
+    assert!(o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("instead of the team's value"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    set(&ada, &["override", "set", "prod/LOCAL_ONLY"], "only-mine");
+
+    // ada's get, run and inject use it, and say so on stderr.
+    let o = ada
+        .hush(&["get", "prod/DATABASE_URL"])
+        .output()
+        .expect("get");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{MINE}\n"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("prod/DATABASE_URL is your personal override"),
+        "{err}"
+    );
+    let o = ada
+        .hush(&[
+            "run",
+            "--vault",
+            "prod",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s' \"$DATABASE_URL\" \"$LOCAL_ONLY\"",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("{MINE}|only-mine")
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("personal override"));
+    let tpl = ada.dir.path().join("t.tpl");
+    std::fs::write(&tpl, "url={{ hush://prod/DATABASE_URL }}\n").expect("write");
+    assert_eq!(
+        ada.out(&["inject", "-i", tpl.to_str().expect("utf-8")]),
+        format!("url={MINE}\n")
+    );
+    let ls = ada.out(&["override", "ls"]);
+    assert!(ls.starts_with("acme/prod/DATABASE_URL\tset "), "{ls}");
+    assert!(
+        ls.contains("acme/prod/LOCAL_ONLY\tset ") && ls.contains("(no team value)"),
+        "{ls}"
+    );
+    assert!(!ls.contains(MINE));
+
+    // Nobody else sees it: not bob, not the relay, not the secret's history.
+    ada.out(&["sync"]);
+    bob.out(&["sync"]);
+    assert_eq!(
+        bob.out(&["get", "prod/DATABASE_URL"]),
+        format!("{TEAM_V1}\n")
+    );
+    assert_eq!(bob.out(&["ls", "prod"]), "prod/DATABASE_URL\n");
+    assert_eq!(
+        ada.out(&["history", "prod/DATABASE_URL"]).lines().count(),
+        1,
+        "an override is not a version"
+    );
+    for f in files_under(relay.dir.path())
+        .into_iter()
+        .chain(files_under(&ada.home()))
+    {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(
+            !contains_bytes(&bytes, MINE.as_bytes()),
+            "{} holds the override",
+            f.display()
+        );
+    }
+
+    // A teammate's rotation does not touch it; removing it brings the team's value back.
+    set(&bob, &["rotate", "prod/DATABASE_URL"], TEAM_V2);
+    bob.out(&["sync"]);
+    ada.out(&["sync"]);
+    assert_eq!(ada.out(&["get", "prod/DATABASE_URL"]), format!("{MINE}\n"));
+    ada.out(&["override", "rm", "prod/DATABASE_URL"]);
+    let o = ada
+        .hush(&["get", "prod/DATABASE_URL"])
+        .output()
+        .expect("get");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{TEAM_V2}\n"));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("override"));
+    let o = ada
+        .hush(&["override", "rm", "prod/DATABASE_URL"])
+        .output()
+        .expect("rm");
+    assert_eq!(o.status.code(), Some(1), "nothing to remove");
+    // An override of a vault this device cannot read is refused.
+    let e = ada.fails(&["override", "set", "nope/KEY", "x"]);
+    assert!(e.contains("nope"), "{e}");
+}

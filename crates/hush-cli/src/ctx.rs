@@ -64,6 +64,13 @@ impl Ctx {
     }
 }
 
+/// Says on stderr that `what` (VAULT/NAME) is this person's override, not the team's value.
+pub(crate) fn override_note(what: &str) {
+    eprintln!(
+        "hush: note: {what} is your personal override, not the team's value (hush override rm {what} to use the team's again)"
+    );
+}
+
 /// Why a value belongs on stdin, not in argv (`hush set`/`hush rotate` with a VALUE argument).
 pub(crate) const ARGV_VALUE_WARNING: &str = "a value given as an argument is visible to other processes on this machine (ps, /proc/PID/cmdline) and may be kept in your shell history; leave VALUE out to be prompted for it, or pipe it on stdin";
 

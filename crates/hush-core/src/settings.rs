@@ -2,7 +2,8 @@
 //!
 //! Sealed in the store under an account subkey (AD = team id). Holds the relay URL, the secrets of
 //! invites this device issued (they never leave it), join requests received for them, the ticket
-//! of a join in progress, and sync bookkeeping.
+//! of a join in progress, sync bookkeeping, and the person's own overrides of team values
+//! (`hush override`), which never leave this device either.
 
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 use crate::event::TeamRole;
 use crate::identity::DeviceCert;
-use crate::secret::Key32;
+use crate::secret::{Key32, SecretString};
 
 /// An invite this device issued.
 #[derive(Clone, Debug)]
@@ -51,6 +52,20 @@ pub struct JoinTicket {
     pub label: String,
 }
 
+/// A value this person uses instead of the team's (`hush override set`): local, never synced,
+/// never a version of the secret.
+#[derive(Clone, Debug)]
+pub struct Override {
+    /// The vault.
+    pub vault_id: Uuid,
+    /// The secret's name in it.
+    pub name: String,
+    /// The value used instead of the team's.
+    pub value: SecretString,
+    /// When it was set.
+    pub set_ms: i64,
+}
+
 /// Everything local about a team.
 #[derive(Clone, Debug, Default)]
 pub struct TeamSettings {
@@ -74,13 +89,16 @@ pub struct TeamSettings {
     pub compared: Option<(u64, [u8; 32], i64)>,
     /// Per required witness (key): the highest position this device saw it co-sign.
     pub witness_seen: std::collections::BTreeMap<[u8; 32], u64>,
+    /// This person's overrides of team values (version 4).
+    pub overrides: Vec<Override>,
 }
 
 impl TeamSettings {
-    /// Canonical encoding.
-    pub fn encode(&self) -> Vec<u8> {
+    /// Canonical encoding, in a buffer wiped when dropped (it holds invite secrets and
+    /// override values).
+    pub fn encode(&self) -> zeroize::Zeroizing<Vec<u8>> {
         let mut w = Writer::new();
-        w.u8(3)
+        w.u8(4)
             .opt(self.relay.as_deref(), |w, v| {
                 w.str(v);
             })
@@ -119,14 +137,22 @@ impl TeamSettings {
         w.opt(self.compared.as_ref(), |w, (seq, hash, at)| {
             w.u64(*seq).raw(hash).i64(*at);
         });
-        w.into_vec()
+        // Version 4: overrides.
+        w.u32(self.overrides.len() as u32);
+        for o in &self.overrides {
+            w.raw(o.vault_id.as_bytes())
+                .str(&o.name)
+                .str(o.value.expose())
+                .i64(o.set_ms);
+        }
+        w.into_zeroizing()
     }
 
     /// Decodes [`TeamSettings::encode`].
     pub fn decode(b: &[u8]) -> Result<Self> {
         let mut r = Reader::new(b, "team settings");
         let version = r.u8()?;
-        if version != 2 && version != 3 {
+        if !(2..=4).contains(&version) {
             return Err(Error::Integrity("unknown team settings version".into()));
         }
         let relay = r.opt(|r| r.str(4096).map(str::to_owned))?;
@@ -178,6 +204,17 @@ impl TeamSettings {
         } else {
             r.opt(|r| Ok((r.u64()?, r.array()?, r.i64()?)))?
         };
+        let mut overrides = Vec::new();
+        if version >= 4 {
+            for _ in 0..r.u32()? {
+                overrides.push(Override {
+                    vault_id: Uuid::from_bytes(r.array()?),
+                    name: r.str(crate::item::MAX_NAME_LEN)?.to_owned(),
+                    value: SecretString::new(r.str(crate::item::MAX_VALUE_LEN)?.to_owned()),
+                    set_ms: r.i64()?,
+                });
+            }
+        }
         r.finish()?;
         Ok(Self {
             relay,
@@ -189,6 +226,51 @@ impl TeamSettings {
             relay_alert,
             compared,
             witness_seen,
+            overrides,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_round_trip_and_older_settings_still_open() {
+        let mut s = TeamSettings {
+            relay: Some("https://relay.example".into()),
+            last_sync_ms: Some(7),
+            ..TeamSettings::default()
+        };
+        s.overrides.push(Override {
+            vault_id: Uuid::from_u128(9),
+            name: "DATABASE_URL".into(),
+            value: SecretString::new("postgres://mine".into()),
+            set_ms: 42,
+        });
+        let back = TeamSettings::decode(&s.encode()).expect("decode");
+        assert_eq!(back.overrides.len(), 1);
+        let o = &back.overrides[0];
+        assert_eq!(
+            (o.vault_id, o.name.as_str(), o.value.expose(), o.set_ms),
+            (Uuid::from_u128(9), "DATABASE_URL", "postgres://mine", 42)
+        );
+        assert_eq!(back.relay.as_deref(), Some("https://relay.example"));
+
+        // Version 3 (before overrides): the same bytes without the override table.
+        let v3 = TeamSettings {
+            overrides: Vec::new(),
+            ..back.clone()
+        }
+        .encode();
+        let mut old = v3.to_vec();
+        old[0] = 3;
+        old.truncate(old.len() - 4); // the empty override count
+        let opened = TeamSettings::decode(&old).expect("a version 3 settings blob");
+        assert!(opened.overrides.is_empty());
+        assert_eq!(opened.last_sync_ms, Some(7));
+        // A truncated override table is refused, not half read.
+        let full = s.encode();
+        assert!(TeamSettings::decode(&full[..full.len() - 3]).is_err());
     }
 }

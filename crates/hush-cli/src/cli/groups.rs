@@ -94,6 +94,29 @@ pub enum VaultCommand {
     List,
 }
 
+/// `hush override ...`
+#[derive(Debug, Subcommand)]
+pub enum OverrideCommand {
+    /// Use your own value for a secret: only your `get`, `run` and `inject` see it; it stays
+    /// on this device (sealed), is never synced and is never a version of the secret.
+    Set {
+        /// VAULT/NAME or TEAM/VAULT/NAME.
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::addresses))]
+        address: String,
+        /// The value; omit it (a hidden prompt on a terminal) or use "-" to read stdin. Given
+        /// here, it is visible to other processes and in shell history, and hush warns.
+        value: Option<String>,
+    },
+    /// Stop using your override: the team's value is used again.
+    Rm {
+        /// VAULT/NAME or TEAM/VAULT/NAME.
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::addresses))]
+        address: String,
+    },
+    /// List your overrides (never their values).
+    Ls,
+}
+
 /// `hush env ...`
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {

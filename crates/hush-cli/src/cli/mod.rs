@@ -13,8 +13,8 @@ use clap_complete::ArgValueCandidates;
 
 pub use args::{AuditArgs, ExportFormat, ImportArgs, RotateArgs, RunArgs, ScanArgs, SetArgs};
 pub use groups::{
-    AuditCommand, EnvCommand, HookCommand, ImportCommand, ServiceCommand, TeamCommand,
-    VaultCommand, WitnessCommand,
+    AuditCommand, EnvCommand, HookCommand, ImportCommand, OverrideCommand, ServiceCommand,
+    TeamCommand, VaultCommand, WitnessCommand,
 };
 
 /// Hush: an end-to-end encrypted vault for your team's API keys.
@@ -52,6 +52,9 @@ pub enum Command {
     /// Manage vaults.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Your own values for team secrets, on this device only.
+    #[command(subcommand)]
+    Override(OverrideCommand),
     /// Compare vaults as environments, and check a vault against a .env.example.
     #[command(subcommand)]
     Env(EnvCommand),

@@ -42,6 +42,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Team(t) => team::team(&ctx, t),
         Command::Vault(v) => vaults::vault(&ctx, v),
         Command::Env(e) => env::env(&ctx, e),
+        Command::Override(o) => env::overrides(&ctx, o),
         Command::Set(args) => secrets::set(&ctx, args),
         Command::Get { address } => secrets::get(&ctx, &address),
         Command::Ls { vault } => secrets::ls(&ctx, vault),

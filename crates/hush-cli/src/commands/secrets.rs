@@ -45,10 +45,14 @@ pub(super) fn set(ctx: &Ctx, args: SetArgs) -> Result<i32> {
 /// `hush get VAULT/NAME`: the value and a newline on stdout, nothing else.
 pub(super) fn get(ctx: &Ctx, address: &str) -> Result<i32> {
     let address = Address::parse(address)?;
+    let shown = address.to_string();
     let v = ctx.one(api::Get {
         team: ctx.team.clone(),
         address,
     })?;
+    if v.overridden {
+        crate::ctx::override_note(&shown);
+    }
     write_stdout(&[v.value.expose().as_bytes(), b"\n"])?;
     Ok(0)
 }

@@ -77,6 +77,9 @@ impl Injected {
             vault: vault.to_owned(),
         }))?;
         for nv in values {
+            if nv.overridden {
+                crate::ctx::override_note(&format!("{vault}/{}", nv.name));
+            }
             if is_env_name(&nv.name) {
                 self.conceal.push((
                     nv.name.clone(),
@@ -145,7 +148,12 @@ fn resolve_one(ctx: &Ctx, b: &mut Backend, reference: &str) -> Result<SecretStri
         usage: Some(UsageAction::Run),
     }))?;
     match (v.pop(), v.is_empty()) {
-        (Some(one), true) => Ok(one.value),
+        (Some(one), true) => {
+            if one.overridden {
+                crate::ctx::override_note(reference.trim_start_matches("hush://"));
+            }
+            Ok(one.value)
+        }
         _ => bail!("the agent answered a different number of values than asked for"),
     }
 }

@@ -44,6 +44,9 @@ pub(crate) fn inject(
             usage: Some(UsageAction::Inject),
         })?;
         for nv in resolved {
+            if nv.overridden {
+                crate::ctx::override_note(nv.name.trim_start_matches("hush://"));
+            }
             values.insert(nv.name, nv.value);
         }
     }

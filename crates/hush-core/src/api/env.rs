@@ -125,3 +125,56 @@ impl Op for ChangeWaits {
         Ok(s.signed_waits(self.timeout_ms).await)
     }
 }
+
+/// Set this person's own value for a secret (`hush override set`): local, never synced.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OverrideSet {
+    /// Team override.
+    pub team: Option<String>,
+    /// Address.
+    pub address: crate::address::Address,
+    /// The value.
+    #[serde(with = "crate::secret::expose_serde")]
+    pub value: crate::secret::SecretString,
+}
+
+impl Op for OverrideSet {
+    type Output = crate::session::OverrideInfo;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        s.override_set(self.team.as_deref(), &self.address, self.value)
+            .await
+    }
+}
+
+/// Remove this person's override (`hush override rm`); false when there was none.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OverrideRemove {
+    /// Team override.
+    pub team: Option<String>,
+    /// Address.
+    pub address: crate::address::Address,
+}
+
+impl Op for OverrideRemove {
+    type Output = bool;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        s.override_remove(self.team.as_deref(), &self.address).await
+    }
+}
+
+/// This person's overrides, never with values (`hush override ls`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OverrideList {
+    /// Only this team.
+    pub team: Option<String>,
+}
+
+impl Op for OverrideList {
+    type Output = Vec<crate::session::OverrideInfo>;
+
+    async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        s.override_list(self.team.as_deref())
+    }
+}

@@ -28,7 +28,10 @@ use crate::sync::SyncReport;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use env::{ChangeWaits, EnvCheck, EnvCheckReport, EnvDiff, EnvDiffReport};
+pub use env::{
+    ChangeWaits, EnvCheck, EnvCheckReport, EnvDiff, EnvDiffReport, OverrideList, OverrideRemove,
+    OverrideSet,
+};
 pub use members::{Access, Admit, Grant, Invite, Join, Members, RemoveMember, Revoke};
 pub use oversight::{
     Audit, AuditVerify, DeviceActivity, DeviceAlerts, KnownValues, ServiceCreate, ServiceList,
@@ -146,6 +149,9 @@ operations!(
     EnvDiff,
     EnvCheck,
     ChangeWaits,
+    OverrideSet,
+    OverrideRemove,
+    OverrideList,
 );
 
 impl Request {
@@ -211,6 +217,9 @@ pub struct Revealed {
     /// The value.
     #[serde(with = "expose_serde")]
     pub value: SecretString,
+    /// It is this person's override, not the team's value (`hush override`).
+    #[serde(default)]
+    pub overridden: bool,
 }
 
 /// A name and its value (the answer to [`Resolve`] and [`VaultValues`]).
@@ -221,6 +230,9 @@ pub struct NamedValue {
     /// Value.
     #[serde(with = "expose_serde")]
     pub value: SecretString,
+    /// It is this person's override, not the team's value (`hush override`).
+    #[serde(default)]
+    pub overridden: bool,
 }
 
 /// One team's sync result (the answer to [`Sync`] is one per team).
@@ -286,6 +298,7 @@ mod tests {
     fn an_ok_reply_carries_the_typed_output() {
         let bytes = encode(&Reply::Ok(Revealed {
             value: SecretString::new("s3cret".into()),
+            overridden: false,
         }))
         .unwrap();
         let back: Reply<Revealed> = serde_json::from_slice(bytes.as_slice()).unwrap();

@@ -55,6 +55,13 @@ impl Op for Get {
     type Output = Revealed;
 
     async fn run(self, s: &mut Session) -> Result<Self::Output> {
+        // This person's override wins; it reads no team value, so it records no use.
+        if let Some(value) = s.override_value(self.team.as_deref(), &self.address) {
+            return Ok(Revealed {
+                value,
+                overridden: true,
+            });
+        }
         let value = s.get(self.team.as_deref(), &self.address)?;
         s.record_reads(
             self.team.as_deref(),
@@ -63,7 +70,10 @@ impl Op for Get {
             false,
         )
         .await;
-        Ok(Revealed { value })
+        Ok(Revealed {
+            value,
+            overridden: false,
+        })
     }
 }
 
@@ -166,9 +176,25 @@ impl Op for Resolve {
         let mut out = Vec::with_capacity(self.references.len());
         let mut read = Vec::with_capacity(self.references.len());
         for r in self.references {
+            let addr = Address::parse_reference(&r).ok();
+            if let Some(value) = addr
+                .as_ref()
+                .and_then(|a| s.override_value(self.team.as_deref(), a))
+            {
+                out.push(NamedValue {
+                    name: r,
+                    value,
+                    overridden: true,
+                });
+                continue;
+            }
             let value = s.resolve_reference(self.team.as_deref(), &r)?;
-            read.extend(Address::parse_reference(&r).ok());
-            out.push(NamedValue { name: r, value });
+            read.extend(addr);
+            out.push(NamedValue {
+                name: r,
+                value,
+                overridden: false,
+            });
         }
         s.record_reads(
             self.team.as_deref(),
@@ -197,10 +223,22 @@ impl Op for VaultValues {
         let values = s.vault_values(self.team.as_deref(), &self.vault)?;
         s.record_vault_read(self.team.as_deref(), &self.vault, UsageAction::Run)
             .await;
-        Ok(values
+        let overrides = s.vault_overrides(self.team.as_deref(), &self.vault)?;
+        let mut out: Vec<NamedValue> = values
             .into_iter()
-            .map(|(name, value)| NamedValue { name, value })
-            .collect())
+            .filter(|(name, _)| !overrides.iter().any(|(o, _)| o == name))
+            .map(|(name, value)| NamedValue {
+                name,
+                value,
+                overridden: false,
+            })
+            .collect();
+        out.extend(overrides.into_iter().map(|(name, value)| NamedValue {
+            name,
+            value,
+            overridden: true,
+        }));
+        Ok(out)
     }
 }
 

@@ -22,6 +22,7 @@
 
 mod append;
 mod info;
+mod overrides;
 mod search;
 mod secrets;
 mod teams;
@@ -46,6 +47,7 @@ pub use info::{
     EXPIRY_DUE_DAYS, MetaUpdate, ROTATION_DUE_DAYS, RotationState, SearchHit, SecretInfo, TeamInfo,
     VaultInfo, VersionInfo, WhoAmI,
 };
+pub use overrides::OverrideInfo;
 pub(crate) use secrets::seal_put;
 pub(crate) use unlock::{checkpoint_mac, teams_key};
 pub use unlock::{identity_ad, open_identity, unwrap_account_key};
