@@ -508,3 +508,30 @@ fn env_diff_and_check_name_keys_never_values() {
     let e = d.fails(&["env", "check", "nope", "--example", ex]);
     assert!(e.contains("nope"), "{e}");
 }
+
+/// `hush manpages DIR` writes one page per command from the same definitions as `--help`.
+#[test]
+fn man_pages_cover_every_command() {
+    let d = Device::new();
+    let dir = d.dir.path().join("man/man1");
+    d.hush_no_password(&["manpages", dir.to_str().expect("utf-8")])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("man pages into"));
+    let page = |name: &str| {
+        std::fs::read_to_string(dir.join(format!("{name}.1")))
+            .unwrap_or_else(|e| panic!("{name}.1: {e}"))
+    };
+    assert!(page("hush").contains(".TH hush 1"));
+    for (name, says) in [
+        ("hush-set", "hidden prompt"),
+        ("hush-run", "\\-\\-watch"),
+        ("hush-override-set", "never synced"),
+        ("hush-env-check", "\\-\\-example"),
+        ("hush-team-create", ".SH NAME"),
+    ] {
+        assert!(page(name).contains(says), "{name}.1 lacks {says}");
+    }
+    let pages = std::fs::read_dir(&dir).expect("dir").count();
+    assert!(pages >= 60, "{pages} pages");
+}

@@ -58,7 +58,8 @@ pub enum Command {
     /// Compare vaults as environments, and check a vault against a .env.example.
     #[command(subcommand)]
     Env(EnvCommand),
-    /// Set a secret (value from the argument, or stdin when omitted or "-").
+    /// Set a secret: its value from stdin, or a hidden prompt on a terminal (a VALUE argument
+    /// works, but other processes and shell history can see it, and hush warns).
     Set(SetArgs),
     /// Print a secret's value.
     Get {
@@ -207,6 +208,13 @@ pub enum Command {
         /// Idle timeout in seconds.
         #[arg(long)]
         idle_secs: u64,
+    },
+    /// Write man pages (hush.1, hush-set.1, hush-team-create.1, …) into DIR, created if missing:
+    /// e.g. `hush manpages ~/.local/share/man/man1`, then `man hush-run`.
+    Manpages {
+        /// The directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
     },
     /// Print a shell completion script: `source <(hush completions bash)` in ~/.bashrc, or
     /// `hush completions zsh|fish|elvish|powershell`. Vault and secret names complete from the

@@ -22,6 +22,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     if let Command::Completions { shell } = &cli.command {
         return crate::complete::print_registration(shell);
     }
+    if let Command::Manpages { dir } = &cli.command {
+        return manpages(dir);
+    }
     let home = backend::resolve_home(cli.home)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -61,7 +64,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Passwd => store::passwd(&ctx),
         Command::Audit(args) => crate::lifecycle::audit(&ctx, args),
         Command::Agent { idle_secs } => agent::agent(&ctx, idle_secs),
-        Command::Completions { .. } => unreachable!("answered above"),
+        Command::Completions { .. } | Command::Manpages { .. } => unreachable!("answered above"),
         Command::Invite { role, expires } => members::invite(&ctx, &role, &expires),
         Command::Join {
             code,
@@ -110,4 +113,27 @@ fn transfer_ctx(ctx: &Ctx) -> crate::transfer::Ctx<'_> {
         team: ctx.team.as_deref(),
         json: ctx.json,
     }
+}
+
+/// `hush manpages DIR`: one page per command, generated from the same definitions as `--help`.
+fn manpages(dir: &std::path::Path) -> Result<i32> {
+    use clap::CommandFactory;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let before = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .count();
+    clap_mangen::generate_to(Cli::command(), dir)
+        .with_context(|| format!("cannot write man pages into {}", dir.display()))?;
+    let pages = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".1"))
+        .count();
+    eprintln!(
+        "wrote {pages} man pages into {} ({} files were there before); read them with man -l {}/hush.1",
+        dir.display(),
+        before,
+        dir.display()
+    );
+    Ok(0)
 }
