@@ -1113,20 +1113,9 @@ fn wait_for_file(path: &Path, want: &str, stderr: &Path) {
 #[test]
 fn watch_restarts_the_command_when_a_teammate_changes_a_value() {
     let relay = hush_tests::Relay::start();
-    let ada = Device::init("ada");
+    let (ada, bob) = hush_tests::owner_and_writer(&relay.url, "API_KEY", "first-value-1");
     ada.out(&["unlock"]);
-    ada.out(&["team", "create", "acme", "--relay", &relay.url]);
-    ada.out(&["vault", "create", "prod"]);
-    let set = |d: &Device, addr: &str, value: &str| {
-        d.hush(&["set", addr]).write_stdin(value).assert().success();
-    };
-    set(&ada, "prod/API_KEY", "first-value-1");
-    ada.out(&["sync"]);
-    let bob = Device::init("bob");
-    hush_tests::invite_and_admit(&ada, &bob, "bob", None);
-    ada.out(&["grant", "prod", "bob", "--role", "write"]);
-    ada.out(&["sync"]);
-    bob.out(&["sync"]);
+    let set = |d: &Device, addr: &str, value: &str| d.set_from_stdin(&["set", addr], value);
 
     let out = ada.dir.path().join("starts.txt");
     let errors = ada.dir.path().join("watch.stderr");

@@ -524,19 +524,8 @@ fn a_personal_override_stays_on_one_device_and_wins_only_there() {
     const TEAM_V2: &str = "postgres://team-db-rotated-3333";
     const MINE: &str = "postgres://ada-local-db-2222";
     let relay = Relay::start();
-    let ada = Device::init("ada");
-    ada.out(&["team", "create", "acme", "--relay", &relay.url]);
-    ada.out(&["vault", "create", "prod"]);
-    let set = |d: &Device, args: &[&str], value: &str| {
-        d.hush(args).write_stdin(value).assert().success();
-    };
-    set(&ada, &["set", "prod/DATABASE_URL"], TEAM_V1);
-    ada.out(&["sync"]);
-    let bob = Device::init("bob");
-    hush_tests::invite_and_admit(&ada, &bob, "bob", None);
-    ada.out(&["grant", "prod", "bob", "--role", "write"]);
-    ada.out(&["sync"]);
-    bob.out(&["sync"]);
+    let (ada, bob) = hush_tests::owner_and_writer(&relay.url, "DATABASE_URL", TEAM_V1);
+    let set = |d: &Device, args: &[&str], value: &str| d.set_from_stdin(args, value);
 
     let o = ada
         .hush(&["override", "set", "prod/DATABASE_URL"])

@@ -96,6 +96,11 @@ impl Device {
         c
     }
 
+    /// Runs `hush ARGS` with `value` on stdin (how values are given), asserting success.
+    pub fn set_from_stdin(&self, args: &[&str], value: &str) {
+        self.hush(args).write_stdin(value).assert().success();
+    }
+
     /// Runs `hush` and returns stdout, asserting success.
     pub fn out(&self, args: &[&str]) -> String {
         let o = self.hush(args).output().expect("run hush");
@@ -401,6 +406,22 @@ impl RelaySet {
             }
         })
     }
+}
+
+/// ada, owner of team acme on the relay at `relay_url` with vault `prod` holding `prod/NAME` =
+/// `value`, and bob, admitted with write access to `prod`; both synced.
+pub fn owner_and_writer(relay_url: &str, name: &str, value: &str) -> (Device, Device) {
+    let ada = Device::init("ada");
+    ada.out(&["team", "create", "acme", "--relay", relay_url]);
+    ada.out(&["vault", "create", "prod"]);
+    ada.set_from_stdin(&["set", &format!("prod/{name}")], value);
+    ada.out(&["sync"]);
+    let bob = Device::init("bob");
+    invite_and_admit(&ada, &bob, "bob", None);
+    ada.out(&["grant", "prod", "bob", "--role", "write"]);
+    ada.out(&["sync"]);
+    bob.out(&["sync"]);
+    (ada, bob)
 }
 
 /// `hush invite` on `owner`, `hush join` on `newcomer` (through `relay_url` when given, else the
