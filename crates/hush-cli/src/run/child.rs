@@ -32,6 +32,7 @@ use zeroize::Zeroizing;
 
 use super::mask::masker_for;
 use super::relay::Relays;
+use super::restart::Restarts;
 use super::signals::supervise;
 
 /// Variables hush reads that a child must never inherit: the master password and the
@@ -48,54 +49,6 @@ pub struct RunOptions {
     pub conceal: Vec<(String, Zeroizing<String>)>,
     /// `--watch`: another thread may ask for the command to be started again with new values.
     pub restarts: Option<Arc<Restarts>>,
-}
-
-/// What the command of `hush run --watch` is started again with.
-pub struct Restart {
-    /// The new environment to inject.
-    pub env: Vec<(String, Zeroizing<String>)>,
-    /// The new values `--mask` conceals.
-    pub conceal: Vec<(String, Zeroizing<String>)>,
-    /// Why (names of the variables that changed, never a value).
-    pub why: String,
-}
-
-/// Restarts asked for by the watcher of `hush run --watch`, taken by the thread that runs the
-/// command: the request is stored, then SIGUSR2 is raised in hush so the signal loop wakes and
-/// stops the child with [`Restarts::signal`]; when the child has ended it starts again.
-pub struct Restarts {
-    /// The signal that stops the running command before it starts again.
-    pub signal: nix::sys::signal::Signal,
-    next: std::sync::Mutex<Option<Restart>>,
-}
-
-impl Restarts {
-    /// Restarts that stop the command with `signal`.
-    pub fn new(signal: nix::sys::signal::Signal) -> Self {
-        Self {
-            signal,
-            next: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// Asks for a restart with `r` (a newer request replaces one not yet taken).
-    pub fn request(&self, r: Restart) -> anyhow::Result<()> {
-        *self.next.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-        signal_hook::low_level::raise(signal_hook::consts::signal::SIGUSR2)
-            .context("cannot wake hush's signal loop")
-    }
-
-    /// A restart is waiting.
-    pub fn pending(&self) -> bool {
-        self.next
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
-    }
-
-    fn take(&self) -> Option<Restart> {
-        self.next.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
 }
 
 /// Runs `program` with `args`, adding `env` (name, value) to the inherited environment.
@@ -124,28 +77,28 @@ pub fn run_child(
     let mut signals =
         SignalsInfo::<WithOrigin>::new(wanted).context("cannot install hush's signal handlers")?;
     let mut env = env;
-    let mut conceal: Option<Vec<(String, Zeroizing<String>)>> = None;
+    let mut conceal = std::borrow::Cow::Borrowed(opts.conceal.as_slice());
     loop {
-        let concealed = conceal.as_ref().unwrap_or(&opts.conceal);
-        let status = run_once(program, args, env, opts.mask, concealed, &mut signals, opts)?;
-        match opts.restarts.as_ref().and_then(|r| r.take()) {
+        let masker = if opts.mask {
+            Some(Arc::new(masker_for(&conceal)?))
+        } else {
+            None
+        };
+        let restarts = opts.restarts.as_deref();
+        let status = run_once(program, args, env, masker, &mut signals, restarts)?;
+        match restarts.and_then(Restarts::take) {
             Some(next) => {
-                let _ = writeln_stderr(&format!(
-                    "hush: restarting `{}`: {}",
+                super::say(&format!(
+                    "restarting `{}`: {}",
                     program.to_string_lossy(),
                     next.why
                 ));
                 env = next.env;
-                conceal = Some(next.conceal);
+                conceal = std::borrow::Cow::Owned(next.conceal);
             }
             None => return exit_code(status),
         }
     }
-}
-
-fn writeln_stderr(line: &str) -> io::Result<()> {
-    use std::io::Write;
-    writeln!(io::stderr(), "{line}")
 }
 
 /// Starts the command once and waits for it (forwarding signals).
@@ -153,16 +106,10 @@ fn run_once(
     program: &OsStr,
     args: &[OsString],
     env: Vec<(String, Zeroizing<String>)>,
-    mask: bool,
-    conceal: &[(String, Zeroizing<String>)],
+    masker: Option<Arc<super::mask::Masker>>,
     signals: &mut SignalsInfo<WithOrigin>,
-    opts: &RunOptions,
+    restarts: Option<&Restarts>,
 ) -> anyhow::Result<ExitStatus> {
-    let masker = if mask {
-        Some(Arc::new(masker_for(conceal)?))
-    } else {
-        None
-    };
     let mut command = Command::new(program);
     // The child gets the secrets it asked for, never the keys to all of them.
     for var in SCRUBBED_ENV {
@@ -190,7 +137,7 @@ fn run_once(
         }
     };
 
-    let status = supervise(signals, &mut child, opts.restarts.as_deref())?;
+    let status = supervise(signals, &mut child, restarts)?;
     if let Some(relays) = relays {
         relays.finish();
     }

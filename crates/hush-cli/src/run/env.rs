@@ -17,10 +17,7 @@ use crate::cli::RunArgs;
 use crate::ctx::Ctx;
 
 /// `hush run [--vault V]... [--env-file FILE] [--mask] [--watch] -- CMD [ARGS...]`.
-pub(crate) fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
-    if args.watch {
-        return super::watch::run_watch(ctx, args);
-    }
+pub(super) fn run(ctx: &Ctx, args: RunArgs) -> Result<i32> {
     let Injected { env, conceal } = ctx.with_backend(|b| inject_all(ctx, b, &args))?;
     let (program, rest) = args
         .command

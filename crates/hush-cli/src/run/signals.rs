@@ -34,7 +34,7 @@ use super::warn;
 pub(super) fn supervise(
     signals: &mut SignalsInfo<WithOrigin>,
     child: &mut Child,
-    restarts: Option<&super::child::Restarts>,
+    restarts: Option<&super::restart::Restarts>,
 ) -> anyhow::Result<ExitStatus> {
     let pid = Pid::from_raw(
         i32::try_from(child.id()).context("the command's process id is out of range")?,

@@ -18,8 +18,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use hush_core::api;
 use nix::sys::signal::Signal;
 
-use super::child::{Restart, Restarts, RunOptions, run_child};
+use super::child::{RunOptions, run_child};
 use super::env::{Injected, inject_all};
+use super::restart::{Restart, Restarts};
 use crate::backend::Backend;
 use crate::cli::RunArgs;
 use crate::ctx::Ctx;
@@ -61,6 +62,13 @@ fn watch(
         conceal,
         restarts: Some(restarts.clone()),
     };
+    // A restart is announced with SIGUSR2 (`Restarts::request`). Give it a handler now, before
+    // the command's thread installs its signal loop: its default action would end hush.
+    signal_hook::flag::register(
+        signal_hook::consts::signal::SIGUSR2,
+        Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    )
+    .context("cannot install hush's signal handlers")?;
     let (done_tx, mut done) = tokio::sync::oneshot::channel::<()>();
     let runner = std::thread::spawn(move || {
         let r = run_child(&program, &rest, env, &opts);
