@@ -32,7 +32,7 @@
 //! Warnings and errors carry line numbers and fixed text, never text from the file: a value must
 //! not reach a terminal or a log through a message. Buffers that hold values are zeroized.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::LazyLock;
@@ -183,11 +183,12 @@ where
     };
 
     let mut out = Parsed::default();
+    // Position in `out.entries` of each key so far: expansions see those values (after the
+    // hook) before the environment.
     let mut index: HashMap<String, usize> = HashMap::new();
-    // Values so far (after the hook), which expansions see before the environment.
-    let mut seen: HashMap<String, Zeroizing<String>> = HashMap::new();
-    // Single-quoted values, which stop an expansion that reaches them (as in dotenvx).
-    let mut literals: HashMap<String, Zeroizing<String>> = HashMap::new();
+    // Keys whose last single-quoted value reads like a reference: an expansion that reaches one
+    // stops there (as in dotenvx, which keeps single-quoted values literal).
+    let mut literal_refs: HashSet<String> = HashSet::new();
     let mut covered_to = 0; // end of the last assignment, as a byte offset
     for caps in LINE.captures_iter(&text) {
         let whole = caps.get(0).expect("group 0");
@@ -207,7 +208,9 @@ where
                     ),
                 });
             }
-            value = expand(&value, &seen, &literals, &lookup).ok_or_else(|| {
+            let earlier = |name: &str| index.get(name).map(|&i| out.entries[i].value.clone());
+            let stops = |name: &str| literal_refs.contains(name);
+            value = expand(&value, &earlier, &stops, &lookup).ok_or_else(|| {
                 DotenvError::Syntax {
                     line,
                     message: format!("the expansion of {key} never ends (a variable that keeps bringing itself back)"),
@@ -220,9 +223,12 @@ where
             source: e.into(),
         })?;
         if quote == Some('\'') {
-            literals.insert(key.to_owned(), value.clone());
+            if REFERENCE.is_match(&value) {
+                literal_refs.insert(key.to_owned());
+            } else {
+                literal_refs.remove(key);
+            }
         }
-        seen.insert(key.to_owned(), value.clone());
         match index.get(key) {
             Some(&i) => {
                 out.entries[i].value = value;
@@ -381,15 +387,11 @@ fn next_reference(s: &str) -> Option<(usize, usize, &str)> {
 /// dotenvx's expansion of one value, then `\$` → `$`. `None` when it does not end.
 fn expand(
     value: &str,
-    seen: &HashMap<String, Zeroizing<String>>,
-    literals: &HashMap<String, Zeroizing<String>>,
+    earlier: &dyn Fn(&str) -> Option<Zeroizing<String>>,
+    stops: &dyn Fn(&str) -> bool,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Option<Zeroizing<String>> {
-    let get = |name: &str| -> Option<Zeroizing<String>> {
-        seen.get(name)
-            .cloned()
-            .or_else(|| lookup(name).map(Zeroizing::new))
-    };
+    let get = |name: &str| earlier(name).or_else(|| lookup(name).map(Zeroizing::new));
     let mut cur = Zeroizing::new(value.to_owned());
     let mut substitutions = 0;
     while let Some((start, end, inner)) = next_reference(&cur) {
@@ -429,10 +431,7 @@ fn expand(
         next.push_str(&cur[at + matched.len()..]);
         cur = next;
         let stop_at_self = found.as_ref().is_some_and(|v| **v == *cur);
-        let stop_at_literal = literals
-            .get(name.as_str())
-            .is_some_and(|l| REFERENCE.is_match(l));
-        if stop_at_self || stop_at_literal {
+        if stop_at_self || stops(&name) {
             break;
         }
     }
