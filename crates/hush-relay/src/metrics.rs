@@ -26,6 +26,15 @@ pub enum Refusal {
     Device,
 }
 
+/// What one (route template, method) answered.
+#[derive(Clone, Debug, Default)]
+struct Route {
+    /// Requests by status.
+    statuses: BTreeMap<u16, u64>,
+    /// Their latency.
+    latency: Histogram,
+}
+
 #[derive(Clone, Debug, Default)]
 struct Histogram {
     /// Observations at or under each bound of [`LATENCY_BUCKETS`] (not cumulative here).
@@ -37,10 +46,9 @@ struct Histogram {
 /// The relay's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// (method, route template, status) → requests.
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    /// (method, route template) → latency.
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    /// Route template → method → what it answered (looked up by `&str`: no allocation once a
+    /// route has been seen).
+    routes: Mutex<BTreeMap<String, BTreeMap<String, Route>>>,
     appended: AtomicU64,
     served: AtomicU64,
     refused_ip: AtomicU64,
@@ -50,14 +58,18 @@ pub struct Metrics {
 impl Metrics {
     /// Counts one answered request.
     pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
-        let key = (method.to_owned(), route.to_owned());
-        {
-            let mut r = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-            *r.entry((key.0.clone(), key.1.clone(), status)).or_default() += 1;
-        }
         let secs = took.as_secs_f64();
-        let mut l = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        let h = l.entry(key).or_default();
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), BTreeMap::new());
+        }
+        let methods = routes.get_mut(route).expect("inserted above");
+        if !methods.contains_key(method) {
+            methods.insert(method.to_owned(), Route::default());
+        }
+        let r = methods.get_mut(method).expect("inserted above");
+        *r.statuses.entry(status).or_default() += 1;
+        let h = &mut r.latency;
         if let Some(i) = LATENCY_BUCKETS.iter().position(|b| secs <= *b) {
             h.buckets[i] += 1;
         }
@@ -87,29 +99,28 @@ impl Metrics {
     /// Everything, in the Prometheus text exposition format (version 0.0.4).
     pub fn render(&self) -> String {
         let mut out = String::new();
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let each = || {
+            routes
+                .iter()
+                .flat_map(|(route, methods)| methods.iter().map(move |(m, r)| (m, route, r)))
+        };
         out.push_str("# HELP hush_relay_requests_total Requests answered, by method, route template and status.\n");
         out.push_str("# TYPE hush_relay_requests_total counter\n");
-        for ((method, route, status), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "hush_relay_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
-                label(method),
-                label(route)
-            );
+        for (method, route, r) in each() {
+            for (status, n) in &r.statuses {
+                let _ = writeln!(
+                    out,
+                    "hush_relay_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    label(method),
+                    label(route)
+                );
+            }
         }
         out.push_str("# HELP hush_relay_request_duration_seconds Time to answer a request (long-polls included), by method and route template.\n");
         out.push_str("# TYPE hush_relay_request_duration_seconds histogram\n");
-        for ((method, route), h) in self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for (method, route, r) in each() {
+            let h = &r.latency;
             let labels = format!("method=\"{}\",route=\"{}\"", label(method), label(route));
             let mut cumulative = 0;
             for (bound, n) in LATENCY_BUCKETS.iter().zip(h.buckets) {
@@ -135,6 +146,7 @@ impl Metrics {
                 h.count
             );
         }
+        drop(routes);
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(
                 out,

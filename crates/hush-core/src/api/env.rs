@@ -3,10 +3,13 @@
 //! (`hush env check`). Answers carry names and counts, never a value. And the signed long-polls
 //! `hush run --watch` sends itself to learn that a vault changed.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
 use super::Op;
 use crate::error::Result;
+use crate::secret::SecretString;
 use crate::session::Session;
 
 /// Compare two vaults (`hush env diff LEFT RIGHT`): both must be readable.
@@ -46,30 +49,24 @@ impl Op for EnvDiff {
     async fn run(self, s: &mut Session) -> Result<Self::Output> {
         // Values are compared here and dropped (zeroized); none leaves the session. The diff
         // discloses no value, so it leaves no usage record.
-        let left = s.export_vault(self.team.as_deref(), &self.left)?;
-        let right = s.export_vault(self.team.as_deref(), &self.right)?;
+        let by_name = |v: &str| -> Result<BTreeMap<String, SecretString>> {
+            Ok(s.export_vault(self.team.as_deref(), v)?
+                .into_iter()
+                .map(|e| (e.name, e.value))
+                .collect())
+        };
+        let left = by_name(&self.left)?;
+        let mut right = by_name(&self.right)?;
         let mut report = EnvDiffReport::default();
-        for l in &left {
-            match right.iter().find(|r| r.name == l.name) {
-                None => report.only_left.push(l.name.clone()),
-                Some(r) if r.value.expose() != l.value.expose() => {
-                    report.differ.push(l.name.clone());
-                }
+        // Both maps are sorted by name, so every list comes out sorted.
+        for (name, value) in left {
+            match right.remove(&name) {
+                None => report.only_left.push(name),
+                Some(r) if r.expose() != value.expose() => report.differ.push(name),
                 Some(_) => report.same += 1,
             }
         }
-        report.only_right = right
-            .iter()
-            .filter(|r| !left.iter().any(|l| l.name == r.name))
-            .map(|r| r.name.clone())
-            .collect();
-        for v in [
-            &mut report.only_left,
-            &mut report.only_right,
-            &mut report.differ,
-        ] {
-            v.sort();
-        }
+        report.only_right = right.into_keys().collect();
         Ok(report)
     }
 }
@@ -98,12 +95,20 @@ impl Op for EnvCheck {
     type Output = EnvCheckReport;
 
     async fn run(self, s: &mut Session) -> Result<Self::Output> {
-        let held = s.list(self.team.as_deref(), Some(&self.vault))?;
+        let held: BTreeSet<String> = s
+            .list(self.team.as_deref(), Some(&self.vault))?
+            .into_iter()
+            .map(|h| h.name)
+            .collect();
         let mut report = EnvCheckReport::default();
+        let mut asked = BTreeSet::new();
         for n in self.names {
-            if held.iter().any(|h| h.name == n) {
+            if !asked.insert(n.clone()) {
+                continue;
+            }
+            if held.contains(&n) {
                 report.present += 1;
-            } else if !report.missing.contains(&n) {
+            } else {
                 report.missing.push(n);
             }
         }
